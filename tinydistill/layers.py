@@ -1,0 +1,1 @@
+"""Custom Keras layers of the project's model families, registered for loading."""
