@@ -1,0 +1,129 @@
+"""Static memory plan: every intermediate tensor gets an offset in one arena.
+
+Tensors that only reshape another (RESHAPE, EXPAND_DIMS, SQUEEZE) share its bytes
+(an alias group is one buffer). The model's input and output live in the caller's
+buffers (`td_model_invoke(input, output)`), so they take no arena space. A buffer
+is live from the op that writes it to the last op that reads it; buffers whose
+lifetimes do not overlap may share bytes. `lower_bound` is the most bytes live at
+any one op: no plan can use less.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from .ir import ITEMSIZE, Model
+
+# Ops whose output is the input's bytes under another shape: no data movement.
+ALIAS_OPS = frozenset({"RESHAPE", "EXPAND_DIMS", "SQUEEZE"})
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """One planned buffer: the tensors sharing it, its size and life in op steps."""
+
+    tensors: tuple[int, ...]
+    size: int
+    first: int  # step of the op that writes it (-1: the model input)
+    last: int  # step of the last op that reads it (len(ops): a model output)
+    place: str  # "arena", "input" or "output"
+    offset: int = 0  # in the arena, when place == "arena"
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    """Where each non-constant tensor lives: `offsets` in the arena, or the caller's input/output."""
+
+    arena_size: int
+    lower_bound: int
+    buffers: tuple[Buffer, ...]
+    offsets: Mapping[int, int]
+    external: Mapping[int, str]
+
+    def live_bytes(self, step: int) -> int:
+        """Arena bytes live while op `step` runs."""
+        return sum(b.size for b in self.buffers if b.place == "arena" and b.first <= step <= b.last)
+
+
+def alias_groups(model: Model) -> dict[int, int]:
+    """Map each non-constant tensor to the root tensor of its alias group."""
+    root: dict[int, int] = {}
+
+    def find(t: int) -> int:
+        while root.get(t, t) != t:
+            t = root[t]
+        return t
+
+    for op in model.operators:
+        for t in (*op.inputs, *op.outputs):
+            if t >= 0 and not model.tensor(t).is_constant:
+                root.setdefault(t, t)
+        if op.opcode in ALIAS_OPS:
+            root[find(op.outputs[0])] = find(op.inputs[0])
+    for t in (*model.inputs, *model.outputs):
+        root.setdefault(t, t)
+    return {t: find(t) for t in root}
+
+
+def _place(buffers: list[Buffer], order: list[int]) -> tuple[list[int], int]:
+    """First-fit offsets for `buffers` taken in `order`; returns offsets and the arena size."""
+    offsets = [0] * len(buffers)
+    placed: list[int] = []
+    for i in order:
+        b = buffers[i]
+        align = 4 if b.size % 4 == 0 else 1
+        clashes = sorted((offsets[j], offsets[j] + buffers[j].size) for j in placed
+                         if not (buffers[j].last < b.first or b.last < buffers[j].first))
+        offset = 0
+        for start, end in clashes:
+            if offset + b.size <= start:
+                break
+            offset = max(offset, -(-end // align) * align)
+        offsets[i] = offset
+        placed.append(i)
+    return offsets, max((offsets[i] + buffers[i].size for i in range(len(buffers))), default=0)
+
+
+def plan(model: Model) -> MemoryPlan:
+    """Plan the arena of `model` (greedy by size, then by lifetime; the smaller wins)."""
+    groups = alias_groups(model)
+    members: dict[int, list[int]] = {}
+    for t, r in sorted(groups.items()):
+        members.setdefault(r, []).append(t)
+    n_ops = len(model.operators)
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for step, op in enumerate(model.operators):
+        if op.opcode in ALIAS_OPS:
+            continue
+        for t in op.outputs:
+            first.setdefault(groups[t], step)
+        for t in op.inputs:
+            if t in groups:
+                last[groups[t]] = step
+    inputs = {groups[t] for t in model.inputs}
+    outputs = {groups[t] for t in model.outputs}
+
+    buffers: list[Buffer] = []
+    for r, ts in sorted(members.items()):
+        tensor = model.tensor(r)
+        size = max(model.tensor(t).nbytes for t in ts)
+        place = "input" if r in inputs else "output" if r in outputs else "arena"
+        start = -1 if r in inputs else first.get(r, n_ops)
+        end = n_ops if r in outputs else last.get(r, start)
+        buffers.append(Buffer(tuple(ts), size or ITEMSIZE.get(tensor.dtype, 1), start, end, place))
+
+    arena = [i for i, b in enumerate(buffers) if b.place == "arena"]
+    by_size = sorted(arena, key=lambda i: (-buffers[i].size, buffers[i].first, i))
+    by_time = sorted(arena, key=lambda i: (buffers[i].first, -buffers[i].size, i))
+    best = min((_place(buffers, order) for order in (by_size, by_time)), key=lambda r: r[1])
+    offsets, arena_size = best
+    final = tuple(Buffer(b.tensors, b.size, b.first, b.last, b.place, offsets[i] if b.place == "arena" else 0)
+                  for i, b in enumerate(buffers))
+    lower = max((sum(b.size for b in final if b.place == "arena" and b.first <= s <= b.last)
+                 for s in range(n_ops)), default=0)
+    tensor_offsets = {t: b.offset for b in final if b.place == "arena" for t in b.tensors}
+    external = {t: b.place for b in final if b.place != "arena" for t in b.tensors}
+    return MemoryPlan(arena_size, lower, final, MappingProxyType(tensor_offsets), MappingProxyType(external))
