@@ -1,0 +1,41 @@
+"""The target registry: the DESIGN.md facts, PlatformIO ids, cost models and a clear unknown-target error."""
+
+import pytest
+
+from tinydistill import targets
+from tinydistill.errors import TinyDistillError
+
+
+def test_all_design_targets_are_registered():
+    assert targets.target_names() == ["esp32", "esp32s3", "esp32c3", "cortex-m0plus", "cortex-m4", "cortex-m7",
+                                      "cortex-m33"]
+
+
+def test_facts_of_two_boards():
+    m4 = targets.get_target("cortex-m4")
+    assert (m4.clock_hz, m4.sram_bytes, m4.flash_bytes) == (64_000_000, 256 * 1024, 1024 * 1024)
+    assert (m4.pio_platform, m4.pio_board, m4.frameworks[0]) == ("nordicnrf52", "nano33ble", "arduino")
+    assert (m4.qemu_machine, m4.emu_platform) == ("mps2-an386", "cortex-m4")
+    esp = targets.get_target("esp32")
+    assert (esp.pio_platform, esp.pio_board, esp.frameworks) == ("espressif32", "esp32dev", ("arduino", "espidf"))
+    assert esp.qemu_machine is None and esp.emu_platform == "host"
+    assert targets.get_target("esp32c3").emu_platform == "rv32"
+    assert targets.get_target("cortex-m0plus").pio_platform == "raspberrypi"
+
+
+def test_every_target_has_a_complete_labelled_cost_model():
+    for t in targets.TARGETS.values():
+        assert t.cost.source.startswith(("estimate", "measured: "))
+        assert set(t.cost.ops) == set(targets.OP_KINDS)
+        assert t.cost.cost("conv").cycles(1000, 0, 10) > t.cost.cost("reshape").cycles(0, 0, 10) == 0
+        assert t.emu_platform in targets.EMU_PLATFORMS
+
+
+def test_target_is_immutable():
+    with pytest.raises(AttributeError):
+        targets.get_target("esp32").clock_hz = 1
+
+
+def test_unknown_target_lists_valid_names():
+    with pytest.raises(TinyDistillError, match="unknown target 'stm32f1'.*esp32c3.*cortex-m0plus"):
+        targets.get_target("stm32f1")

@@ -1,0 +1,119 @@
+"""The deployment targets, loaded from targets.toml: board facts, PlatformIO ids and a latency cost model."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+from .errors import TinyDistillError
+
+REGISTRY_FILE = Path(__file__).resolve().parent / "targets.toml"
+
+# Op kinds of the cost and code-size models; analysis.op_kind() maps TFLite opcodes onto them.
+OP_KINDS = ("conv", "depthwise", "fully_connected", "reduce", "pool", "softmax", "activation", "elementwise",
+            "reshape", "other")
+EMU_PLATFORMS = ("host", "cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m33", "rv32")
+
+
+@dataclass(frozen=True)
+class OpCost:
+    """Cycles for one op: mac·MACs + add·(additions/comparisons) + element·output elements + call."""
+
+    mac: float
+    add: float
+    element: float
+    call: float
+
+    def cycles(self, macs: int, adds: int, elements: int) -> float:
+        return self.mac * macs + self.add * adds + self.element * elements + self.call
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Per-op-kind cycle costs of one core; `source` says "estimate: ..." or "measured: <how>"."""
+
+    source: str
+    ops: Mapping[str, OpCost]
+
+    def cost(self, kind: str) -> OpCost:
+        return self.ops.get(kind, self.ops["other"])
+
+
+@dataclass(frozen=True)
+class Target:
+    """One deployment target: its canonical board and everything later steps need to know about it."""
+
+    name: str
+    board: str
+    core: str
+    arch: str
+    clock_hz: int
+    sram_bytes: int
+    flash_bytes: int
+    pio_platform: str
+    pio_boards: tuple[str, ...]
+    frameworks: tuple[str, ...]  # the first is the default
+    qemu_machine: str | None
+    emu_platform: str
+    cost: CostModel
+
+    @property
+    def pio_board(self) -> str:
+        """The canonical PlatformIO board id."""
+        return self.pio_boards[0]
+
+
+@dataclass(frozen=True)
+class CodeSizeModel:
+    """Flash taken by generated code per op kind (bytes), with where the figures come from."""
+
+    source: str
+    runtime: int
+    per_op_call: int
+    kinds: Mapping[str, int]
+
+    def bytes_for(self, kind: str) -> int:
+        return self.kinds.get(kind, self.kinds["other"])
+
+
+def _load(path: Path = REGISTRY_FILE) -> tuple[dict[str, Target], CodeSizeModel, int, str]:
+    data = tomllib.loads(path.read_text())
+    targets = {}
+    for name, t in data["targets"].items():
+        cost = t["cost"]
+        missing = [k for k in OP_KINDS if k not in cost]
+        if missing or t["emu_platform"] not in EMU_PLATFORMS:
+            raise ValueError(f"{path}: target {name} lacks cost kinds {missing} or has a bad emu_platform")
+        targets[name] = Target(
+            name=name, board=t["board"], core=t["core"], arch=t["arch"], clock_hz=int(t["clock_hz"]),
+            sram_bytes=int(t["sram_bytes"]), flash_bytes=int(t["flash_bytes"]), pio_platform=t["pio_platform"],
+            pio_boards=tuple(t["pio_boards"]), frameworks=tuple(t["frameworks"]),
+            qemu_machine=t.get("qemu_machine"), emu_platform=t["emu_platform"],
+            cost=CostModel(source=cost["source"],
+                           ops=MappingProxyType({k: OpCost(**cost[k]) for k in OP_KINDS})),
+        )
+    code = data["code"]
+    code_model = CodeSizeModel(source=code["source"], runtime=int(code["runtime"]),
+                               per_op_call=int(code["per_op_call"]),
+                               kinds=MappingProxyType({k: int(code[k]) for k in OP_KINDS}))
+    return targets, code_model, int(data["stack"]["bytes"]), data["stack"]["source"]
+
+
+_TARGETS, CODE_SIZE, STACK_BYTES, STACK_SOURCE = _load()
+TARGETS: Mapping[str, Target] = MappingProxyType(_TARGETS)
+
+
+def target_names() -> list[str]:
+    """The valid target names, in registry order."""
+    return list(TARGETS)
+
+
+def get_target(name: str) -> Target:
+    """The target called `name`; an unknown name lists the valid ones."""
+    try:
+        return TARGETS[name]
+    except KeyError:
+        raise TinyDistillError(f"unknown target {name!r}; choose one of: {', '.join(TARGETS)}") from None
