@@ -1,0 +1,159 @@
+"""The data model (recordings with per-sample labels) and the built-in dataset registry.
+
+A dataset is a list of recordings: each a [T, C] float array of samples and one class
+id per sample. Windows, splits and normalization are made from it in windowing.py.
+Built-ins: `basic-motions` (real IMU data shipped as CSV), `mackey-glass` (generated),
+`mnist1d` (generated offline by the mnist1d package). User CSVs come from csvdata.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import TinyDistillError
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One continuous recording: `values` [T, C] float64, `labels` [T] class ids."""
+
+    id: str
+    values: np.ndarray
+    labels: np.ndarray
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Recordings plus what they mean: channel names, class names, sample rate."""
+
+    name: str
+    channels: tuple[str, ...]
+    labels: tuple[str, ...]
+    recordings: tuple[Recording, ...]
+    sample_rate_hz: float
+    # Samples a window's label looks ahead of the window end (mackey-glass: the horizon).
+    label_lookahead: int = 0
+    # Settings that suit this dataset when the user gives none (window, hop, ...).
+    defaults: dict = field(default_factory=dict)
+
+    def channel_index(self, names) -> list[int]:
+        """Indices of `names` among the channels, or an error naming the known ones."""
+        unknown = [n for n in names if n not in self.channels]
+        if unknown:
+            raise TinyDistillError(
+                f"unknown channel {', '.join(map(repr, unknown))} in dataset {self.name}; "
+                f"its channels are {', '.join(self.channels)}")
+        return [self.channels.index(n) for n in names]
+
+
+@dataclass(frozen=True)
+class BuiltIn:
+    name: str
+    task: str
+    channels: tuple[str, ...]
+    classes: str
+    provenance: str
+
+
+BUILTINS = {
+    "basic-motions": BuiltIn(
+        "basic-motions", "classify, anomaly",
+        ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"),
+        "standing, walking, running, badminton",
+        "UEA BasicMotions: smartwatch IMU, 80 recordings x 100 samples at 10 Hz (datasets/basic_motions.csv)"),
+    "mackey-glass": BuiltIn(
+        "mackey-glass", "forecast, classify",
+        ("x",), "fall, rise (value `horizon` steps ahead)",
+        "generated: Mackey-Glass delay equation, tau=17 (Hayashi et al. 2019 setting)"),
+    "mnist1d": BuiltIn(
+        "mnist1d", "classify", ("x",), "digits 0-9",
+        "generated offline by the mnist1d package: 5,000 sequences of length 40"),
+}
+
+
+def list_datasets() -> list[BuiltIn]:
+    """The built-in datasets with their channels, classes, tasks and provenance."""
+    return list(BUILTINS.values())
+
+
+def load(spec, *, horizon: int = 8, seed: int = 0) -> Dataset:
+    """Load a built-in dataset by name, or a user CSV from a `csvdata.CsvSpec`.
+
+    `horizon` only matters for mackey-glass, whose label looks `horizon` steps ahead.
+    """
+    from .csvdata import CsvSpec, read_csv
+
+    if isinstance(spec, CsvSpec):
+        return read_csv(spec)
+    if spec == "basic-motions":
+        return _basic_motions()
+    if spec == "mackey-glass":
+        return mackey_glass(horizon=horizon)
+    if spec == "mnist1d":
+        return _mnist1d()
+    raise TinyDistillError(
+        f"unknown dataset {spec!r}; built-in datasets are {', '.join(BUILTINS)} "
+        "(see `tinydistill datasets`), or pass your own with --csv FILE --group COL --label COL --channels ...")
+
+
+def _basic_motions() -> Dataset:
+    from .csvdata import CsvSpec, read_csv
+    from .resources import datasets_dir
+
+    spec = CsvSpec(path=datasets_dir() / "basic_motions.csv", group="rec", label="activity",
+                   channels=BUILTINS["basic-motions"].channels, time="t")
+    ds = read_csv(spec)
+    return Dataset("basic-motions", ds.channels, ds.labels, ds.recordings, sample_rate_hz=10.0,
+                   defaults={"window": 32, "hop": 8})
+
+
+def mackey_glass(horizon: int = 8, n_recordings: int = 24, length: int = 400, tau: int = 17,
+                 seed: int = 17) -> Dataset:
+    """The Mackey-Glass series (tau=17), one sample per time unit, cut into recordings.
+
+    Each sample is labelled "rise" when the value `horizon` steps later is higher; the
+    last `horizon` samples of a recording keep label -1 (unknown) and windowing never
+    ends a window there (label_lookahead).
+    """
+    if horizon < 1:
+        raise TinyDistillError(f"--horizon must be at least 1, got {horizon}")
+    series = _mackey_glass_series(n_recordings * length, tau=tau, seed=seed)
+    recordings = []
+    for r in range(n_recordings):
+        x = series[r * length:(r + 1) * length]
+        labels = np.full(length, -1, dtype=np.int64)
+        labels[:-horizon] = (x[horizon:] > x[:-horizon]).astype(np.int64)
+        recordings.append(Recording(f"mg{r:02d}", x[:, None].copy(), labels))
+    return Dataset("mackey-glass", ("x",), ("fall", "rise"), tuple(recordings), sample_rate_hz=1.0,
+                   label_lookahead=horizon, defaults={"window": 16, "hop": 2, "horizon": horizon})
+
+
+def _mackey_glass_series(n: int, *, tau: int, seed: int, beta: float = 0.2, gamma: float = 0.1,
+                         power: int = 10, substeps: int = 10, burn_in: int = 500) -> np.ndarray:
+    # Fixed-step Euler with 10 sub-steps per time unit: accurate enough for a
+    # benchmark series, exactly reproducible, and fast without an ODE solver.
+    dt = 1.0 / substeps
+    lag = tau * substeps
+    rng = np.random.default_rng(seed)
+    total = (n + burn_in) * substeps
+    x = np.empty(lag + total)
+    x[:lag] = 1.2 + 0.05 * rng.standard_normal(lag)
+    for i in range(lag, lag + total):
+        delayed, prev = x[i - lag], x[i - 1]
+        x[i] = prev + dt * (beta * delayed / (1.0 + delayed ** power) - gamma * prev)
+    return x[lag::substeps][burn_in:burn_in + n]
+
+
+def _mnist1d() -> Dataset:
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    # make_dataset generates from the package's templates; get_dataset() would try a
+    # download and leave a pickle in the working directory, so it is never called.
+    data = make_dataset(get_dataset_args())
+    xs = np.concatenate([data["x"], data["x_test"]]).astype(np.float64)
+    ys = np.concatenate([data["y"], data["y_test"]]).astype(np.int64)
+    recordings = tuple(Recording(f"m{i:04d}", x[:, None], np.full(len(x), y)) for i, (x, y) in enumerate(zip(xs, ys)))
+    return Dataset("mnist1d", ("x",), tuple(str(d) for d in range(10)), recordings, sample_rate_hz=1.0,
+                   defaults={"window": xs.shape[1], "hop": xs.shape[1]})

@@ -1,0 +1,117 @@
+"""Teacher and student families for the three tasks, sized by a few readable knobs.
+
+Every builder returns a functional keras.Model with one output and a layer named
+`features` (the representation the hint loss matches). Conventions, decided once:
+
+- Classification networks output **logits** while training (distillation needs them);
+  `with_softmax()` appends a final `Softmax` layer, and that is what is saved as
+  student.keras / teacher.keras / baseline.keras: saved models output probabilities,
+  and the int8 model ends in SOFTMAX.
+- Students use only layers that convert to full-int8 TFLite builtins: Conv1D,
+  SeparableConv1D, Dense, GlobalAveragePooling1D, Flatten, Reshape, ReLU (fused).
+  No BatchNormalization, recurrent, Lambda, Conv1DTranspose or UpSampling layers.
+- Teachers may use anything (they stay on the host).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+
+def classify_teacher(input_shape, n_classes: int, width: int = 64) -> keras.Model:
+    """Three Conv1D blocks (width, 2w, 2w) with batch norm, pooled, a dense head: ~100k params at width 64."""
+    x = inp = keras.Input(input_shape, name="window")
+    for filters, kernel in ((width, 7), (2 * width, 5), (2 * width, 3)):
+        x = layers.Conv1D(filters, kernel, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+    x = layers.GlobalAveragePooling1D(name="features")(x)
+    x = layers.Dense(width, activation="relu")(x)
+    x = layers.Dropout(0.3)(x)
+    out = layers.Dense(n_classes, name="logits")(x)
+    return keras.Model(inp, out, name="teacher")
+
+
+def classify_student(input_shape, n_classes: int, width: int = 24) -> keras.Model:
+    """Conv1D(width, 5, stride 2) -> SeparableConv1D(2w, 3) -> global average -> Dense logits.
+
+    ~2.2k parameters at width 24 on 6 channels: fits a Cortex-M0+ with room to spare.
+    """
+    x = inp = keras.Input(input_shape, name="window")
+    x = layers.Conv1D(width, 5, strides=2, padding="same", activation="relu")(x)
+    x = layers.SeparableConv1D(2 * width, 3, padding="same", activation="relu")(x)
+    x = layers.GlobalAveragePooling1D(name="features")(x)
+    out = layers.Dense(n_classes, name="logits")(x)
+    return keras.Model(inp, out, name="student")
+
+
+def forecast_teacher(input_shape, width: int = 64) -> keras.Model:
+    """Two Conv1D layers over the (possibly longer, privileged) window, flattened, dense head."""
+    x = inp = keras.Input(input_shape, name="window")
+    x = layers.Conv1D(width, 3, padding="same", activation="relu")(x)
+    x = layers.Conv1D(width, 3, padding="same", activation="relu")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(width, activation="relu", name="features")(x)
+    out = layers.Dense(1, name="forecast")(x)
+    return keras.Model(inp, out, name="teacher")
+
+
+def forecast_student(input_shape, width: int = 8) -> keras.Model:
+    """Conv1D(width, 3) -> Flatten -> Dense(2w) -> Dense(1)."""
+    x = inp = keras.Input(input_shape, name="window")
+    x = layers.Conv1D(width, 3, padding="same", activation="relu")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(2 * width, activation="relu", name="features")(x)
+    out = layers.Dense(1, name="forecast")(x)
+    return keras.Model(inp, out, name="student")
+
+
+def anomaly_teacher(input_shape, width: int = 64) -> keras.Model:
+    """Dense autoencoder 2w -> w/2 (bottleneck) -> 2w reconstructing the [W, C] window."""
+    steps, channels = input_shape
+    x = inp = keras.Input(input_shape, name="window")
+    x = layers.Flatten()(x)
+    x = layers.Dense(2 * width, activation="relu")(x)
+    x = layers.Dense(max(width // 2, 4), activation="relu", name="features")(x)
+    x = layers.Dense(2 * width, activation="relu")(x)
+    x = layers.Dense(steps * channels)(x)
+    out = layers.Reshape((steps, channels), name="reconstruction")(x)
+    return keras.Model(inp, out, name="teacher")
+
+
+def anomaly_student(input_shape, width: int = 8) -> keras.Model:
+    """Dense autoencoder with one `width`-unit bottleneck: Flatten -> Dense -> Dense -> Reshape."""
+    steps, channels = input_shape
+    x = inp = keras.Input(input_shape, name="window")
+    x = layers.Flatten()(x)
+    x = layers.Dense(width, activation="relu", name="features")(x)
+    x = layers.Dense(steps * channels)(x)
+    out = layers.Reshape((steps, channels), name="reconstruction")(x)
+    return keras.Model(inp, out, name="student")
+
+
+def build(role: str, task: str, input_shape, n_classes: int, width: int) -> keras.Model:
+    """The `role` ("teacher" or "student") network of `task`."""
+    if task == "classify":
+        fn = classify_teacher if role == "teacher" else classify_student
+        return fn(input_shape, n_classes, width)
+    fn = {("forecast", "teacher"): forecast_teacher, ("forecast", "student"): forecast_student,
+          ("anomaly", "teacher"): anomaly_teacher, ("anomaly", "student"): anomaly_student}[(task, role)]
+    return fn(input_shape, width)
+
+
+def with_features(model: keras.Model) -> keras.Model:
+    """The same layers with two outputs: the model's output and its `features` layer."""
+    return keras.Model(model.inputs, [model.outputs[0], model.get_layer("features").output])
+
+
+def with_softmax(model: keras.Model) -> keras.Model:
+    """Append the final Softmax that turns logits into probabilities (the saved form)."""
+    out = layers.Softmax(name="probabilities")(model.outputs[0])
+    return keras.Model(model.inputs, out, name=model.name)
+
+
+def count_params(model: keras.Model) -> int:
+    """Trainable plus non-trainable parameters."""
+    return int(model.count_params())

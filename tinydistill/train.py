@@ -1,0 +1,395 @@
+"""`train`: teacher -> distilled student + baseline student, written as a run directory.
+
+The library entry points are `TrainConfig` (every option, its default and its
+validation) and `train(config, out_dir) -> RunDir`. The run directory layout is the
+contract in rundir.py. Nothing is written unless the whole run succeeds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__, atomic
+from .errors import TinyDistillError
+from .rundir import RunDir, write_json
+
+TASKS = ("classify", "forecast", "anomaly")
+# Widths per task (teacher, student): the readable knobs of the model families.
+WIDTHS = {"classify": (64, 24), "forecast": (64, 8), "anomaly": (64, 8)}
+
+
+@dataclass
+class TrainConfig:
+    """Every `train` option. Unset (None) options take the dataset's or the task's default."""
+
+    dataset: str | None = None
+    csv: str | None = None
+    group: str | None = None
+    label: str | None = None
+    channels: tuple[str, ...] | None = None
+    time: str | None = None
+    sample_rate_hz: float | None = None
+    task: str = "classify"
+    window: int | None = None
+    hop: int | None = None
+    horizon: int | None = None
+    predict_channel: str | None = None
+    privileged: tuple[str, ...] = ()
+    privileged_time: bool | None = None  # None: on for forecast and for mackey-glass
+    normal_class: str | None = None
+    temperature: float = 4.0
+    alpha: float = 0.7
+    hint: bool = False
+    hint_weight: float = 1.0
+    epochs: int = 60
+    teacher_epochs: int = 30
+    batch_size: int = 32
+    learning_rate: float = 3e-3
+    teacher_learning_rate: float = 1e-3
+    teacher_width: int | None = None
+    student_width: int | None = None
+    seed: int = 0
+    # Accepted and stored here; issue 4's budget check reads them.
+    target: str | None = None
+    max_flash: str | None = None
+    max_ram: str | None = None
+    max_latency: str | None = None
+    overwrite: bool = False
+
+    def __post_init__(self):
+        for name in ("channels", "privileged"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                setattr(self, name, tuple(v.strip() for v in value.split(",") if v.strip()))
+            elif value is not None:
+                setattr(self, name, tuple(value))
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike, **overrides) -> TrainConfig:
+        """Options from a TOML file (keys as the option names, `-` or `_`); non-None `overrides` win."""
+        path = Path(path)
+        if not path.is_file():
+            raise TinyDistillError(f"config file {path} not found; check the --config path")
+        try:
+            data = tomllib.loads(path.read_text())
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise TinyDistillError(f"{path} is not valid TOML: {exc}")
+        data = data.get("train", data)  # a [train] table or top-level keys
+        data = {k.replace("-", "_"): v for k, v in data.items()}
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise TinyDistillError(f"{path}: unknown option(s) {', '.join(unknown)}; "
+                                   "see `tinydistill train --help` for the option names")
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**data)
+
+    def validate(self) -> None:
+        """Raise TinyDistillError for contradictory or out-of-range options (before any work)."""
+        def bad(msg):
+            raise TinyDistillError(msg)
+
+        if (self.dataset is None) == (self.csv is None):
+            bad("give exactly one of --dataset NAME or --csv FILE (see `tinydistill datasets`)")
+        if self.csv is not None and not (self.group and self.label and self.channels):
+            bad("--csv needs --group COL (recording id), --label COL and --channels a,b,c")
+        if self.task not in TASKS:
+            bad(f"--task must be one of {', '.join(TASKS)}, not {self.task!r}")
+        for name, low in (("window", 2), ("hop", 1), ("horizon", 1), ("epochs", 1), ("teacher_epochs", 1),
+                          ("batch_size", 1), ("teacher_width", 1), ("student_width", 1)):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < low):
+                bad(f"--{name.replace('_', '-')} must be an integer >= {low}, got {value!r}")
+        if not 0.0 <= self.alpha <= 1.0:
+            bad(f"--alpha must be in [0, 1] (0 = no distillation, 1 = pure imitation), got {self.alpha}")
+        if self.temperature <= 0:
+            bad(f"--temperature must be positive, got {self.temperature}")
+        if self.hint_weight < 0 or self.learning_rate <= 0 or self.teacher_learning_rate <= 0:
+            bad("--hint-weight must be >= 0 and learning rates > 0")
+        if self.normal_class is not None and self.task != "anomaly":
+            bad(f"--normal-class only applies to --task anomaly (the task is {self.task})")
+        if self.task == "anomaly" and self.privileged_time:
+            bad("--privileged-time needs a target ahead of the window: use it with --task forecast or classify")
+        if self.predict_channel is not None and self.task != "forecast":
+            bad(f"--predict-channel only applies to --task forecast (the task is {self.task})")
+        if self.privileged_time and self.task == "classify" and self.horizon is None and self.dataset != "mackey-glass":
+            bad("--privileged-time with --task classify needs --horizon K (how far past the window the teacher sees)")
+
+
+def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True) -> RunDir:
+    """Train teacher, distilled student and baseline; write and return the run directory."""
+    import keras
+    import tensorflow as tf
+
+    from . import datasets, models, windowing
+    from .csvdata import CsvSpec
+
+    config.validate()
+    out_dir = Path(out_dir)
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())) and not config.overwrite:
+        raise TinyDistillError(f"{out_dir} already exists and is not empty; choose another --out or pass --overwrite")
+    log = _Progress(progress)
+    tf.config.experimental.enable_op_determinism()
+
+    horizon = config.horizon if config.horizon is not None else 8
+    if config.csv is not None:
+        spec = CsvSpec(config.csv, config.group, config.label, tuple(config.channels), config.time,
+                       config.sample_rate_hz or 1.0)
+        ds = datasets.load(spec)
+    else:
+        ds = datasets.load(config.dataset, horizon=horizon)
+    window = config.window or ds.defaults.get("window", 32)
+    hop = config.hop or ds.defaults.get("hop", max(1, window // 4))
+    channels = list(config.channels) if config.channels else list(ds.channels)
+    ds.channel_index(channels)
+    unknown_priv = [c for c in config.privileged if c not in channels]
+    if unknown_priv:
+        raise TinyDistillError(f"--privileged {','.join(unknown_priv)}: not among the channels {', '.join(channels)}")
+    student_channels = [c for c in channels if c not in config.privileged]
+    if not student_channels:
+        raise TinyDistillError("--privileged names every channel; the student needs at least one channel of its own")
+    task = config.task
+    privileged_time = config.privileged_time
+    if privileged_time is None:
+        privileged_time = task == "forecast" or (task == "classify" and ds.name == "mackey-glass")
+    fc_horizon = horizon if task == "forecast" else 0
+    extra = horizon - 1 if privileged_time else 0
+    predict = config.predict_channel or student_channels[0]
+    if task == "forecast" and predict not in student_channels:
+        raise TinyDistillError(f"--predict-channel {predict!r} must be one of the student's channels "
+                               f"({', '.join(student_channels)})")
+
+    classes = list(ds.labels)
+    normal_id = None
+    if task == "classify":
+        present = sorted({int(v) for r in ds.recordings for v in np.unique(r.labels) if v >= 0})
+        if len(present) < 2:
+            raise TinyDistillError(f"the label column has a single class ({classes[present[0]] if present else 'none'}); "
+                                   "classification needs at least two classes")
+        labels = classes
+    elif task == "anomaly":
+        normal_class = config.normal_class
+        if normal_class is None:
+            if set(classes) <= {"0", "1"}:
+                normal_class = "0"
+            else:
+                raise TinyDistillError(f"--task anomaly needs --normal-class (one of {', '.join(classes)}), "
+                                       "or a 0/1 label column where 1 marks anomalies")
+        if normal_class not in classes:
+            raise TinyDistillError(f"--normal-class {normal_class!r} is not a label; labels are {', '.join(classes)}")
+        if len(classes) < 2:
+            raise TinyDistillError("every window is normal: anomaly detection needs some anomalous recordings to test on")
+        normal_id = classes.index(normal_class)
+        labels = ["normal", "anomaly"]
+    else:
+        labels = classes
+
+    all_idx = ds.channel_index(channels)
+    plan = windowing.WindowPlan(
+        window=window, hop=hop, teacher_idx=tuple(all_idx), student_idx=tuple(ds.channel_index(student_channels)),
+        extra=extra, lookahead=max(ds.label_lookahead, fc_horizon, extra), horizon=fc_horizon,
+        predict_idx=ds.channels.index(predict))
+    windowing.check_lengths(ds.recordings, plan)
+    split_ids = windowing.split_recordings(ds.recordings, config.seed)
+    mean, std = windowing.fit_normalization(ds.recordings, split_ids[0], all_idx)
+    s_pos = [channels.index(c) for c in student_channels]
+    p = channels.index(predict)
+
+    data = {}
+    for name, ids in zip(("train", "val", "test"), split_ids):
+        w = windowing.make_windows(ds.recordings, plan, ids)
+        y = windowing.targets(task, w, normal_id=normal_id, target_mean=mean[p], target_std=std[p])
+        xs = windowing.normalize(w.xs, mean[s_pos], std[s_pos])
+        xt = windowing.normalize(w.xt, mean, std)
+        last = xs[:, -1, student_channels.index(predict)]
+        if task == "anomaly" and name == "train":
+            keep = y == 0  # the autoencoders learn normal windows only
+            xs, xt, y, last = xs[keep], xt[keep], y[keep], last[keep]
+            if not len(y):
+                raise TinyDistillError(f"no normal ({normal_class}) windows in the training split; "
+                                       "check --normal-class")
+        data[name] = {"xs": xs, "xt": xt, "y": y, "last": last}
+    if task == "classify" and len(np.unique(data["train"]["y"])) < 2:
+        raise TinyDistillError("the training split holds a single class; provide more recordings per class")
+    log(f"data: {ds.name}, {task}, windows train/val/test {len(data['train']['y'])}/{len(data['val']['y'])}/"
+        f"{len(data['test']['y'])}, student channels {','.join(student_channels)}"
+        + (f", privileged {','.join(config.privileged)}" if config.privileged else "")
+        + (f", privileged time {extra} steps" if extra else ""))
+
+    t_width, s_width = WIDTHS[task]
+    t_width = config.teacher_width or t_width
+    s_width = config.student_width or s_width
+    n_out = len(classes)
+    history = {}
+
+    keras.utils.set_random_seed(config.seed)
+    teacher = models.build("teacher", task, data["train"]["xt"].shape[1:], n_out, t_width)
+    loss = (keras.losses.SparseCategoricalCrossentropy(from_logits=True) if task == "classify" else "mse")
+    teacher.compile(optimizer=keras.optimizers.Adam(config.teacher_learning_rate), loss=loss)
+    tr, va = data["train"], data["val"]
+    t_target = (lambda d: d["xt"]) if task == "anomaly" else (lambda d: d["y"])
+    history["teacher"] = _fit(teacher, tr["xt"], t_target(tr), (va["xt"], t_target(va)), config.teacher_epochs,
+                              config.batch_size, log, "teacher")
+
+    students = {}
+    for role, alpha, hint in (("student", config.alpha, config.hint_weight if config.hint else 0.0),
+                              ("baseline", 0.0, 0.0)):
+        keras.utils.set_random_seed(config.seed)  # same initial weights and batch order for both
+        student = models.build("student", task, data["train"]["xs"].shape[1:], n_out, s_width)
+        from .distill import Distiller
+
+        distiller = Distiller(student, teacher, task, temperature=config.temperature, alpha=alpha,
+                              hint_weight=hint, teacher_slice=s_pos if task == "anomaly" else None)
+        distiller.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+        inputs = (lambda d: {"student": d["xs"], "teacher": d["xt"]})
+        history[role] = _fit(distiller, inputs(tr), tr["y"], (inputs(va), va["y"]), config.epochs,
+                             config.batch_size, log, role)
+        students[role] = student
+
+    metrics, threshold = _evaluate(task, teacher, students, data, std[p])
+    if task == "classify":
+        saved = {"teacher": models.with_softmax(teacher), **{k: models.with_softmax(m) for k, m in students.items()}}
+    else:
+        saved = {"teacher": teacher, **students}
+
+    cfg = {
+        "task": task, "dataset": config.dataset or str(config.csv), "channels": channels,
+        "student_channels": student_channels, "privileged": list(config.privileged),
+        "privileged_time": extra, "window": window, "hop": hop, "horizon": horizon if (fc_horizon or extra or ds.label_lookahead) else None,
+        "predict_channel": predict if task == "forecast" else None,
+        "sample_rate_hz": config.sample_rate_hz or ds.sample_rate_hz, "labels": labels, "classes": classes,
+        "normal_class": classes[normal_id] if task == "anomaly" else None,
+        "threshold": threshold, "seed": config.seed,
+        "splits": {k: [ds.recordings[i].id for i in ids] for k, ids in zip(("train", "val", "test"), split_ids)},
+        "hyperparameters": {k: getattr(config, k) for k in (
+            "temperature", "alpha", "hint", "hint_weight", "epochs", "teacher_epochs", "batch_size",
+            "learning_rate", "teacher_learning_rate")} | {"teacher_width": t_width, "student_width": s_width},
+        "budget": {k: getattr(config, k) for k in ("target", "max_flash", "max_ram", "max_latency")},
+        "tinydistill_version": __version__,
+    }
+    stream = _test_stream(ds, split_ids[2], student_channels, task, normal_id)
+    with atomic.new_directory(out_dir, overwrite=config.overwrite) as tmp:
+        write_json(tmp / "config.json", cfg)
+        write_json(tmp / "normalization.json", {"channels": channels, "mean": [float(v) for v in mean],
+                                                "std": [float(v) for v in std]})
+        for name, model in saved.items():
+            model.save(tmp / f"{name}.keras")
+        np.savez(tmp / "splits.npz", **{f"{a}_{s}": data[s][k] for s in ("train", "val", "test")
+                                         for a, k in (("x", "xs"), ("y", "y"))})
+        atomic.write_text(tmp / "test_stream.csv", stream)
+        write_json(tmp / "history.json", history)
+        write_json(tmp / "metrics.json", metrics)
+    run = RunDir(out_dir)
+
+    # budget warning (issue 4)
+    if config.target:
+        try:
+            from .budget import warn_if_over_budget
+        except ImportError:
+            warn_if_over_budget = None
+        if warn_if_over_budget is not None:
+            warn_if_over_budget(run, config.target, {"flash": config.max_flash, "ram": config.max_ram,
+                                                     "latency": config.max_latency})
+    return run
+
+
+def _fit(model, x, y, validation, epochs, batch_size, log, phase):
+    import keras
+
+    start = time.monotonic()
+    every = max(1, epochs // 4)
+
+    class _Report(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if (epoch + 1) % every == 0 or epoch + 1 == epochs:
+                logs = logs or {}
+                log(f"{phase}: epoch {epoch + 1}/{epochs}  loss {logs.get('loss', float('nan')):.4f}  "
+                    f"val_loss {logs.get('val_loss', float('nan')):.4f}  ({time.monotonic() - start:.0f} s)")
+
+    h = model.fit(x, y, validation_data=validation, epochs=epochs, batch_size=batch_size, shuffle=True,
+                  verbose=0, callbacks=[_Report()])
+    return {k: [float(v) for v in vals] for k, vals in h.history.items()}
+
+
+def _evaluate(task, teacher, students, data, target_std):
+    """Test metrics of the three models (and the anomaly threshold of the float student)."""
+    from . import metrics as m
+    from .models import count_params
+
+    te = data["test"]
+    out = {}
+    threshold = None
+
+    def predict(model, x):
+        return np.asarray(model.predict(x, batch_size=256, verbose=0))
+
+    if task == "anomaly":
+        threshold = m.threshold(m.reconstruction_error(data["train"]["xs"], predict(students["student"], data["train"]["xs"])))
+    for role, model, x in (("teacher", teacher, te["xt"]), *((r, s, te["xs"]) for r, s in students.items())):
+        pred = predict(model, x)
+        if task == "classify":
+            res = {"accuracy": m.accuracy(te["y"], pred)}
+        elif task == "forecast":
+            res = {"mae": m.mae(te["y"], pred), "mae_raw": m.mae(te["y"], pred) * float(target_std),
+                   "rise_accuracy": m.rise_accuracy(te["y"], pred, te["last"])}
+        else:
+            score = m.reconstruction_error(x, pred)
+            res = {"auc": m.auc(te["y"], score)}
+            if role == "student":
+                res["accuracy"] = float(np.mean((score > threshold) == te["y"].astype(bool)))
+        res["params"] = count_params(model)
+        out[role] = res
+    return out, threshold
+
+
+def _test_stream(ds, test_ids, student_channels, task, normal_id) -> str:
+    """The test recordings as one CSV stream: rec, student channels (raw), label id."""
+    idx = ds.channel_index(student_channels)
+    lines = [",".join(["rec", *student_channels, "label"])]
+    for i in test_ids:
+        r = ds.recordings[i]
+        labels = r.labels
+        if task == "anomaly":
+            labels = np.where(labels < 0, -1, (labels != normal_id).astype(np.int64))
+        for row, lab in zip(r.values[:, idx], labels):
+            lines.append(",".join([r.id, *(f"{v:.9g}" for v in row), str(int(lab))]))
+    return "\n".join(lines) + "\n"
+
+
+def comparison_table(run: RunDir) -> str:
+    """Teacher / distilled student / baseline side by side, from metrics.json."""
+    metrics, cfg = run.metrics, run.config
+    keys = {"classify": ["accuracy"], "forecast": ["mae", "rise_accuracy"], "anomaly": ["auc"]}[cfg["task"]]
+    rows = [("model", "inputs", "params", *keys)]
+    inputs = {"teacher": ",".join(cfg["channels"]) + (f" +{cfg['privileged_time']} future" if cfg.get("privileged_time") else ""),
+              "student": ",".join(cfg["student_channels"]), "baseline": ",".join(cfg["student_channels"])}
+    names = {"teacher": "teacher", "student": "student (distilled)", "baseline": "baseline (no KD)"}
+    for role in ("teacher", "student", "baseline"):
+        r = metrics[role]
+        rows.append((names[role], inputs[role], f"{r['params']:,}", *(f"{r[k]:.3f}" for k in keys)))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+class _Progress:
+    """One short line per phase on stderr (not Keras' progress bars)."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    def __call__(self, message: str) -> None:
+        if self.enabled:
+            print(message, file=sys.stderr, flush=True)
+
+
+__all__ = ["TrainConfig", "train", "comparison_table", "TASKS"]
