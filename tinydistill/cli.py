@@ -47,6 +47,88 @@ def main(argv: list[str] | None = None) -> None:
 # ---------------------------------------------------------------- datasets, train (issue 2)
 
 # ---------------------------------------------------------------- quantize, budget, evaluate (issue 4)
+from . import units as _units  # noqa: E402  (tiny: click types for sizes and times)
+
+@cli.command()
+@click.argument("run", type=click.Path(exists=True, file_okay=False))
+@click.option("--max-drop", type=float, default=None,
+              help="Allowed int8 loss: accuracy points (classify, default 2), % MAE increase (forecast, "
+                   "default 10), AUC points (anomaly, default 2).")
+def quantize(run, max_drop):
+    """Quantize the student to full int8 (RUN/student_int8.tflite) and compare float with int8.
+
+    Exits 1 when int8 loses more than --max-drop.
+
+    Example:
+
+        tinydistill quantize runs/bm --max-drop 1.5
+    """
+    from .errors import CheckFailed
+    from .quantize import format_report, quantize_run
+
+    report = quantize_run(run, max_drop=max_drop)
+    click.echo(format_report(report))
+    if not report.ok:
+        raise CheckFailed(report.verdict())
+
+
+def _target_option(f):
+    from .targets import target_names
+
+    return click.option("--target", "target", required=True, type=click.Choice(target_names()),
+                        help="The board to check against.")(f)
+
+
+@cli.command()
+@click.argument("run", type=click.Path(exists=True))
+@_target_option
+@click.option("--max-flash", type=_units.SIZE, default=None, help="Flash limit, e.g. 64K (default: the target's).")
+@click.option("--max-ram", type=_units.SIZE, default=None, help="RAM limit, e.g. 16K (default: the target's SRAM).")
+@click.option("--max-latency", type=_units.TIME, default=None, help="Latency limit per inference, e.g. 5ms.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def budget(run, target, max_flash, max_ram, max_latency, as_json):
+    """Check the int8 student's flash, RAM and latency on a target (quantizes first when needed).
+
+    RUN is a run directory or a .tflite file. Sizes use K = 1024. Exits 1 when over budget.
+
+    Example:
+
+        tinydistill budget runs/bm --target cortex-m0plus --max-ram 16K --max-latency 5ms
+    """
+    import json
+
+    from . import budget as budget_mod
+    from .errors import CheckFailed
+
+    report = budget_mod.check_budget(run, target, max_flash, max_ram, max_latency)
+    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else budget_mod.format_report(report))
+    if not report.ok:
+        raise CheckFailed(f"over budget on {target}; see the verdict above")
+
+
+@cli.command()
+@click.argument("run", type=click.Path(exists=True, file_okay=False))
+@click.option("--csv", "csv_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="New recordings in the training CSV's long format (repeatable).")
+@click.option("--dataset", default=None, help="A built-in dataset to evaluate on instead of CSV files.")
+@click.option("--group", default=None, help="CSV column with the recording id (default: rec).")
+@click.option("--label", default=None, help="CSV column with the label (default: label).")
+@click.option("--time", "time_col", default=None, help="CSV column to sort samples by.")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+def evaluate(run, csv_files, dataset, group, label, time_col, as_json):
+    """Float and int8 metrics of the student on recordings collected later, windowed as in training.
+
+    Example:
+
+        tinydistill evaluate runs/bm --csv new_session.csv
+    """
+    import json
+
+    from .evaluate import evaluate_run, format_evaluation
+
+    ev = evaluate_run(run, csv=list(csv_files), dataset=dataset, group=group, label=label, time=time_col)
+    click.echo(json.dumps(ev.as_dict(), indent=2) if as_json else format_evaluation(ev))
+
 
 # ---------------------------------------------------------------- codegen (issues 5, 6)
 

@@ -1,0 +1,229 @@
+"""Does the int8 student fit a target? Flash, peak RAM and latency against limits, with a verdict.
+
+- flash = weights and biases + per-channel requantization constants + an estimate of the
+  generated code per op kind (targets.toml [code], its source stated there);
+- peak RAM = the engine planner's arena (liveness plan) + the streaming window buffer
+  (the model input, W × C int8) + the output buffer + a stack estimate (targets.toml [stack]);
+- latency = Σ cost-model cycles of the ops / the target's clock.
+Without explicit limits, the target's own flash and SRAM are the limits (latency: none).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import analysis, targets, units
+from .errors import TinyDistillError
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    """One op: the analysis row plus its estimated cycles on the target."""
+
+    row: analysis.LayerRow
+    cycles: float
+
+    @property
+    def name(self) -> str:
+        return self.row.layer or f"#{self.row.index}"
+
+
+@dataclass(frozen=True)
+class BudgetReport:
+    """Flash, RAM and latency of one int8 model on one target, against limits."""
+
+    target: targets.Target
+    analysis: analysis.ModelAnalysis
+    rows: tuple[BudgetRow, ...]
+    code_bytes: int
+    stack_bytes: int
+    max_flash: int
+    max_ram: int
+    max_latency: float | None
+    model_path: str | None = None
+
+    @property
+    def weight_bytes(self) -> int:
+        return self.analysis.weight_bytes
+
+    @property
+    def quant_bytes(self) -> int:
+        return self.analysis.quant_bytes
+
+    @property
+    def flash_bytes(self) -> int:
+        return self.weight_bytes + self.quant_bytes + self.code_bytes
+
+    @property
+    def window_bytes(self) -> int:
+        return self.analysis.input_bytes
+
+    @property
+    def ram_bytes(self) -> int:
+        a = self.analysis
+        return a.arena_bytes + a.input_bytes + a.output_bytes + self.stack_bytes
+
+    @property
+    def cycles(self) -> float:
+        return sum(r.cycles for r in self.rows)
+
+    @property
+    def latency_s(self) -> float:
+        return self.cycles / self.target.clock_hz
+
+    @property
+    def over(self) -> dict[str, bool]:
+        return {"flash": self.flash_bytes > self.max_flash, "ram": self.ram_bytes > self.max_ram,
+                "latency": self.max_latency is not None and self.latency_s > self.max_latency}
+
+    @property
+    def ok(self) -> bool:
+        return not any(self.over.values())
+
+    def _flash_culprit(self) -> BudgetRow:
+        return max(self.rows, key=lambda r: r.row.weight_bytes + r.row.quant_bytes)
+
+    def _ram_culprit(self) -> BudgetRow:
+        return self.rows[self.analysis.peak_step]
+
+    def _latency_culprit(self) -> BudgetRow:
+        return max(self.rows, key=lambda r: r.cycles)
+
+    def verdict(self) -> str:
+        """One line per budget: within, or by how much it is over and which layer dominates."""
+        if self.ok:
+            lat = f", latency {units.format_time(self.latency_s)}" if self.max_latency is None else ""
+            return (f"fits {self.target.name}: flash {units.format_size(self.flash_bytes)} of "
+                    f"{units.format_size(self.max_flash)}, RAM {units.format_size(self.ram_bytes)} of "
+                    f"{units.format_size(self.max_ram)}{lat}"
+                    + (f", latency {units.format_time(self.latency_s)} of {units.format_time(self.max_latency)}"
+                       if self.max_latency is not None else ""))
+        lines = [f"does NOT fit {self.target.name}:"]
+        if self.over["flash"]:
+            r = self._flash_culprit()
+            lines.append(f"  flash {units.format_size(self.flash_bytes)} > {units.format_size(self.max_flash)} "
+                         f"(over by {units.format_size(self.flash_bytes - self.max_flash)}); layer {r.name!r} "
+                         f"({r.row.op}) dominates with {units.format_size(r.row.weight_bytes + r.row.quant_bytes)} "
+                         f"of weights: make it narrower")
+        if self.over["ram"]:
+            r = self._ram_culprit()
+            lines.append(f"  RAM {units.format_size(self.ram_bytes)} > {units.format_size(self.max_ram)} "
+                         f"(over by {units.format_size(self.ram_bytes - self.max_ram)}); the peak is at layer "
+                         f"{r.name!r} ({r.row.op}, output {units.format_size(r.row.activation_bytes)}, window "
+                         f"{units.format_size(self.window_bytes)}): fewer channels there, a stride, or a shorter window")
+        if self.over["latency"]:
+            r = self._latency_culprit()
+            share = r.cycles / self.cycles * 100 if self.cycles else 0
+            lines.append(f"  latency {units.format_time(self.latency_s)} > {units.format_time(self.max_latency)}; "
+                         f"layer {r.name!r} ({r.row.op}, {r.row.macs:,} MACs) takes {share:.0f} % of the time: "
+                         f"reduce its MACs or choose a faster target")
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict:
+        return {
+            "target": self.target.name, "ok": self.ok, "model": self.model_path,
+            "limits": {"flash": self.max_flash, "ram": self.max_ram, "latency_s": self.max_latency},
+            "flash": {"total": self.flash_bytes, "weights": self.weight_bytes, "quantization": self.quant_bytes,
+                      "code_estimate": self.code_bytes, "code_source": targets.CODE_SIZE.source},
+            "ram": {"total": self.ram_bytes, "arena": self.analysis.arena_bytes, "window": self.window_bytes,
+                    "output": self.analysis.output_bytes, "stack_estimate": self.stack_bytes,
+                    "stack_source": targets.STACK_SOURCE},
+            "latency": {"seconds": self.latency_s, "cycles": self.cycles, "clock_hz": self.target.clock_hz,
+                        "cost_source": self.target.cost.source},
+            "params": self.analysis.params, "macs": self.analysis.macs, "adds": self.analysis.adds,
+            "layers": [dict(r.row.as_dict(), cycles=r.cycles) for r in self.rows],
+            "over": self.over, "verdict": self.verdict(),
+        }
+
+
+def code_bytes(rows) -> int:
+    """The code-size estimate for the op kinds a model uses (each kernel once) plus its call sites."""
+    model = targets.CODE_SIZE
+    kinds = {r.kind for r in rows}
+    calls = sum(1 for r in rows if r.kind != "reshape")
+    return model.runtime + sum(model.bytes_for(k) for k in sorted(kinds)) + calls * model.per_op_call
+
+
+def _resolve(model) -> tuple[object, list[str] | None, str | None]:
+    """(model for analysis, Keras layer names if known, path shown) from a run dir, .tflite path or bytes."""
+    from .rundir import open_run
+
+    if isinstance(model, (bytes, bytearray)):
+        return bytes(model), None, None
+    path = Path(model)
+    if path.is_dir():
+        from .quantize import ensure_int8
+
+        run = open_run(path)
+        tflite = ensure_int8(run)
+        names = analysis.keras_layer_names(run.file("student.keras")) if run.file("student.keras").is_file() else None
+        return tflite, names, str(tflite)
+    if not path.is_file():
+        raise TinyDistillError(f"{path} is neither a run directory nor a .tflite file; pass one of them")
+    return path, None, str(path)
+
+
+def check_budget(run_dir_or_tflite, target, max_flash=None, max_ram=None, max_latency=None) -> BudgetReport:
+    """Budget of the int8 student (a run directory, quantized first if needed, or a .tflite) on `target`.
+
+    Limits accept bytes/seconds or strings ("64K", "5ms"); the target's flash and SRAM are the defaults.
+    """
+    tgt = target if isinstance(target, targets.Target) else targets.get_target(target)
+    model, names, shown = _resolve(run_dir_or_tflite)
+    a = analysis.analyze(model, names)
+    rows = tuple(BudgetRow(r, tgt.cost.cost(r.kind).cycles(r.macs, r.adds, r.output_elements)) for r in a.rows)
+    return BudgetReport(
+        target=tgt, analysis=a, rows=rows, code_bytes=code_bytes(a.rows), stack_bytes=targets.STACK_BYTES,
+        max_flash=tgt.flash_bytes if max_flash is None else units.parse_size(max_flash),
+        max_ram=tgt.sram_bytes if max_ram is None else units.parse_size(max_ram),
+        max_latency=None if max_latency is None else units.parse_time(max_latency), model_path=shown)
+
+
+def format_report(report: BudgetReport) -> str:
+    """The per-layer table, the totals and the verdict."""
+    def shape(s):
+        return "x".join(map(str, s)) if s else "-"
+
+    header = f"{'#':>3} {'op':<18}{'layer':<22}{'input':>12}{'output':>12}{'params':>8}{'MACs':>10}{'act B':>8}{'cycles':>10}"
+    lines = [f"target {report.target.name}: {report.target.board}, {report.target.core} at "
+             f"{report.target.clock_hz / 1e6:g} MHz", header, "-" * len(header)]
+    for r in report.rows:
+        x = r.row
+        ins = ",".join(shape(s) for s in x.input_shapes) or "-"
+        lines.append(f"{x.index:>3} {x.op:<18}{(r.name)[:21]:<22}{ins:>12}{shape(x.output_shape):>12}{x.params:>8,}"
+                     f"{x.macs:>10,}{x.activation_bytes:>8,}{r.cycles:>10,.0f}")
+    a = report.analysis
+    lines += [
+        "-" * len(header),
+        f"parameters {a.params:,}   MACs {a.macs:,}   additions/comparisons {a.adds:,}",
+        f"flash   {units.format_size(report.flash_bytes):>10}  = weights {report.weight_bytes:,} B + quantization "
+        f"{report.quant_bytes:,} B + code ~{report.code_bytes:,} B (estimate)   limit {units.format_size(report.max_flash)}",
+        f"RAM     {units.format_size(report.ram_bytes):>10}  = arena {a.arena_bytes:,} B (liveness plan) + window "
+        f"{report.window_bytes:,} B + output {a.output_bytes:,} B + stack ~{report.stack_bytes:,} B   "
+        f"limit {units.format_size(report.max_ram)}",
+        f"latency {units.format_time(report.latency_s):>10}  = {report.cycles:,.0f} cycles at "
+        f"{report.target.clock_hz / 1e6:g} MHz ({report.target.cost.source.split(':')[0]})"
+        + (f"   limit {units.format_time(report.max_latency)}" if report.max_latency is not None else ""),
+        report.verdict(),
+    ]
+    return "\n".join(lines)
+
+
+def warn_if_over_budget(run_dir, target, limits: dict | None = None) -> str | None:
+    """Called by `train` at the end: warn on stderr when the student will not fit; return the warning.
+
+    `limits` may hold max_flash / max_ram / max_latency (numbers or strings); no target, no check.
+    """
+    import click
+
+    if not target:
+        return None
+    limits = {k: v for k, v in (limits or {}).items() if v is not None and k in ("max_flash", "max_ram", "max_latency")}
+    report = check_budget(os.fspath(run_dir), target, **limits)
+    if report.ok:
+        return None
+    message = f"Warning: the student will not fit: {report.verdict()}"
+    click.echo(message, err=True)
+    return message
