@@ -1,0 +1,62 @@
+/* The inner multiply-accumulate loops, shared by the kernels.
+ * With __ARM_FEATURE_DSP (Cortex-M4/M7/M33) pairs of products go through SMLAD;
+ * elsewhere plain C. Both give the same int32 sums (no intermediate rounding). */
+#ifndef TD_MAC_H
+#define TD_MAC_H
+
+#include <string.h>
+#include "td_types.h"
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__) && !defined(TD_NO_DSP)
+#define TD_USE_DSP 1
+TD_INLINE uint32_t td_load4(const int8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4); /* an unaligned LDR on ARMv7E-M */
+    return v;
+}
+TD_INLINE uint32_t td_sxtb16(uint32_t v)
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1" : "=r"(r) : "r"(v));
+    return r;
+}
+TD_INLINE uint32_t td_sxtb16_ror8(uint32_t v)
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+    return r;
+}
+TD_INLINE int32_t td_smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+    int32_t r;
+    __asm__("smlad %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+#endif
+
+/* acc + sum(a[i] * b[i]) over n contiguous int8 pairs. */
+TD_INLINE int32_t td_dot_s8(const int8_t *a, const int8_t *b, int32_t n, int32_t acc)
+{
+    int32_t i = 0;
+#if defined(TD_USE_DSP)
+    for (; i + 4 <= n; i += 4) {
+        const uint32_t va = td_load4(a + i);
+        const uint32_t vb = td_load4(b + i);
+        /* Products of bytes 0,2 then 1,3: the order of int32 additions does not matter. */
+        acc = td_smlad(td_sxtb16(va), td_sxtb16(vb), acc);
+        acc = td_smlad(td_sxtb16_ror8(va), td_sxtb16_ror8(vb), acc);
+    }
+#else
+    for (; i + 4 <= n; i += 4) {
+        acc += (int32_t)a[i] * b[i] + (int32_t)a[i + 1] * b[i + 1] + (int32_t)a[i + 2] * b[i + 2] +
+               (int32_t)a[i + 3] * b[i + 3];
+    }
+#endif
+    for (; i < n; ++i) {
+        acc += (int32_t)a[i] * b[i];
+    }
+    return acc;
+}
+
+#endif /* TD_MAC_H */

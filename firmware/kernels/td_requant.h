@@ -1,0 +1,54 @@
+/* Fixed-point helpers of the TFLite reference kernels (gemmlowp arithmetic).
+ * Bit-exact with SaturatingRoundingDoublingHighMul, RoundingDivideByPOT and
+ * MultiplyByQuantizedMultiplier (double rounding, round half away from zero).
+ * Right shifts of negative values are arithmetic on every compiler we target. */
+#ifndef TD_REQUANT_H
+#define TD_REQUANT_H
+
+#include "td_types.h"
+
+/* (a*b*2 + 2^31 rounding) >> 32, saturating the single overflow case. */
+TD_INLINE int32_t td_srdhm(int32_t a, int32_t b)
+{
+    int64_t ab;
+    int64_t nudge;
+    if (a == INT32_MIN && b == INT32_MIN) {
+        return INT32_MAX;
+    }
+    ab = (int64_t)a * (int64_t)b;
+    nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+    /* C division truncates toward zero, as the reference requires. */
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+/* x / 2^exponent rounded half away from zero; exponent in [0, 31]. */
+TD_INLINE int32_t td_rdbpot(int32_t x, int exponent)
+{
+    const int32_t mask = (int32_t)((((uint32_t)1) << exponent) - 1u);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* MultiplyByQuantizedMultiplier: x * multiplier * 2^(shift - 31). */
+TD_INLINE int32_t td_mbqm(int32_t x, int32_t multiplier, int32_t shift)
+{
+    const int left = shift > 0 ? (int)shift : 0;
+    const int right = shift > 0 ? 0 : (int)-shift;
+    /* The reference multiplies in int32; wrap the same way without UB. */
+    return td_rdbpot(td_srdhm((int32_t)((uint32_t)x << left), multiplier), right);
+}
+
+TD_INLINE int8_t td_clamp_s8(int32_t v, int32_t lo, int32_t hi)
+{
+    return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+}
+
+/* Requantize an int32 accumulator to int8: scale, add the zero point, clamp. */
+TD_INLINE int8_t td_requant_s8(int32_t acc, int32_t multiplier, int32_t shift, int32_t out_offset,
+                               int32_t act_min, int32_t act_max)
+{
+    return td_clamp_s8(td_mbqm(acc, multiplier, shift) + out_offset, act_min, act_max);
+}
+
+#endif /* TD_REQUANT_H */

@@ -1,0 +1,151 @@
+"""Render a model's C (model.h/.c, model_data.h/.c) and copy the kernels beside it."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__, atomic
+from ..errors import TinyDistillError, UnsupportedModel
+from ..render import render
+from ..resources import firmware_dir
+from .ir import Model
+from .lowering import Call, lower
+from .planner import MemoryPlan, plan
+from .reader import read
+
+DEFAULT_PREFIX = "td_model"
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def kernel_files() -> list[Path]:
+    """The runtime's kernel sources and headers, copied verbatim next to every model."""
+    return sorted(p for p in (firmware_dir() / "kernels").iterdir() if p.suffix in (".c", ".h"))
+
+
+def tf_version() -> str:
+    for dist in ("tensorflow-cpu", "tensorflow", "ai-edge-litert"):
+        try:
+            return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return "unknown"
+
+
+def file_names(prefix: str) -> dict[str, str]:
+    """model.h/.c and model_data.h/.c for the default prefix, NAME.h/... otherwise."""
+    stem = "model" if prefix == DEFAULT_PREFIX else prefix
+    return {"h": f"{stem}.h", "c": f"{stem}.c", "data_h": f"{stem}_data.h", "data_c": f"{stem}_data.c"}
+
+
+def c_float(x: float) -> str:
+    return f"{float(np.float32(x)):.9g}f"
+
+
+def c_array_body(values: tuple[int, ...], per_line: int = 16) -> str:
+    lines = []
+    for i in range(0, len(values), per_line):
+        lines.append("    " + ", ".join(str(v) for v in values[i: i + per_line]) + ",")
+    return "\n".join(lines) if lines else "    0,"
+
+
+@dataclass(frozen=True)
+class _CallView:
+    """What the templates need of a Call, names resolved."""
+
+    describe: str
+    kernel: str
+    ptype: str
+    params_name: str
+    fields: tuple[tuple[str, str], ...]
+    arrays: tuple[dict, ...]
+    src: str
+    dst: str
+
+
+def _pointer(tensor: int, memory: MemoryPlan, write: bool) -> str:
+    place = memory.external.get(tensor)
+    if place == "input":
+        if write:
+            raise UnsupportedModel("an op writes into the model's input; the model cannot be generated")
+        return "input"
+    if place == "output":
+        return "output"
+    return f"arena + {memory.offsets[tensor]}"
+
+
+def _view(call: Call, prefix: str, memory: MemoryPlan) -> _CallView:
+    base = f"{prefix}_op{call.op}"
+    names = {a.name: f"{base}_{a.name}" for a in call.arrays}
+    fields = tuple((k, names[v] if isinstance(v, str) else str(int(v))) for k, v in call.fields)
+    arrays = tuple({"ctype": a.ctype, "cname": names[a.name], "length": max(len(a.values), 1),
+                    "body": c_array_body(a.values)} for a in call.arrays)
+    layer = f" ({call.layer})" if call.layer else ""
+    return _CallView(f"op {call.op}: {call.opcode}{layer}, {call.macs} MACs", call.kernel, call.ptype,
+                     f"{base}_params", fields, arrays, _pointer(call.input, memory, False),
+                     _pointer(call.output, memory, True))
+
+
+def render_sources(model: Model, prefix: str = DEFAULT_PREFIX, extra_header: str = "") -> dict[str, str]:
+    """The generated files' names and contents (nothing written). Raises UnsupportedModel."""
+    if not _IDENT.match(prefix):
+        raise TinyDistillError(f"prefix {prefix!r} is not a C identifier; use letters, digits and '_' (e.g. kws)")
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise UnsupportedModel(f"the model has {len(model.inputs)} inputs and {len(model.outputs)} outputs; "
+                               "the C engine takes models with one input and one output")
+    calls = lower(model)
+    memory = plan(model)
+    if set(memory.external.get(t) for t in model.outputs) != {"output"}:
+        raise UnsupportedModel("the model's output is its input (no computing op); nothing to generate")
+    files = file_names(prefix)
+    inp, out = model.input, model.output
+    common = {
+        "tool_version": __version__, "tf_version": tf_version(), "sha256": model.sha256,
+        "p": prefix, "P": prefix.upper(), "h_file": files["h"], "c_file": files["c"], "data_h_file": files["data_h"],
+        "guard": f"{prefix.upper()}_H", "data_guard": f"{prefix.upper()}_DATA_H",
+        "input_shape": "x".join(map(str, inp.shape)), "output_shape": "x".join(map(str, out.shape)),
+        "input_size": inp.size, "output_size": out.size,
+        "input_scale": c_float(inp.scale), "input_zero_point": inp.zero_point,
+        "output_scale": c_float(out.scale), "output_zero_point": out.zero_point,
+        "arena_size": memory.arena_size, "lower_bound": memory.lower_bound,
+        "extra_header": extra_header.rstrip("\n"),
+        "calls": [_view(c, prefix, memory) for c in calls],
+        "headers": sorted({c.header for c in calls}),
+    }
+    return {name: render(f"engine/{template}", file=name, **common)
+            for template, name in (("model.h.j2", files["h"]), ("model.c.j2", files["c"]),
+                                   ("model_data.h.j2", files["data_h"]), ("model_data.c.j2", files["data_c"]))}
+
+
+def generate(model: Path | str | bytes | Model, out_dir: Path | str, prefix: str = DEFAULT_PREFIX,
+             extra_header: str = "") -> list[Path]:
+    """Write the C for `model` and the kernels into the flat folder `out_dir`; return the paths.
+
+    Everything is rendered before anything is written, and each file is written
+    atomically, so a refused model leaves `out_dir` untouched.
+    """
+    m = read(model)
+    sources = render_sources(m, prefix, extra_header)
+    contents = {name: text.encode() for name, text in sources.items()}
+    for kernel in kernel_files():
+        contents[kernel.name] = kernel.read_bytes()
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise TinyDistillError(f"{out} exists and is not a directory; pass a folder for --out")
+    written = []
+    for name in sorted(contents):
+        written.append(atomic.write_bytes(out / name, contents[name]))
+    return written
+
+
+def main_source(prefix: str = DEFAULT_PREFIX) -> str:
+    """A stdin → stdout test harness for the generated model (used by check.py)."""
+    files = file_names(prefix)
+    return render("engine/check_main.c.j2", p=prefix, P=prefix.upper(), h_file=files["h"])
+
+
+__all__ = ["generate", "render_sources", "kernel_files", "file_names", "main_source", "DEFAULT_PREFIX"]
