@@ -132,6 +132,52 @@ def evaluate(run, csv_files, dataset, group, label, time_col, as_json):
 
 # ---------------------------------------------------------------- codegen (issues 5, 6)
 
+@cli.command()
+@click.argument("model", required=False, type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Folder for the generated C (flat).")
+@click.option("--prefix", default="td_model", show_default=True,
+              help="C name prefix: NAME_invoke, NAME_INPUT_SIZE, files NAME.h/.c (default: model.h/.c).")
+@click.option("--check", is_flag=True, help="Also build on the host with gcc and compare with the reference interpreter.")
+@click.option("--windows", default=100, show_default=True, type=click.IntRange(1), help="Random windows for --check.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random windows.")
+@click.option("--list-ops", is_flag=True, help="List the supported ops and options, then exit.")
+def codegen(model, out_dir, prefix, check, windows, seed, list_ops):
+    """Generate int8 C99 for a full-int8 .tflite model: weights in flash, one static arena.
+
+    The folder gets model.h/.c, model_data.h/.c and the kernels (td_*.c/.h); compile
+    every .c in it with your main.c. --check builds it with gcc and compares it, byte
+    for byte, with the reference interpreter; exits 1 on any mismatch.
+
+    Example:
+
+        tinydistill codegen runs/bm/student_int8.tflite --out build/bm --check --windows 200
+    """
+    from .errors import CheckFailed, TinyDistillError
+
+    if list_ops:
+        from .engine import supported_ops
+
+        for name, detail in supported_ops().items():
+            click.echo(f"{name:<20} {detail}")
+        return
+    if model is None:
+        raise TinyDistillError("missing MODEL.tflite; e.g. `tinydistill codegen model.tflite --out build/model`")
+    if out_dir is None and not check:
+        raise TinyDistillError("say where to write the C with --out DIR (or only verify it with --check)")
+    if out_dir is not None:
+        from .engine.codegen import generate
+
+        files = generate(model, out_dir, prefix=prefix)
+        click.echo(f"wrote {len(files)} files to {out_dir}")
+    if check:
+        from .engine.check import check_model
+
+        report = check_model(model, n_windows=windows, seed=seed)
+        click.echo(report.summary())
+        if not report.ok:
+            raise CheckFailed("the generated C differs from the reference interpreter; please report this model")
+
+
 # ---------------------------------------------------------------- export, emulate, hil (issue 7)
 
 
