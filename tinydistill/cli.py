@@ -180,6 +180,91 @@ def codegen(model, out_dir, prefix, check, windows, seed, list_ops):
 
 # ---------------------------------------------------------------- export, emulate, hil (issue 7)
 
+@cli.command()
+@click.argument("run", type=click.Path(exists=True, file_okay=False))
+@click.option("--target", required=True, help="esp32, esp32s3, esp32c3, cortex-m0plus, cortex-m4, cortex-m7 or cortex-m33.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="The PlatformIO project folder.")
+@click.option("--framework", default=None, help="arduino, espidf or stm32cube (default: the target's first).")
+@click.option("--force", is_flag=True, help="Export even when the student is over the target's budget.")
+@click.option("--smoothing", type=click.Choice(["none", "average", "vote"]), default="none", show_default=True,
+              help="Smooth decisions over the last --smooth-n inferences.")
+@click.option("--smooth-n", type=click.IntRange(1, 64), default=1, show_default=True, help="Inferences smoothed over.")
+@click.option("--baud", type=int, default=115200, show_default=True, help="Serial baud rate of the board.")
+def export(run, target, out, framework, force, smoothing, smooth_n, baud):
+    """Export RUN's int8 student as a PlatformIO project that classifies a live stream.
+
+    The budget check runs first (over budget: exit 1 unless --force); the student is
+    quantized when RUN has no student_int8.tflite. Re-exporting into the same folder
+    regenerates the tool's files and keeps yours (platformio.ini, src/sensor.c).
+
+    Example:
+
+        tinydistill export runs/bm --target esp32 --out fw/bm-esp32
+    """
+    from .export import export_project, format_report
+
+    report = export_project(run, target, out, framework=framework, force=force, smoothing=smoothing,
+                            smooth_n=smooth_n, baud=baud)
+    click.echo(format_report(report))
+
+
+@cli.command()
+@click.argument("project", type=click.Path(exists=True, file_okay=False))
+@click.option("--stream", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A recorded stream CSV (default: the run's test split, copied into the project).")
+@click.option("--on", type=click.Choice(["host", "qemu"]), default=None,
+              help="Run natively or in QEMU (default: QEMU for the target's core where one exists).")
+@click.option("--timeout", type=float, default=120.0, show_default=True, help="Seconds before the run is killed.")
+def emulate(project, stream, on, timeout):
+    """Build PROJECT's app and run it on a recorded stream; compare with the Python reference.
+
+    Every raw int8 output and decision must agree (exit 1 otherwise, or on a crash or
+    timeout). Reports instructions per inference (exact, QEMU), the implied latency
+    at the target's clock, flash, RAM and stack.
+
+    Example:
+
+        tinydistill emulate fw/bm-m4 --on qemu
+    """
+    from .emulate import emulate as run_emulation
+    from .emulate import format_report
+    from .errors import CheckFailed
+
+    report = run_emulation(project, stream=stream, on=on, timeout=timeout)
+    click.echo(format_report(report))
+    if not report.ok:
+        raise CheckFailed(f"the firmware disagrees with the Python reference on "
+                          f"{report.expected - report.matched} of {report.expected} inferences")
+
+
+@cli.command()
+@click.option("--port", required=True, help="The board's serial port, e.g. /dev/ttyACM0.")
+@click.option("--stream", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A recorded stream CSV (default: the project's or run's test split).")
+@click.option("--baud", type=int, default=115200, show_default=True, help="Serial baud rate.")
+@click.option("--project", type=click.Path(exists=True, file_okay=False), default=".", show_default=True,
+              help="The exported project (or run directory) the board was flashed from.")
+@click.option("--timeout", type=float, default=5.0, show_default=True, help="Seconds to wait for one inference.")
+def hil(port, stream, baud, project, timeout):
+    """Stream a recording to a flashed board over serial and check its every decision.
+
+    The board must run the exported project with its default serial sensor hook.
+    Exit 1 on any disagreement with the Python reference or when the board stops answering.
+
+    Example:
+
+        tinydistill hil --port /dev/ttyACM0 --project fw/bm-esp32
+    """
+    from .errors import CheckFailed
+    from .hil import format_report
+    from .hil import hil as run_hil
+
+    report = run_hil(port, stream=stream, project=project, baud=baud, timeout=timeout)
+    click.echo(format_report(report))
+    if not report.ok:
+        raise CheckFailed(f"the board disagrees with the Python reference on "
+                          f"{report.expected - report.matched} of {report.expected} inferences")
+
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
