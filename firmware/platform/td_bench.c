@@ -1,0 +1,42 @@
+/* Region markers and the stack high-water mark (see td_bench.h). */
+#include "td_bench.h"
+
+#include <stdint.h>
+
+#include "td_platform.h"
+
+/* noinline and an asm statement so that every call survives -O2 and the QEMU
+ * plugin can find each function's first instruction in the symbol table. */
+__attribute__((noinline)) void td_bench_begin(void) { TD_BENCH_BARRIER(); }
+
+__attribute__((noinline)) void td_bench_end(void) { TD_BENCH_BARRIER(); }
+
+#if TD_PLATFORM_HAS_STACK_PAINT
+
+void td_stack_paint(void)
+{
+    uint32_t *p = (uint32_t *)TD_STACK_BOTTOM;
+    /* Stop a little below the current frame: it is live. */
+    uint32_t *stop = (uint32_t *)((uintptr_t)__builtin_frame_address(0) - 64u);
+    while (p < stop) {
+        *p++ = TD_STACK_PAINT;
+    }
+}
+
+size_t td_stack_used(void)
+{
+    const uint32_t *p = (const uint32_t *)TD_STACK_BOTTOM;
+    const uint32_t *top = (const uint32_t *)TD_STACK_TOP;
+    while (p < top && *p == TD_STACK_PAINT) {
+        p++;
+    }
+    return (size_t)((uintptr_t)top - (uintptr_t)p);
+}
+
+#else
+
+void td_stack_paint(void) {}
+
+size_t td_stack_used(void) { return 0; }
+
+#endif

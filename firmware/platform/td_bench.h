@@ -1,0 +1,33 @@
+/* Benchmark and stack-measurement hooks shared by every platform.
+ *
+ * td_bench_begin() / td_bench_end() mark a measured region: the QEMU instruction
+ * counter of tinydistill.emu counts the instructions retired between the entry of
+ * td_bench_begin and the entry of td_bench_end (so a region includes the 2-4
+ * instructions of the two calls themselves). One begin/end pair gives one count.
+ * On the host they are empty functions.
+ *
+ * td_stack_used() is the stack high-water mark in bytes since reset: the start-up
+ * code paints the stack with a pattern and this finds the deepest overwritten word.
+ * It returns 0 on the host, where the stack is not painted.
+ */
+#ifndef TD_BENCH_H
+#define TD_BENCH_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void td_bench_begin(void);
+void td_bench_end(void);
+size_t td_stack_used(void);
+
+/* Keeps the compiler from moving memory accesses across a measured boundary. */
+#define TD_BENCH_BARRIER() __asm__ volatile("" ::: "memory")
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TD_BENCH_H */

@@ -1,0 +1,30 @@
+/* Crashes in the way argv[1] names: "null" calls a NULL function pointer,
+ * "undef" executes an undefined instruction, "loop" never ends. */
+#include <stdio.h>
+#include <string.h>
+
+typedef void (*fn_t)(void);
+
+int main(int argc, char **argv)
+{
+    volatile fn_t fn = (fn_t)0;
+    if (argc < 2) {
+        return 2;
+    }
+    printf("about to %s\n", argv[1]);
+    fflush(stdout);
+    if (strcmp(argv[1], "null") == 0) {
+        fn();
+    } else if (strcmp(argv[1], "undef") == 0) {
+#if defined(__arm__)
+        __asm__ volatile("udf #0");
+#elif defined(__riscv)
+        __asm__ volatile(".word 0");  /* all-zero: defined as illegal */
+#endif
+    } else if (strcmp(argv[1], "loop") == 0) {
+        for (;;) {
+            __asm__ volatile("" ::: "memory");
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,159 @@
+"""tinydistill.emu: build and run C on the host, Cortex-M (QEMU mps2) and rv32 (QEMU virt),
+with semihosting, fault exits, timeouts, exact instruction counts and sizes."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import need_tools
+from tinydistill import emu
+from tinydistill.errors import TinyDistillError, ToolchainMissing
+
+C = Path(__file__).resolve().parent / "c"
+QEMU_PLATFORMS = [p for p in emu.PLATFORMS.values() if p.emulated]
+
+
+def _need(plat: emu.Platform) -> None:
+    need_tools(plat.cc, *([plat.qemu] if plat.qemu else []))
+
+
+@pytest.mark.parametrize("name", list(emu.PLATFORMS))
+def test_hello_args_file_and_exit_code(name, tmp_path):
+    plat = emu.PLATFORMS[name]
+    _need(plat)
+    (tmp_path / "data.txt").write_text("semihosted,bytes")
+    elf = emu.build(plat, [C / "hello.c"], out=tmp_path / "hello.elf", defines=[f'TD_PLATFORM_NAME="{name}"'])
+    result = emu.run(plat, elf, args=["a,b", "data.txt"], cwd=tmp_path, timeout=30)
+    assert not result.timed_out
+    assert result.returncode == 3 + 3, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        f"hello from {name}",
+        "arg 1: a,b",
+        "arg 2: data.txt",
+        "file: 16 bytes: semihosted,bytes",
+    ]
+    # No arguments at all: argc is 1 on every platform.
+    assert emu.run(plat, elf, cwd=tmp_path).returncode == 4
+
+
+@pytest.mark.parametrize("name", ["cortex-m0plus", "cortex-m4", "cortex-m33", "rv32"])
+@pytest.mark.parametrize("how", ["null", "undef"])
+def test_crash_exits_non_zero_within_seconds(name, how, tmp_path):
+    plat = emu.PLATFORMS[name]
+    _need(plat)
+    elf = emu.build(plat, [C / "crash.c"], out=tmp_path / "crash.elf", opt="-O1")
+    start = time.monotonic()
+    result = emu.run(plat, elf, args=[how], timeout=30)
+    assert time.monotonic() - start < 10
+    assert not result.timed_out
+    assert result.returncode == emu.FAULT_EXIT_CODE
+    assert result.crashed
+    assert result.stdout.startswith(f"about to {how}\n")
+    assert "td_fault: " in result.stdout
+    assert "crashed (td_fault: " in result.describe()
+
+
+@pytest.mark.parametrize("name", ["host", "cortex-m4"])
+def test_timeout_kills_the_run(name, tmp_path):
+    plat = emu.PLATFORMS[name]
+    _need(plat)
+    elf = emu.build(plat, [C / "crash.c"], out=tmp_path / "loop.elf")
+    start = time.monotonic()
+    result = emu.run(plat, elf, args=["loop"], timeout=1.5)
+    assert time.monotonic() - start < 10
+    assert result.timed_out and result.returncode is None and not result.ok
+    assert result.describe() == "timed out (killed)"
+
+
+@pytest.mark.parametrize("name", ["cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m33", "rv32"])
+def test_instruction_counts_are_exact_and_deterministic(name, tmp_path):
+    plat = emu.PLATFORMS[name]
+    _need(plat)
+    elf = emu.build(plat, [C / "counting.c"], out=tmp_path / "count.elf",
+                    defines=["REPEAT=3", "STACK_PROBE_BYTES=2000"])
+    small = emu.run(plat, elf, args=["1000"], count_instructions=True)
+    big = emu.run(plat, elf, args=["3000"], count_instructions=True)
+    assert small.ok and big.ok, small.stdout + big.stdout
+    assert len(small.regions) == len(big.regions) == 3
+    # Two instructions per iteration, plus the calls into and out of the markers.
+    for count in small.regions:
+        assert 2 * 1000 <= count <= 2 * 1000 + 16
+    assert [b - s for s, b in zip(small.regions, big.regions)] == [2 * 2000] * 3
+    again = emu.run(plat, elf, args=["1000"], count_instructions=True)
+    assert (again.instructions, again.regions) == (small.instructions, small.regions)
+    assert small.instructions > sum(small.regions)
+    # The stack high-water mark covers the probe's buffer below main's frame.
+    line = small.stdout.splitlines()[-1]
+    before, after = (int(part.split("=")[1]) for part in line.split()[1:3])
+    assert 0 < before < after < emu.STACK_BYTES
+    assert after >= 2000 + 16
+
+
+def test_profile_counts_instructions_per_function(tmp_path):
+    plat = emu.PLATFORMS["cortex-m4"]
+    _need(plat)
+    elf = emu.build(plat, [C / "counting.c"], out=tmp_path / "count.elf",
+                    defines=["REPEAT=1", "STACK_PROBE_BYTES=64"])
+    result = emu.run(plat, elf, args=["500"], profile=True)
+    assert result.ok
+    assert 1000 <= result.functions["spin"] <= 1010
+    assert sum(result.functions.values()) <= result.instructions
+
+
+def test_host_runs_have_no_counts_but_take_stdin(tmp_path):
+    need_tools("gcc")
+    src = tmp_path / "echo.c"
+    src.write_text('#include <stdio.h>\nint main(void) { int c, n = 0; while ((c = getchar()) != EOF) n++;'
+                   ' printf("%d\\n", n); return 0; }\n')
+    elf = emu.build("host", [src], out=tmp_path / "echo")
+    result = emu.run("host", elf, stdin=b"12345", count_instructions=True)
+    assert result.ok and result.stdout == "5\n"
+    assert result.instructions is None and result.regions == []
+
+
+def test_sizes(tmp_path):
+    plat = emu.PLATFORMS["cortex-m4"]
+    _need(plat)
+    src = tmp_path / "table.c"
+    src.write_text('#include <stdint.h>\n#include <stdio.h>\nconst int8_t table[1000] = {1, 2, 3};\n'
+                   'int32_t counter = 5;\nint8_t scratch[300];\n'
+                   'int main(int argc, char **argv) { (void)argv; scratch[argc] = table[argc]; counter++;\n'
+                   ' printf("%d\\n", scratch[1] + (int)counter); return 0; }\n')
+    elf = emu.build(plat, [src], out=tmp_path / "table.elf")
+    per_object = emu.object_sizes(elf)
+    assert 1000 <= per_object["table.o"].rodata <= 1008  # the table and a format string
+    assert per_object["table.o"].data == 4
+    assert per_object["table.o"].bss == 300
+    assert per_object["table.o"].text > 0
+    total = emu.size(plat, elf)
+    assert total.rodata >= 1000 and total.bss >= 300
+    assert total.flash == total.text + total.rodata + total.data
+    assert total.ram == total.data + total.bss + emu.STACK_BYTES
+    rv = emu.PLATFORMS["rv32"]
+    need_tools(rv.cc)
+    rv_total = emu.size(rv, emu.build(rv, [src], out=tmp_path / "table_rv.elf"))
+    assert rv_total.rodata >= 1000  # picolibc's script merges .rodata into .text: taken from the map
+
+
+def test_errors_name_the_problem(tmp_path):
+    need_tools("gcc")
+    bad = tmp_path / "bad.c"
+    bad.write_text("int main(void) { int unused; return 0; }\n")
+    with pytest.raises(TinyDistillError, match="unused"):
+        emu.build("host", [bad], out=tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()
+    missing = dataclasses.replace(emu.PLATFORMS["cortex-m4"], cc="td-no-such-gcc")
+    with pytest.raises(ToolchainMissing, match="td-no-such-gcc"):
+        emu.build(missing, [bad], out=tmp_path / "x.elf")
+    with pytest.raises(TinyDistillError, match="unknown platform 'esp32'"):
+        emu.build("esp32", [bad], out=tmp_path / "x.elf")
+    good = emu.build("host", [C / "hello.c"], out=tmp_path / "hello", defines=['TD_PLATFORM_NAME="host"'])
+    need_tools("qemu-system-arm")
+    with pytest.raises(TinyDistillError, match="whitespace"):
+        emu.run("cortex-m4", good, args=["two words"])
+    with pytest.raises(TinyDistillError, match="stdin"):
+        emu.run("cortex-m4", good, stdin=b"x")
