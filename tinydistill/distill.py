@@ -75,6 +75,7 @@ class Distiller(keras.Model):
         self.regressor = None
         if self.hint_weight > 0:
             self.regressor = keras.layers.Dense(int(self.teacher.outputs[1].shape[-1]), name="hint_regressor")
+            self.regressor.build(tuple(self.student.outputs[1].shape))
 
     def call(self, x, training=False):
         out, features = self.student(x["student"], training=training)

@@ -126,10 +126,7 @@ class TrainConfig:
 
 def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True) -> RunDir:
     """Train teacher, distilled student and baseline; write and return the run directory."""
-    import keras
-    import tensorflow as tf
-
-    from . import datasets, models, windowing
+    from . import datasets, windowing
     from .csvdata import CsvSpec
 
     config.validate()
@@ -137,7 +134,6 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())) and not config.overwrite:
         raise TinyDistillError(f"{out_dir} already exists and is not empty; choose another --out or pass --overwrite")
     log = _Progress(progress)
-    tf.config.experimental.enable_op_determinism()
 
     horizon = config.horizon if config.horizon is not None else 8
     if config.csv is not None:
@@ -224,6 +220,13 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True
         + (f", privileged {','.join(config.privileged)}" if config.privileged else "")
         + (f", privileged time {extra} steps" if extra else ""))
 
+    # TensorFlow is imported only now: bad input above fails fast, without its start-up cost.
+    import keras
+    import tensorflow as tf
+
+    from . import models
+
+    tf.config.experimental.enable_op_determinism()
     t_width, s_width = WIDTHS[task]
     t_width = config.teacher_width or t_width
     s_width = config.student_width or s_width
@@ -275,7 +278,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True
         "budget": {k: getattr(config, k) for k in ("target", "max_flash", "max_ram", "max_latency")},
         "tinydistill_version": __version__,
     }
-    stream = _test_stream(ds, split_ids[2], student_channels, task, normal_id)
+    stream = _test_stream(ds, split_ids[2], student_channels)
     with atomic.new_directory(out_dir, overwrite=config.overwrite) as tmp:
         write_json(tmp / "config.json", cfg)
         write_json(tmp / "normalization.json", {"channels": channels, "mean": [float(v) for v in mean],
@@ -296,8 +299,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True
         except ImportError:
             warn_if_over_budget = None
         if warn_if_over_budget is not None:
-            warn_if_over_budget(run, config.target, {"flash": config.max_flash, "ram": config.max_ram,
-                                                     "latency": config.max_latency})
+            warn_if_over_budget(run.path, config.target, {"max_flash": config.max_flash, "max_ram": config.max_ram,
+                                                          "max_latency": config.max_latency})
     return run
 
 
@@ -350,17 +353,20 @@ def _evaluate(task, teacher, students, data, target_std):
     return out, threshold
 
 
-def _test_stream(ds, test_ids, student_channels, task, normal_id) -> str:
-    """The test recordings as one CSV stream: rec, student channels (raw), label id."""
+def _test_stream(ds, test_ids, student_channels) -> str:
+    """The test recordings as one CSV stream: rec, student channels (raw), label (class name).
+
+    The label is the dataset's class name, so `tinydistill evaluate RUN --csv test_stream.csv`
+    reads it like any user CSV. Samples whose label is unknown (the look-ahead tail of a
+    mackey-glass recording) are left out.
+    """
     idx = ds.channel_index(student_channels)
     lines = [",".join(["rec", *student_channels, "label"])]
     for i in test_ids:
         r = ds.recordings[i]
-        labels = r.labels
-        if task == "anomaly":
-            labels = np.where(labels < 0, -1, (labels != normal_id).astype(np.int64))
-        for row, lab in zip(r.values[:, idx], labels):
-            lines.append(",".join([r.id, *(f"{v:.9g}" for v in row), str(int(lab))]))
+        for row, lab in zip(r.values[:, idx], r.labels):
+            if lab >= 0:
+                lines.append(",".join([r.id, *(f"{v:.9g}" for v in row), ds.labels[lab]]))
     return "\n".join(lines) + "\n"
 
 

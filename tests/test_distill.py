@@ -1,0 +1,91 @@
+"""Distillation losses against hand-computed numbers, and the Distiller's training contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tinydistill.distill import Distiller, regression_loss, soft_target_loss
+
+# Student logits z_s = [1, 0, -1], teacher logits z_t = [0, 2, 0], true class 1.
+# CE(y, softmax(z_s)) = log(e + 1 + 1/e) = 1.4076060
+# KL(softmax(z_t/T) || softmax(z_s/T)):  T=1: 0.7420333   T=2: 0.2049418   T=4: 0.0508927
+Z_S = np.array([[1.0, 0.0, -1.0]], np.float32)
+Z_T = np.array([[0.0, 2.0, 0.0]], np.float32)
+Y = np.array([1])
+CE = 1.4076060
+KL = {1.0: 0.7420333, 2.0: 0.2049418, 4.0: 0.0508927}
+
+
+def _loss(alpha, temperature):
+    return float(np.asarray(soft_target_loss(Y, Z_S, Z_T, temperature, alpha))[0])
+
+
+def test_alpha_zero_is_plain_cross_entropy():
+    assert _loss(0.0, 4.0) == pytest.approx(CE, rel=1e-5)
+
+
+@pytest.mark.parametrize("temperature", [1.0, 2.0, 4.0])
+def test_alpha_one_is_pure_imitation_scaled_by_t_squared(temperature):
+    assert _loss(1.0, temperature) == pytest.approx(temperature ** 2 * KL[temperature], rel=1e-5)
+
+
+def test_mixture_weights_hard_and_soft_terms():
+    # 0.3 * 1.4076060 + 0.7 * 4 * 0.2049418 = 0.9961189
+    assert _loss(0.7, 2.0) == pytest.approx(0.9961189, rel=1e-5)
+
+
+def test_identical_logits_leave_only_the_hard_term():
+    loss = float(np.asarray(soft_target_loss(Y, Z_S, Z_S, 3.0, 0.5))[0])
+    assert loss == pytest.approx(0.5 * CE, rel=1e-5)
+
+
+def test_softmax_runs_over_the_last_axis():
+    # The same example repeated over a time axis [batch, time, classes] gives the same per-step loss.
+    zs, zt = np.repeat(Z_S[:, None], 3, axis=1), np.repeat(Z_T[:, None], 3, axis=1)
+    loss = np.asarray(soft_target_loss(np.ones((1, 3), int), zs, zt, 2.0, 1.0))
+    assert loss.shape == (1, 3)
+    assert np.allclose(loss, 4 * KL[2.0], rtol=1e-5)
+
+
+def test_regression_loss_mixes_truth_and_teacher():
+    y = np.array([[1.0], [0.0]], np.float32)
+    student = np.array([[0.5], [1.0]], np.float32)
+    teacher = np.array([[1.0], [2.0]], np.float32)
+    # plain: [(0.5)^2, 1^2] = [0.25, 1];  imitation: [(0.5)^2, 1^2] = [0.25, 1]
+    assert np.allclose(regression_loss(y, student, teacher, 0.0), [0.25, 1.0])
+    teacher = np.array([[0.5], [3.0]], np.float32)  # imitation: [0, 4]
+    assert np.allclose(regression_loss(y, student, teacher, 0.25), [0.75 * 0.25, 0.75 * 1 + 0.25 * 4])
+
+
+def _tiny_models(seed=0):
+    import keras
+
+    from tinydistill import models
+
+    keras.utils.set_random_seed(seed)
+    teacher = models.classify_teacher((16, 4), 3, width=8)
+    student = models.classify_student((16, 2), 3, width=4)
+    return teacher, student
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hint", [0.0, 1.0])
+def test_distillation_trains_the_student_and_never_the_teacher(hint):
+    import keras
+
+    rng = np.random.default_rng(0)
+    xt = rng.normal(size=(64, 16, 4)).astype(np.float32)
+    y = rng.integers(0, 3, 64)
+    teacher, student = _tiny_models()
+    before_t = [w.copy() for w in teacher.get_weights()]
+    before_s = [w.copy() for w in student.get_weights()]
+    distiller = Distiller(student, teacher, "classify", temperature=2.0, alpha=0.5, hint_weight=hint)
+    distiller.compile(optimizer=keras.optimizers.Adam(1e-2))
+    # The student sees only the first two channels: the other two are privileged.
+    history = distiller.fit({"student": xt[..., :2], "teacher": xt}, y, epochs=2, batch_size=16, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    for a, b in zip(before_t, teacher.get_weights()):
+        np.testing.assert_array_equal(a, b)  # BatchNorm statistics included
+    assert any(not np.array_equal(a, b) for a, b in zip(before_s, student.get_weights()))
+    assert (distiller.regressor is not None) == (hint > 0)
