@@ -1,8 +1,14 @@
 /* CONV_2D int8 with per-channel requantization (TFLite reference_integer_ops::ConvPerChannel).
- * Layouts: input NHWC (batch 1), weights OHWI, output NHWC. 1-D convolutions are H = 1. */
+ * Layouts: input NHWC (batch 1), weights OHWI, output NHWC. 1-D convolutions are H = 1.
+ *
+ * td_conv_s8() is the callable kernel. td_conv_s8_impl() is the same code as an
+ * inline function: generated model.c calls it with a `static const` parameter
+ * struct so the compiler specializes the loops for that op's shapes. */
 #ifndef TD_CONV_S8_H
 #define TD_CONV_S8_H
 
+#include "td_mac.h"
+#include "td_requant.h"
 #include "td_types.h"
 
 typedef struct {
@@ -24,5 +30,71 @@ typedef struct {
 } td_conv_params;
 
 td_status td_conv_s8(const td_conv_params *p, const int8_t *input, int8_t *output);
+
+/* One output pixel next to the padding: the reference's per-tap bounds checks. */
+void td_conv_s8_border(const td_conv_params *p, const int8_t *input, int8_t *out, int32_t iy0, int32_t ix0);
+
+/* Interior output pixel: sum(w * x) over contiguous runs plus the folded bias. */
+TD_INLINE void td_conv_s8_pixel(const td_conv_params *p, const int8_t *origin, int8_t *out)
+{
+    const int32_t dense = p->dil_w == 1;
+    const int32_t run = dense ? p->k_w * p->in_c : p->in_c;
+    const int32_t runs = dense ? p->k_h : p->k_h * p->k_w;
+    const int32_t k_size = p->k_h * p->k_w * p->in_c;
+    const int8_t *w = p->weights;
+    int32_t oc = 0;
+    for (; oc + 2 <= p->out_c; oc += 2) {
+        int32_t acc0 = p->bias_folded[oc];
+        int32_t acc1 = p->bias_folded[oc + 1];
+        int32_t r;
+        for (r = 0; r < runs; ++r) {
+            const int32_t ky = dense ? r : r / p->k_w;
+            const int32_t kx = dense ? 0 : r % p->k_w;
+            const int8_t *in = origin + (ky * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c;
+            td_dot2_s8(w + r * run, w + k_size + r * run, in, run, &acc0, &acc1);
+        }
+        out[oc] = td_requant_s8(acc0, p->mult[oc], p->shift[oc], p->out_offset, p->act_min, p->act_max);
+        out[oc + 1] = td_requant_s8(acc1, p->mult[oc + 1], p->shift[oc + 1], p->out_offset, p->act_min,
+                                    p->act_max);
+        w += 2 * k_size;
+    }
+    for (; oc < p->out_c; ++oc) {
+        int32_t acc = p->bias_folded[oc];
+        int32_t r;
+        for (r = 0; r < runs; ++r) {
+            const int32_t ky = dense ? r : r / p->k_w;
+            const int32_t kx = dense ? 0 : r % p->k_w;
+            acc = td_dot_s8(w + r * run, origin + (ky * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c, run, acc);
+        }
+        out[oc] = td_requant_s8(acc, p->mult[oc], p->shift[oc], p->out_offset, p->act_min, p->act_max);
+        w += k_size;
+    }
+}
+
+TD_INLINE td_status td_conv_s8_impl(const td_conv_params *p, const int8_t *input, int8_t *output)
+{
+    int32_t oy, ox;
+    if (p == NULL || input == NULL || output == NULL) {
+        return TD_ERR_ARG;
+    }
+    for (oy = 0; oy < p->out_h; ++oy) {
+        const int32_t iy0 = oy * p->stride_h - p->pad_top;
+        int8_t *row = output + oy * p->out_w * p->out_c;
+        /* Split the row so the interior loop carries no padding test. */
+        const int32_t lo = (oy >= p->oy_lo && oy < p->oy_hi) ? p->ox_lo : p->out_w;
+        const int32_t hi = (oy >= p->oy_lo && oy < p->oy_hi) ? p->ox_hi : p->out_w;
+        for (ox = 0; ox < lo; ++ox) {
+            td_conv_s8_border(p, input, row + ox * p->out_c, iy0, ox * p->stride_w - p->pad_left);
+        }
+        for (ox = lo; ox < hi; ++ox) {
+            const int32_t ix0 = ox * p->stride_w - p->pad_left;
+            td_conv_s8_pixel(p, input + (iy0 * p->in_w + ix0) * p->in_c, row + ox * p->out_c);
+        }
+        for (ox = hi; ox < p->out_w; ++ox) {
+            td_conv_s8_border(p, input, row + ox * p->out_c, iy0, ox * p->stride_w - p->pad_left);
+        }
+    }
+    return TD_OK;
+}
 
 #endif /* TD_CONV_S8_H */

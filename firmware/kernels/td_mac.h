@@ -59,4 +59,36 @@ TD_INLINE int32_t td_dot_s8(const int8_t *a, const int8_t *b, int32_t n, int32_t
     return acc;
 }
 
+/* Two dot products sharing the input: acc0 += a0·b, acc1 += a1·b over n values. */
+TD_INLINE void td_dot2_s8(const int8_t *a0, const int8_t *a1, const int8_t *b, int32_t n, int32_t *acc0,
+                          int32_t *acc1)
+{
+    int32_t s0 = *acc0, s1 = *acc1;
+    int32_t i = 0;
+#if defined(TD_USE_DSP)
+    for (; i + 4 <= n; i += 4) {
+        const uint32_t vb = td_load4(b + i);
+        const uint32_t b02 = td_sxtb16(vb), b13 = td_sxtb16_ror8(vb);
+        const uint32_t va0 = td_load4(a0 + i), va1 = td_load4(a1 + i);
+        s0 = td_smlad(td_sxtb16(va0), b02, s0);
+        s0 = td_smlad(td_sxtb16_ror8(va0), b13, s0);
+        s1 = td_smlad(td_sxtb16(va1), b02, s1);
+        s1 = td_smlad(td_sxtb16_ror8(va1), b13, s1);
+    }
+#else
+    for (; i + 2 <= n; i += 2) {
+        const int32_t x0 = b[i], x1 = b[i + 1];
+        s0 += a0[i] * x0 + a0[i + 1] * x1;
+        s1 += a1[i] * x0 + a1[i + 1] * x1;
+    }
+#endif
+    for (; i < n; ++i) {
+        const int32_t x = b[i];
+        s0 += a0[i] * x;
+        s1 += a1[i] * x;
+    }
+    *acc0 = s0;
+    *acc1 = s1;
+}
+
 #endif /* TD_MAC_H */

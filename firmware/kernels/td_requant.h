@@ -7,18 +7,16 @@
 
 #include "td_types.h"
 
-/* (a*b*2 + 2^31 rounding) >> 32, saturating the single overflow case. */
+/* SaturatingRoundingDoublingHighMul: round(a*b / 2^31), ties away from zero.
+ * floor((ab + 2^30) / 2^31) equals the reference's truncating division with its
+ * sign-dependent nudge for every product (ties of negative products included),
+ * and compiles to SMULL + ADDS/ADC + a shift instead of a 64-bit division. */
 TD_INLINE int32_t td_srdhm(int32_t a, int32_t b)
 {
-    int64_t ab;
-    int64_t nudge;
     if (a == INT32_MIN && b == INT32_MIN) {
         return INT32_MAX;
     }
-    ab = (int64_t)a * (int64_t)b;
-    nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
-    /* C division truncates toward zero, as the reference requires. */
-    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+    return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
 }
 
 /* x / 2^exponent rounded half away from zero; exponent in [0, 31]. */

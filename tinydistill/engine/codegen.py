@@ -65,6 +65,7 @@ class _CallView:
     arrays: tuple[dict, ...]
     src: str
     dst: str
+    function: str  # what model.c calls
 
 
 def _pointer(tensor: int, memory: MemoryPlan, write: bool) -> str:
@@ -87,7 +88,7 @@ def _view(call: Call, prefix: str, memory: MemoryPlan) -> _CallView:
     layer = f" ({call.layer})" if call.layer else ""
     return _CallView(f"op {call.op}: {call.opcode}{layer}, {call.macs} MACs", call.kernel, call.ptype,
                      f"{base}_params", fields, arrays, _pointer(call.input, memory, False),
-                     _pointer(call.output, memory, True))
+                     _pointer(call.output, memory, True), call.kernel + ("_impl" if call.specialize else ""))
 
 
 def render_sources(model: Model, prefix: str = DEFAULT_PREFIX, extra_header: str = "") -> dict[str, str]:

@@ -48,6 +48,8 @@ class Call:
     input: int
     output: int
     macs: int = 0
+    # The kernel has an inline `<kernel>_impl` that model.c specializes with constant parameters.
+    specialize: bool = False
 
 
 def _where(op: Operator) -> str:
@@ -159,7 +161,7 @@ def lower_conv_2d(model: Model, op: Operator) -> Call:
               ConstArray("bias", "int32_t", _i32(bias)), ConstArray("bias_folded", "int32_t", _i32(folded)),
               ConstArray("mult", "int32_t", _i32(mult)), ConstArray("shift", "int32_t", _i32(shift)))
     return Call(op.index, op.opcode, op.layer, "td_conv_s8", "td_conv_s8.h", "td_conv_params", fields, arrays,
-                op.inputs[0], op.outputs[0], out_h * out_w * out_c * k_h * k_w * in_c)
+                op.inputs[0], op.outputs[0], out_h * out_w * out_c * k_h * k_w * in_c, specialize=True)
 
 
 def lower_depthwise_conv_2d(model: Model, op: Operator) -> Call:
