@@ -46,6 +46,87 @@ def main(argv: list[str] | None = None) -> None:
 
 # ---------------------------------------------------------------- datasets, train (issue 2)
 
+
+@cli.command()
+def datasets():
+    """List the built-in datasets: channels, classes, tasks and provenance.
+
+    Example:
+
+        tinydistill datasets
+    """
+    from .datasets import list_datasets
+
+    for d in list_datasets():
+        click.echo(f"{d.name}\n  task:       {d.task}\n  channels:   {', '.join(d.channels)}\n"
+                   f"  classes:    {d.classes}\n  provenance: {d.provenance}")
+
+
+def _csv_list(ctx, param, value):
+    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else None
+
+
+@cli.command()
+@click.option("--dataset", help="Built-in dataset (see `tinydistill datasets`).")
+@click.option("--csv", "csv", help="Your own long-format CSV, one row per sample.")
+@click.option("--group", help="CSV column with the recording id (splits never share a recording).")
+@click.option("--label", help="CSV column with the class label (anomaly: the class or a 0/1 flag).")
+@click.option("--channels", callback=_csv_list, help="Sensor columns, comma-separated (built-ins: a subset).")
+@click.option("--time", "time_col", help="CSV column to order samples by within a recording.")
+@click.option("--sample-rate", "sample_rate_hz", type=float, help="Samples per second of the CSV (stored with the run).")
+@click.option("--task", type=click.Choice(["classify", "forecast", "anomaly"]), help="Default: classify.")
+@click.option("--window", type=int, help="Window length in samples (default: the dataset's, else 32).")
+@click.option("--hop", type=int, help="Samples between window starts (default: the dataset's, else window/4).")
+@click.option("--horizon", type=int, help="Forecast / look-ahead steps k (default 8).")
+@click.option("--predict-channel", help="Forecast: the channel to predict (default: the first student channel).")
+@click.option("--privileged", callback=_csv_list, help="Channels only the teacher sees, e.g. gyro_x,gyro_y,gyro_z.")
+@click.option("--privileged-time/--no-privileged-time", default=None,
+              help="Teacher also sees the values between window and horizon (default: on for forecast and mackey-glass).")
+@click.option("--normal-class", help="Anomaly: the normal class; every other class is an anomaly.")
+@click.option("--temperature", type=float, help="Softmax temperature T of the soft targets (default 4).")
+@click.option("--alpha", type=float, help="Imitation weight: 0 = plain training, 1 = pure imitation (default 0.7).")
+@click.option("--hint/--no-hint", default=None, help="Add the feature (hint) loss between teacher and student.")
+@click.option("--hint-weight", type=float, help="Weight of the hint loss (default 1).")
+@click.option("--epochs", type=int, help="Student (and baseline) epochs (default 60).")
+@click.option("--teacher-epochs", type=int, help="Teacher epochs (default 30).")
+@click.option("--batch-size", type=int, help="Mini-batch size (default 32).")
+@click.option("--student-width", type=int, help="Student size knob (filters / units; default per task).")
+@click.option("--teacher-width", type=int, help="Teacher size knob (default 64).")
+@click.option("--seed", type=int, help="Random seed: same seed, same metrics (default 0).")
+@click.option("--target", help="Board to check the student against at the end (see `tinydistill budget`).")
+@click.option("--max-flash", help="Flash limit for the budget warning, e.g. 64K.")
+@click.option("--max-ram", help="RAM limit for the budget warning, e.g. 16K.")
+@click.option("--max-latency", help="Latency limit for the budget warning, e.g. 5ms.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="TOML file with these options (keys as option names); flags override it.")
+@click.option("--overwrite", is_flag=True, default=None, help="Replace an existing run directory.")
+@click.option("--out", required=True, help="Run directory to write.")
+@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
+def train(config_file, out, quiet, time_col, **options):
+    """Train a teacher, distil it into a tiny student, and train the same student without distillation.
+
+    Writes the run directory OUT (config, models, normalization, splits, metrics) and prints
+    teacher / distilled student / baseline side by side.
+
+    Example:
+
+    \b
+        tinydistill train --dataset basic-motions --privileged gyro_x,gyro_y,gyro_z --out runs/bm
+        tinydistill train --csv imu.csv --group session --label activity --channels ax,ay,az --out runs/mine
+    """
+    from .train import TrainConfig, comparison_table
+    from .train import train as run_training
+
+    options["time"] = time_col
+    if config_file:
+        config = TrainConfig.from_toml(config_file, **options)
+    else:
+        config = TrainConfig(**{k: v for k, v in options.items() if v is not None})
+    run = run_training(config, out, progress=not quiet)
+    click.echo(comparison_table(run))
+    click.echo(f"run directory: {run.path}")
+
+
 # ---------------------------------------------------------------- quantize, budget, evaluate (issue 4)
 from . import units as _units  # noqa: E402  (tiny: click types for sizes and times)
 
