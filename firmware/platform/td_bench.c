@@ -11,6 +11,8 @@ __attribute__((noinline)) void td_bench_begin(void) { TD_BENCH_BARRIER(); }
 
 __attribute__((noinline)) void td_bench_end(void) { TD_BENCH_BARRIER(); }
 
+void td_stack_reset(void) { td_stack_paint(); }
+
 #if TD_PLATFORM_HAS_STACK_PAINT
 
 void td_stack_paint(void)

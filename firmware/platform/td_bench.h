@@ -2,13 +2,16 @@
  *
  * td_bench_begin() / td_bench_end() mark a measured region: the QEMU instruction
  * counter of tinydistill.emu counts the instructions retired between the entry of
- * td_bench_begin and the entry of td_bench_end (so a region includes the 2-4
+ * td_bench_begin and the entry of td_bench_end (so a region includes the 2
  * instructions of the two calls themselves). One begin/end pair gives one count.
  * On the host they are empty functions.
  *
- * td_stack_used() is the stack high-water mark in bytes since reset: the start-up
- * code paints the stack with a pattern and this finds the deepest overwritten word.
- * It returns 0 on the host, where the stack is not painted.
+ * td_stack_used() is the stack high-water mark in bytes (from the top of the stack)
+ * since reset or since the last td_stack_reset(): the start-up code paints the stack
+ * with a pattern and this finds the deepest overwritten word. td_stack_reset()
+ * repaints everything below the caller's frame, so that the mark measures only what
+ * runs afterwards (plus the frames above the caller). Both do nothing on the host
+ * (td_stack_used() returns 0).
  */
 #ifndef TD_BENCH_H
 #define TD_BENCH_H
@@ -22,6 +25,7 @@ extern "C" {
 void td_bench_begin(void);
 void td_bench_end(void);
 size_t td_stack_used(void);
+void td_stack_reset(void);
 
 /* Keeps the compiler from moving memory accesses across a measured boundary. */
 #define TD_BENCH_BARRIER() __asm__ volatile("" ::: "memory")
