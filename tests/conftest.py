@@ -33,83 +33,13 @@ def anchor_model() -> Path:
     return ANCHOR_MODEL
 
 
-# ---------------------------------------------------------------- issue 4: a small run directory per task
-# Built by hand following tinydistill/rundir.py (synthetic sines, a models.py student trained a few epochs),
-# so quantize/budget/evaluate tests do not depend on `train`; one per task and session.
-
-def _tiny_run(root: Path, task: str) -> Path:
-    import json
-
-    import keras
-    import numpy as np
-
-    from tinydistill import models
-
-    rng = np.random.default_rng(0)
-    window, hop, channels = 32, 8, ["a", "b", "c"]
-    t = np.arange(64)
-    recs = []  # (id, values [T, C], label per sample)
-    for r in range(48):
-        cls = r % 4
-        phase = rng.uniform(0, 2 * np.pi, 3)
-        values = np.stack([np.sin(2 * np.pi * (cls + 1) * t / 32 + p) for p in phase], 1) + 0.2 * rng.normal(size=(64, 3))
-        recs.append((f"r{r}", values * (1 + cls), cls))
-    split = {"train": recs[:32], "val": recs[32:40], "test": recs[40:]}
-    mean = np.concatenate([v for _, v, _ in split["train"]]).mean(0)
-    std = np.concatenate([v for _, v, _ in split["train"]]).std(0)
-    arrays = {}
-    for name, part in split.items():
-        xs, ys = [], []
-        for _, v, cls in part:
-            for end in range(window, 64 - (4 if task == "forecast" else 0) + 1, hop):
-                w = (v[end - window:end] - mean) / std
-                xs.append(w)
-                ys.append(cls if task == "classify" else int(cls == 3) if task == "anomaly"
-                          else (v[end - 1 + 4, 0] - mean[0]) / std[0])
-        arrays[f"x_{name}"] = np.asarray(xs, np.float32)
-        arrays[f"y_{name}"] = np.asarray(ys, np.float32 if task == "forecast" else np.int64)
-    keras.utils.set_random_seed(0)
-    model = models.build("student", task, (window, 3), 4, {"classify": 8, "forecast": 4, "anomaly": 4}[task])
-    x, y = arrays["x_train"], arrays["y_train"]
-    if task == "classify":
-        model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-        model.fit(x, y, epochs=30, batch_size=16, verbose=0)
-        model = models.with_softmax(model)
-    else:
-        model.compile("adam", "mse")
-        keep = y == 0 if task == "anomaly" else slice(None)
-        model.fit(x[keep], x[keep] if task == "anomaly" else y, epochs=30, batch_size=16, verbose=0)
-    run = root / task
-    run.mkdir()
-    model.save(run / "student.keras")
-    np.savez(run / "splits.npz", **arrays)
-    labels = {"classify": ["c0", "c1", "c2", "c3"], "anomaly": ["normal", "anomaly"], "forecast": []}[task]
-    config = {"task": task, "dataset": "synthetic", "channels": channels, "student_channels": channels,
-              "privileged": [], "window": window, "hop": hop, "sample_rate_hz": 10.0, "labels": labels, "seed": 0}
-    if task == "forecast":
-        config.update(horizon=4, predict_channel="a")
-    (run / "config.json").write_text(json.dumps(config))
-    (run / "normalization.json").write_text(json.dumps({"channels": channels, "mean": mean.tolist(),
-                                                        "std": std.tolist()}))
-    (run / "metrics.json").write_text(json.dumps({"student": {"params": int(model.count_params())}}))
-    rows = ["rec,a,b,c,label"] + [f"{rid},{v[i, 0]!r},{v[i, 1]!r},{v[i, 2]!r},c{cls}"
-                                  for rid, v, cls in split["test"] for i in range(64)]
-    (run / "test_stream.csv").write_text("\n".join(rows) + "\n")
-    return run
-
-
+# ---------------------------------------------------------------- issue 4: the quantized basic-motions run
 @pytest.fixture(scope="session")
-def tiny_runs(tmp_path_factory):
-    """Build-on-demand small run directories: tiny_runs("classify" | "forecast" | "anomaly") -> Path."""
-    root = tmp_path_factory.mktemp("tiny_runs")
-    cache: dict[str, Path] = {}
+def basic_motions_int8(basic_motions_run):
+    """basic_motions_run quantized once per session: (run directory, QuantizeReport)."""
+    from tinydistill.quantize import quantize_run
 
-    def get(task: str) -> Path:
-        if task not in cache:
-            cache[task] = _tiny_run(root, task)
-        return cache[task]
-
-    return get
+    return basic_motions_run, quantize_run(basic_motions_run)
 
 
 # ---------------------------------------------------------------- run fixtures (issue 2)

@@ -8,12 +8,13 @@ Counting conventions:
   MEAN / SUM / REDUCE_MAX and the pools are counted as additions or comparisons
   (`adds`: one per input element reduced), never as MACs.
 - Parameters: the elements of an op's constant weight and bias tensors. A bias of all
-  zeros is one the converter added (the depthwise half of SeparableConv1D, layers with
-  use_bias=False): it takes flash but is not a parameter of the Keras model, so it is not
+  zeros that no Keras BiasAdd produced is one the converter added (the depthwise half of
+  SeparableConv1D): it takes flash but is not a parameter of the Keras model, so it is not
   counted. Folded batch normalization: the converter merges BatchNormalization's γ, β,
   moving mean and variance into the neighbouring convolution's weights and bias, so a
   folded BN layer counts 0 here, while Keras counts 4 per channel for it (2 trainable,
-  2 non-trainable): the int8 total is the Keras total minus 4 × channels per folded BN.
+  2 non-trainable): the int8 total is the Keras total minus 4 × channels per folded BN
+  (plus the bias it creates, channels, when the convolution had use_bias=False).
 - Activation bytes: the bytes of the op's output tensor.
 """
 
@@ -130,7 +131,12 @@ def keras_layer_names(keras_path: str | os.PathLike) -> list[str]:
 
 
 def _layer(model: Model, op: Operator, known: list[str] | None) -> str | None:
-    candidates = [op.layer] if op.layer else []
+    candidates = []
+    ins = model.op_inputs(op)
+    if op.opcode in WEIGHT_OPS and len(ins) > 1 and ins[1] is not None:
+        # Fused names list the folded layers first ("bn/batchnorm/mul;conv/convolution"): the last is the owner.
+        candidates += [reader.layer_name(part) for part in reversed(ins[1].name.split(";"))]
+    candidates += [op.layer] if op.layer else []
     if not candidates and known and op.outputs[0] in model.outputs:
         candidates = [known[-1]]  # the model's output tensor is named by the signature: the last layer made it
     candidates += [reader.layer_name(t.name) for t in model.op_inputs(op) if t is not None and t.is_constant]
@@ -155,7 +161,8 @@ def _row(model: Model, op: Operator, known: list[str] | None) -> LayerRow:
         if op.opcode not in WEIGHT_OPS and t.dtype in ("int32", "int64"):
             continue  # shapes and axes (RESHAPE, MEAN, PAD): baked into the generated code
         weight_bytes += t.nbytes
-        is_zero_bias = op.opcode in WEIGHT_OPS and t.dtype == "int32" and not any(t.data)
+        is_zero_bias = (op.opcode in WEIGHT_OPS and t.dtype == "int32" and not any(t.data)
+                        and "BiasAdd" not in t.name)
         params += 0 if is_zero_bias else t.size
     macs = adds = quant = 0
     if op.opcode in WEIGHT_OPS and len(ins) > 1 and ins[1] is not None:

@@ -1,8 +1,8 @@
 """Metrics of the float and int8 student on windows, and `evaluate` on recordings collected later.
 
-Metric keys are those `train` writes into metrics.json: `accuracy` (fraction) for
-classification, `mae` and `rise_accuracy` for forecasting (normalized units of the
-predicted channel), `auc` for anomaly detection (score = mean squared reconstruction error).
+Metric keys and their computation are those of `train` (tinydistill.metrics): `accuracy`
+(fraction) for classification; `mae`, `mae_raw` and `rise_accuracy` for forecasting; `auc`
+(score = mean squared reconstruction error) and `accuracy` at the run's threshold for anomaly.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from .errors import TinyDistillError
 from .rundir import RunDir, open_run
 
 PRIMARY_METRIC = {"classify": "accuracy", "forecast": "mae", "anomaly": "auc"}
-HIGHER_IS_BETTER = {"accuracy": True, "mae": False, "auc": True, "rise_accuracy": True}
+HIGHER_IS_BETTER = {"accuracy": True, "mae": False, "mae_raw": False, "auc": True, "rise_accuracy": True}
 
 
 def predict_float(model, x: np.ndarray) -> np.ndarray:
@@ -41,50 +41,41 @@ def predict_int8(tflite: bytes, x: np.ndarray) -> np.ndarray:
     return ((raw.astype(np.float32) - zero) * scale).reshape(len(x), *out["shape"][1:])
 
 
-def auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    """Area under the ROC curve (Mann-Whitney, ties counted half); labels 1 = positive."""
-    labels = np.asarray(labels).astype(bool).ravel()
-    scores = np.asarray(scores, np.float64).ravel()
-    pos, neg = scores[labels], scores[~labels]
-    if len(pos) == 0 or len(neg) == 0:
-        raise TinyDistillError("AUC needs both normal and anomalous windows; the data has only one kind")
-    order = np.argsort(np.concatenate([pos, neg]), kind="mergesort")
-    ranks = np.empty(len(order))
-    values = np.concatenate([pos, neg])[order]
-    i = 0
-    while i < len(values):  # average ranks over ties
-        j = i
-        while j + 1 < len(values) and values[j + 1] == values[i]:
-            j += 1
-        ranks[order[i:j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+def target_std(run: RunDir) -> float:
+    """The predicted channel's normalization std (forecast `mae_raw` = `mae` × it); 1.0 otherwise."""
+    config = run.config
+    predict = config.get("predict_channel")
+    if config.get("task") != "forecast" or not predict:
+        return 1.0
+    norm = run.normalization
+    return float(norm["std"][norm["channels"].index(predict)])
 
 
-def anomaly_scores(x: np.ndarray, reconstruction: np.ndarray) -> np.ndarray:
-    """Mean squared reconstruction error per window."""
-    diff = np.asarray(reconstruction, np.float64).reshape(len(x), -1) - np.asarray(x, np.float64).reshape(len(x), -1)
-    return (diff**2).mean(axis=1)
+def task_metrics(task: str, config: dict, x: np.ndarray, y: np.ndarray, outputs: np.ndarray,
+                 std: float = 1.0) -> dict:
+    """The metrics.json entry (without `params`) of `outputs` on windows `x` with targets `y`.
 
+    Computed with tinydistill.metrics, as `train` computes the `student` entry.
+    """
+    from . import metrics as m
 
-def task_metrics(task: str, config: dict, x: np.ndarray, y: np.ndarray, outputs: np.ndarray) -> dict:
-    """The metrics.json entry (without `params`) of `outputs` on windows `x` with targets `y`."""
     if task == "classify":
-        pred = outputs.reshape(len(x), -1).argmax(axis=1)
         truth = y.argmax(axis=1) if y.ndim > 1 else y
-        return {"accuracy": float((pred == truth).mean())}
+        return {"accuracy": m.accuracy(truth, outputs.reshape(len(x), -1))}
     if task == "forecast":
         pred = outputs.reshape(len(x), -1)[:, 0]
-        truth = np.asarray(y, np.float64).reshape(len(x), -1)[:, 0]
-        metrics = {"mae": float(np.abs(pred - truth).mean())}
+        result = {"mae": m.mae(y, pred), "mae_raw": m.mae(y, pred) * std}
         student = list(config.get("student_channels") or [])
         predict = config.get("predict_channel") or (student[0] if student else None)
-        if predict in student:  # the last value seen, in the same normalized units as y
-            last = x[:, -1, student.index(predict)]
-            metrics["rise_accuracy"] = float(((pred > last) == (truth > last)).mean())
-        return metrics
+        if predict in student:  # the window's last value, in the normalized units of y
+            result["rise_accuracy"] = m.rise_accuracy(y, pred, x[:, -1, student.index(predict)])
+        return result
     if task == "anomaly":
-        return {"auc": auc(y, anomaly_scores(x, outputs))}
+        score = m.reconstruction_error(x, outputs.reshape(x.shape))
+        result = {"auc": m.auc(y, score)}
+        if config.get("threshold") is not None:
+            result["accuracy"] = float(np.mean((score > float(config["threshold"])) == np.asarray(y).astype(bool)))
+        return result
     raise TinyDistillError(f"unknown task {task!r}; expected classify, forecast or anomaly")
 
 
@@ -127,7 +118,8 @@ def evaluate_windows(run: RunDir, x: np.ndarray, y: np.ndarray) -> Evaluation:
     model = run.load_model("student")
     tflite = ensure_int8(run).read_bytes()
     out_f, out_q = predict_float(model, x), predict_int8(tflite, x)
-    mf, mq = task_metrics(task, config, x, y, out_f), task_metrics(task, config, x, y, out_q)
+    std = target_std(run)
+    mf, mq = task_metrics(task, config, x, y, out_f, std), task_metrics(task, config, x, y, out_q, std)
     labels = tuple(config.get("labels") or ())
     cf = cq = None
     if task == "classify":

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import atomic
 from .errors import TinyDistillError
-from .evaluate import HIGHER_IS_BETTER, PRIMARY_METRIC, predict_float, predict_int8, task_metrics
+from .evaluate import HIGHER_IS_BETTER, PRIMARY_METRIC, predict_float, predict_int8, target_std, task_metrics
 from .rundir import RunDir, open_run
 
 # Calibration windows: enough to cover the ranges, few enough to keep conversion ~1 s.
@@ -170,8 +170,9 @@ def quantize_run(run_dir, max_drop: float | None = None) -> QuantizeReport:
     path = atomic.write_bytes(run.file("student_int8.tflite"), tflite)
 
     x, y = splits["x_test"], splits["y_test"]
-    float_metrics = task_metrics(task, config, x, y, predict_float(model, x))
-    int8_metrics = task_metrics(task, config, x, y, predict_int8(tflite, x))
+    std = target_std(run)
+    float_metrics = task_metrics(task, config, x, y, predict_float(model, x), std)
+    int8_metrics = task_metrics(task, config, x, y, predict_int8(tflite, x), std)
     params = int(model.count_params())
     float_metrics["params"] = int8_metrics["params"] = params
     run.update_metrics("student_int8", int8_metrics)
