@@ -1,0 +1,128 @@
+"""`train` end to end: run directory contract, model sizes, determinism, the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tinydistill.errors import TinyDistillError
+from tinydistill.rundir import CONFIG_KEYS, open_run
+from tinydistill.train import TrainConfig, train
+
+pytestmark = pytest.mark.slow
+
+RUN_FILES = ("config.json", "normalization.json", "teacher.keras", "student.keras", "baseline.keras",
+             "splits.npz", "test_stream.csv", "history.json", "metrics.json")
+
+
+def test_classify_run_directory_contract(basic_motions_run):
+    run = open_run(basic_motions_run)
+    run.require(*RUN_FILES)
+    cfg = run.config
+    assert set(CONFIG_KEYS) <= set(cfg)
+    assert cfg["labels"] == ["badminton", "running", "standing", "walking"]
+    assert run.normalization["channels"] == cfg["channels"]
+    # No recording in two splits.
+    parts = [set(cfg["splits"][k]) for k in ("train", "val", "test")]
+    assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+    s = run.splits()
+    assert s["x_train"].dtype == np.float32 and s["x_train"].shape[1:] == (cfg["window"], 6)
+    assert s["y_test"].dtype == np.int64
+    # The saved student outputs probabilities.
+    student = run.load_model("student")
+    p = student.predict(s["x_test"][:5], verbose=0)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
+    m = run.metrics
+    for role in ("teacher", "student", "baseline"):
+        assert 0.0 <= m[role]["accuracy"] <= 1.0 and m[role]["params"] > 0
+    assert m["student"]["params"] <= 5000
+    assert m["teacher"]["params"] >= 20 * m["student"]["params"]
+    assert m["student"]["params"] == m["baseline"]["params"]
+
+
+def test_privileged_channels_reach_only_the_teacher(basic_motions_privileged_run):
+    run = open_run(basic_motions_privileged_run)
+    cfg = run.config
+    assert cfg["student_channels"] == ["acc_x", "acc_y", "acc_z"]
+    assert cfg["privileged"] == ["gyro_x", "gyro_y", "gyro_z"]
+    assert run.load_model("teacher").input_shape[-1] == 6
+    assert run.load_model("student").input_shape[-1] == 3
+    assert run.file("test_stream.csv").read_text().splitlines()[0] == "rec,acc_x,acc_y,acc_z,label"
+    assert run.metrics["student"]["accuracy"] > 0.6  # chance is 0.25
+
+
+def test_forecast_run(forecast_run):
+    run = open_run(forecast_run)
+    cfg, m = run.config, run.metrics
+    assert cfg["task"] == "forecast" and cfg["predict_channel"] == "x" and cfg["horizon"] == 8
+    assert run.load_model("teacher").input_shape[1] == cfg["window"] + 7  # privileged intermediate time
+    assert run.load_model("student").output_shape == (None, 1)
+    for role in ("teacher", "student", "baseline"):
+        assert {"mae", "rise_accuracy", "params"} <= set(m[role])
+    assert m["student"]["rise_accuracy"] > 0.7
+
+
+def test_anomaly_run(anomaly_run):
+    run = open_run(anomaly_run)
+    cfg, s = run.config, run.splits()
+    assert cfg["labels"] == ["normal", "anomaly"] and cfg["normal_class"] == "standing"
+    assert cfg["threshold"] > 0
+    assert (s["y_train"] == 0).all() and set(np.unique(s["y_test"])) == {0, 1}
+    assert run.load_model("student").output_shape[1:] == s["x_train"].shape[1:]
+    assert run.metrics["student"]["auc"] > 0.8
+
+
+@pytest.mark.parametrize("fixture", ["basic_motions_run", "forecast_run", "anomaly_run"])
+def test_students_convert_to_full_int8_builtins(fixture, request):
+    import tensorflow as tf
+
+    run = open_run(request.getfixturevalue(fixture))
+    student = run.load_model("student")
+    x = run.splits()["x_train"]
+    converter = tf.lite.TFLiteConverter.from_keras_model(student)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([x[i:i + 1]] for i in range(min(len(x), 64)))
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = converter.inference_output_type = tf.int8
+    flat = converter.convert()
+    from ai_edge_litert.interpreter import Interpreter
+
+    ops = {d["op_name"] for d in Interpreter(model_content=flat)._get_ops_details()}
+    assert "FLEX" not in " ".join(ops) and "CUSTOM" not in ops, ops
+
+
+def test_same_seed_same_metrics(tmp_path):
+    options = dict(dataset="basic-motions", epochs=3, teacher_epochs=2, seed=5)
+    a = train(TrainConfig(**options), tmp_path / "a", progress=False).metrics
+    b = train(TrainConfig(**options), tmp_path / "b", progress=False).metrics
+    assert a == b
+
+
+def test_toml_config_with_flag_override(tmp_path):
+    toml = tmp_path / "run.toml"
+    toml.write_text('dataset = "basic-motions"\nprivileged = ["gyro_x", "gyro_y", "gyro_z"]\n'
+                    'alpha = 0.2\nteacher-epochs = 3\n')
+    cfg = TrainConfig.from_toml(toml, alpha=0.9, epochs=None)
+    assert cfg.dataset == "basic-motions" and cfg.privileged == ("gyro_x", "gyro_y", "gyro_z")
+    assert cfg.alpha == 0.9 and cfg.teacher_epochs == 3 and cfg.epochs == TrainConfig().epochs
+    toml.write_text("epochz = 3\n")
+    with pytest.raises(TinyDistillError, match="unknown option.*epochz"):
+        TrainConfig.from_toml(toml)
+
+
+def test_cli_train_basic_motions_beats_chance(tmp_path):
+    out = tmp_path / "bm"
+    result = subprocess.run(
+        [sys.executable, "-m", "tinydistill", "train", "--dataset", "basic-motions", "--epochs", "25",
+         "--teacher-epochs", "10", "--seed", "1", "--out", str(out)],
+        check=True, capture_output=True, text=True)
+    assert "student (distilled)" in result.stdout and "baseline (no KD)" in result.stdout
+    assert "teacher: epoch 10/10" in result.stderr  # short progress lines, no Keras bars
+    assert "━" not in result.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["student"]["accuracy"] > 0.7  # chance is 0.25
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bm"]  # no temporary directory left
