@@ -1,5 +1,7 @@
 /* FULLY_CONNECTED int8: int8 weights are symmetric (zero point 0), so the input
- * zero point folds into the bias and the inner loop is a plain dot product. */
+ * zero point folds into the bias and the inner loop is a plain dot product.
+ * Per-channel weights go through the reference's single-rounding requantization
+ * (FullyConnectedPerChannel), per-tensor ones through the double-rounding one. */
 #include "td_fully_connected_s8.h"
 #include "td_mac.h"
 #include "td_requant.h"
@@ -14,7 +16,9 @@ td_status td_fully_connected_s8(const td_fully_connected_params *p, const int8_t
         const int8_t *w = p->weights;
         for (o = 0; o < p->out_c; ++o) {
             const int32_t acc = td_dot_s8(w, input, p->in_c, p->bias_folded[o]);
-            output[o] = td_requant_s8(acc, p->mult[o], p->shift[o], p->out_offset, p->act_min, p->act_max);
+            const int32_t scaled = p->single_rounding ? td_mbqm_single(acc, p->mult[o], p->shift[o])
+                                                      : td_mbqm(acc, p->mult[o], p->shift[o]);
+            output[o] = td_clamp_s8(scaled + p->out_offset, p->act_min, p->act_max);
             w += p->in_c;
         }
         input += p->in_c;

@@ -37,6 +37,14 @@ TD_INLINE int32_t td_mbqm(int32_t x, int32_t multiplier, int32_t shift)
     return td_rdbpot(td_srdhm((int32_t)((uint32_t)x << left), multiplier), right);
 }
 
+/* The single-rounding variant (int64 product, one rounding shift) that the
+ * reference uses for per-channel FULLY_CONNECTED: round(x * multiplier / 2^(31 - shift)). */
+TD_INLINE int32_t td_mbqm_single(int32_t x, int32_t multiplier, int32_t shift)
+{
+    const int total = 31 - (int)shift;
+    return (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << (total - 1))) >> total);
+}
+
 TD_INLINE int8_t td_clamp_s8(int32_t v, int32_t lo, int32_t hi)
 {
     return (int8_t)(v < lo ? lo : (v > hi ? hi : v));

@@ -225,8 +225,8 @@ def lower_fully_connected(model: Model, op: Operator) -> Call:
         mult, shift = [m] * out_c, [s] * out_c
     act_min, act_max = _activation(op, out)
     fields = (("rows", rows), ("in_c", in_c), ("out_c", out_c), ("out_offset", out.zero_point),
-              ("act_min", act_min), ("act_max", act_max), ("weights", "weights"), ("bias_folded", "bias_folded"),
-              ("mult", "mult"), ("shift", "shift"))
+              ("act_min", act_min), ("act_max", act_max), ("single_rounding", int(w.quant.per_channel)),
+              ("weights", "weights"), ("bias_folded", "bias_folded"), ("mult", "mult"), ("shift", "shift"))
     arrays = (ConstArray("weights", "int8_t", tuple(int(v) for v in weights.reshape(-1))),
               ConstArray("bias_folded", "int32_t", _i32(folded)), ConstArray("mult", "int32_t", _i32(mult)),
               ConstArray("shift", "int32_t", _i32(shift)))

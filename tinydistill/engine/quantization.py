@@ -67,6 +67,12 @@ def multiply_by_quantized_multiplier(x: int, multiplier: int, shift: int) -> int
     return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(_wrap32(x * (1 << left)), multiplier), right)
 
 
+def multiply_by_quantized_multiplier_single(x: int, multiplier: int, shift: int) -> int:
+    """The int64 single-rounding variant (per-channel FULLY_CONNECTED in the reference)."""
+    total = 31 - shift
+    return (x * multiplier + (1 << (total - 1))) >> total
+
+
 def activation_range(activation: str, scale: float, zero_point: int, qmin: int = -128, qmax: int = 127) -> tuple[int, int]:
     """CalculateActivationRangeQuantized for a fused activation name."""
     def quantize(f: float) -> int:

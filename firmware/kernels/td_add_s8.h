@@ -1,0 +1,25 @@
+/* ADD and SUB int8 with 4-D broadcasting (TFLite reference_integer_ops::AddFunc):
+ * both inputs are shifted left by left_shift (20), scaled to a common scale by
+ * their own multipliers, summed and requantized. SUB is ADD with the second
+ * input's multiplier negated, exactly as the reference's PrepareGeneralSubOp. */
+#ifndef TD_ADD_S8_H
+#define TD_ADD_S8_H
+
+#include "td_types.h"
+
+typedef struct {
+    int32_t dims[4];        /* output shape, extended to 4-D */
+    int32_t stride1[4];     /* input 1 strides in elements; 0 where it broadcasts */
+    int32_t stride2[4];
+    int32_t flat;           /* 1: same shapes, a single flat loop */
+    int32_t in1_offset, in2_offset; /* -zero points */
+    int32_t left_shift;
+    int32_t in1_mult, in1_shift, in2_mult, in2_shift;
+    int32_t out_mult, out_shift, out_offset;
+    int32_t act_min, act_max;
+} td_add_params;
+
+/* inputs[0], inputs[1] → output. */
+td_status td_add_s8(const td_add_params *p, const int8_t *const *inputs, int8_t *output);
+
+#endif /* TD_ADD_S8_H */
