@@ -271,7 +271,10 @@ def codegen(model, out_dir, prefix, check, windows, seed, list_ops):
               help="Smooth decisions over the last --smooth-n inferences.")
 @click.option("--smooth-n", type=click.IntRange(1, 64), default=1, show_default=True, help="Inferences smoothed over.")
 @click.option("--baud", type=int, default=115200, show_default=True, help="Serial baud rate of the board.")
-def export(run, target, out, framework, force, smoothing, smooth_n, baud):
+@click.option("--max-flash", default=None, help="Flash limit, e.g. 64K (default: the target's).")
+@click.option("--max-ram", default=None, help="RAM limit, e.g. 16K (default: the target's SRAM).")
+@click.option("--max-latency", default=None, help="Latency limit per inference, e.g. 5ms.")
+def export(run, target, out, framework, force, smoothing, smooth_n, baud, max_flash, max_ram, max_latency):
     """Export RUN's int8 student as a PlatformIO project that classifies a live stream.
 
     The budget check runs first (over budget: exit 1 unless --force); the student is
@@ -285,7 +288,8 @@ def export(run, target, out, framework, force, smoothing, smooth_n, baud):
     from .export import export_project, format_report
 
     report = export_project(run, target, out, framework=framework, force=force, smoothing=smoothing,
-                            smooth_n=smooth_n, baud=baud)
+                            smooth_n=smooth_n, baud=baud, max_flash=max_flash, max_ram=max_ram,
+                            max_latency=max_latency)
     click.echo(format_report(report))
 
 

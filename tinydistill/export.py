@@ -62,7 +62,7 @@ class ExportReport:
     written: tuple[str, ...]  # the tool's files, relative to out_dir
     kept: tuple[str, ...]  # the user's files that already existed and were left alone
     created: tuple[str, ...]  # the user's files created by this export
-    budget_ok: bool | None  # None when the budget module is not available
+    budget_ok: bool
     budget_text: str
 
 
@@ -90,12 +90,12 @@ def extra_header(spec: StreamSpec, run_name: str) -> str:
     )
 
 
-def _check_budget(run_path: Path, target: Target, force: bool) -> tuple[bool | None, str]:
+def _check_budget(run_path: Path, target: Target, force: bool, limits: dict) -> tuple[bool, str]:
     from .budget import check_budget
+    from .budget import format_report as format_budget
 
-    report = check_budget(run_path, target)
-    text = getattr(report, "summary", None) or str(report)
-    text = text() if callable(text) else text
+    report = check_budget(run_path, target, **limits)
+    text = format_budget(report)
     if not report.ok and not force:
         raise CheckFailed(f"the student of {run_path} is over the budget of {target.name}:\n{text}\n"
                           f"Shrink the student, or pass --force to export anyway.")
@@ -175,8 +175,12 @@ def read_manifest(project_dir: str | os.PathLike) -> dict:
 
 def export_project(run_dir: str | os.PathLike, target: str, out_dir: str | os.PathLike, framework: str | None = None,
                    force: bool = False, smoothing: str = "none", smooth_n: int = 1,
-                   baud: int = DEFAULT_BAUD) -> ExportReport:
-    """Export RUN's int8 student as a PlatformIO project for `target` into `out_dir`."""
+                   baud: int = DEFAULT_BAUD, max_flash=None, max_ram=None, max_latency=None) -> ExportReport:
+    """Export RUN's int8 student as a PlatformIO project for `target` into `out_dir`.
+
+    The budget check (target's flash and SRAM, or the given limits) runs first:
+    over budget raises CheckFailed unless `force`.
+    """
     tgt = get_target(target)
     framework = check_framework(tgt, framework)
     if framework not in MAINS:
@@ -192,7 +196,8 @@ def export_project(run_dir: str | os.PathLike, target: str, out_dir: str | os.Pa
             raise TinyDistillError(f"--out {out_dir} is not empty and not a tinydistill project; "
                                    f"choose an empty or new folder")
     run = open_run(run_dir)
-    budget_ok, budget_text = _check_budget(run.path, tgt, force)
+    limits = {"max_flash": max_flash, "max_ram": max_ram, "max_latency": max_latency}
+    budget_ok, budget_text = _check_budget(run.path, tgt, force, limits)
     from .quantize import ensure_int8
 
     model = ensure_int8(run)

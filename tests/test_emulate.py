@@ -1,0 +1,142 @@
+"""`tinydistill emulate`: the exported app on host, Cortex-M4 and rv32 agrees with the Python reference."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import need_tools
+from tinydistill.cli import cli
+from tinydistill.emulate import emulate
+from tinydistill.errors import CheckFailed, TinyDistillError
+from tinydistill.export import export_project
+
+pytestmark = pytest.mark.slow  # the run fixture trains Keras models
+
+
+@pytest.fixture(scope="module")
+def projects(basic_motions_run, tmp_path_factory):
+    """Exported basic-motions projects: target name -> folder (exported on first use)."""
+    root = tmp_path_factory.mktemp("projects")
+    cache: dict[str, Path] = {}
+
+    def get(target: str) -> Path:
+        if target not in cache:
+            export_project(basic_motions_run, target, root / target)
+            cache[target] = root / target
+        return cache[target]
+
+    return get
+
+
+@pytest.fixture(scope="module")
+def awkward_stream(basic_motions_run, tmp_path_factory) -> Path:
+    """Several recordings cut to lengths that are not multiples of the hop, columns reordered, no label column."""
+    with (basic_motions_run / "test_stream.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    recs: dict[str, list[dict]] = {}
+    for row in rows:
+        recs.setdefault(row["rec"], []).append(row)
+    chosen = list(recs.values())[:4]
+    cuts = [len(chosen[0]) - 3, len(chosen[1]), len(chosen[2]) - 7, 11]  # one shorter than any window
+    channels = [c for c in rows[0] if c not in ("rec", "label")]
+    path = tmp_path_factory.mktemp("streams") / "awkward.csv"
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["rec", *reversed(channels), "note"])
+        for rec, cut in zip(chosen, cuts):
+            for row in rec[:cut]:
+                w.writerow([row["rec"], *(row[c] for c in reversed(channels)), "x"])
+    return path
+
+
+@pytest.mark.parametrize("target,on,platform", [("esp32", None, "host"), ("cortex-m4", None, "cortex-m4"),
+                                                ("esp32c3", "qemu", "rv32")])
+def test_app_agrees_with_python_on_the_test_split(projects, target, on, platform):
+    if platform == "cortex-m4":
+        need_tools("arm-none-eabi-gcc", "qemu-system-arm")
+    elif platform == "rv32":
+        need_tools("riscv64-unknown-elf-gcc", "qemu-system-riscv32")
+    else:
+        need_tools("gcc")
+    report = emulate(projects(target), on=on)
+    assert report.platform == platform
+    assert report.ok, report.mismatches
+    assert report.expected > 0 and report.agreement == 1.0 and report.recordings > 1
+    assert report.accuracy is not None and report.accuracy > 0.5
+    assert report.flash > 0 and report.ram_static > 0
+    if platform == "host":
+        assert report.instructions == () and report.stack_used is None
+    else:
+        assert len(report.instructions) == report.expected and min(report.instructions) > 1000
+        assert report.latency_ms > 0 and 0 < report.stack_used < 16 * 1024
+
+
+@pytest.mark.parametrize("on", ["host", "qemu"])
+def test_uneven_recordings_and_reordered_columns(basic_motions_run, projects, awkward_stream, on):
+    if on == "qemu":
+        need_tools("arm-none-eabi-gcc", "qemu-system-arm")
+    report = emulate(projects("cortex-m4"), stream=awkward_stream, on=on)
+    assert report.ok, report.mismatches
+    assert report.recordings == 4 and report.accuracy is None
+    # the window restarts with each recording; tails shorter than a hop make no inference
+    config = json.loads((basic_motions_run / "config.json").read_text())
+    window, hop = config["window"], config["hop"]
+    with awkward_stream.open(newline="") as f:
+        lengths = list(Counter(row["rec"] for row in csv.DictReader(f)).values())
+    assert any((n - window) % hop for n in lengths if n >= window) and min(lengths) < window
+    assert report.expected == sum((n - window) // hop + 1 for n in lengths if n >= window)
+
+
+def test_cli_reports_agreement_and_instructions(projects):
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm")
+    result = CliRunner().invoke(cli, ["emulate", str(projects("cortex-m4"))])
+    assert result.exit_code == 0, result.output
+    assert "(100.0 %)" in result.output and "instructions per inference" in result.output
+    assert "exact" in result.output and "64 MHz" in result.output and "flash" in result.output
+
+
+def test_a_wrong_output_is_a_mismatch_and_exit_1(projects, tmp_path):
+    need_tools("gcc")
+    project = _copy(projects("cortex-m4"), tmp_path / "wrong")
+    app = project / "src" / "app.c"
+    app.write_text(app.read_text().replace("    inferences++;\n", "    inferences++;\n    output[0] ^= 1;\n"))
+    report = emulate(project, on="host")
+    assert not report.ok and report.matched == 0 and "raw=" in report.mismatches[0]
+    result = CliRunner().invoke(cli, ["emulate", str(project), "--on", "host"])
+    assert result.exit_code == 1 and "MISMATCH" in result.output
+
+
+def test_an_emulated_crash_fails_within_seconds(projects, tmp_path):
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm")
+    project = _copy(projects("cortex-m4"), tmp_path / "crash")
+    app = project / "src" / "app.c"
+    # a store to an unmapped address: a bus fault on the emulated core
+    app.write_text(app.read_text().replace("    inferences++;\n",
+                                           "    inferences++;\n    if (inferences == 3) *(volatile int *)0xF0000000u = 1;\n"))
+    start = time.monotonic()
+    with pytest.raises(CheckFailed, match="crashed"):
+        emulate(project, timeout=60)
+    assert time.monotonic() - start < 20
+    result = CliRunner().invoke(cli, ["emulate", str(project)])
+    assert result.exit_code == 1 and "crashed" in result.output and "Traceback" not in result.output
+
+
+def test_qemu_is_refused_for_xtensa_targets(projects):
+    with pytest.raises(TinyDistillError, match="no emulator"):
+        emulate(projects("esp32"), on="qemu")
+    result = CliRunner().invoke(cli, ["emulate", str(projects("esp32")), "--on", "qemu"])
+    assert result.exit_code == 2
+
+
+def _copy(src: Path, dest: Path) -> Path:
+    import shutil
+
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns(".tinydistill"))
+    return dest

@@ -1,0 +1,126 @@
+"""`tinydistill export`: PlatformIO projects for every target, validated offline; re-export keeps the user's files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tinydistill import platformio
+from tinydistill.cli import cli
+from tinydistill.errors import CheckFailed
+from tinydistill.export import MAINS, USER_FILES, export_project, read_manifest
+from tinydistill.targets import TARGETS, get_target
+
+pytestmark = pytest.mark.slow  # the run fixture trains Keras models
+
+EXPECTED_TOOL_FILES = ["src/app.c", "src/app.h", "src/model.h", "src/model.c", "src/model_data.c", "src/sensor.h",
+                       "src/td_stream.c", "src/td_stream.h", "src/td_serial_csv.c", "src/td_port.h", "tinydistill.ini",
+                       "README.md", "data/student_int8.tflite", "data/test_stream.csv", "tinydistill.json"]
+
+
+@pytest.mark.parametrize("target,framework", [(t.name, f) for t in TARGETS.values() for f in t.frameworks])
+def test_export_every_target_and_framework_is_a_valid_platformio_project(basic_motions_run, tmp_path, target,
+                                                                         framework):
+    out = tmp_path / "fw"
+    report = export_project(basic_motions_run, target, out, framework=framework)
+    for rel in [*EXPECTED_TOOL_FILES, *USER_FILES, f"src/{MAINS[framework]}"]:
+        assert (out / rel).is_file(), rel
+    assert set(report.created) == set(USER_FILES) and not report.kept
+    # PlatformIO's own parser, offline; boards, platform and framework from the target registry
+    tgt = get_target(target)
+    assert platformio.validate(out, tgt, framework) == [e.name for e in platformio.environments(tgt)]
+    assert "extra_configs = tinydistill.ini" in (out / "platformio.ini").read_text()
+    ini = (out / "tinydistill.ini").read_text()
+    assert f"board = {tgt.pio_board}" in ini and "-ffp-contract=off" in ini
+    other_mains = [m for f, m in MAINS.items() if f != framework]
+    assert not any((out / "src" / m).exists() for m in other_mains)
+    assert (out / "CMakeLists.txt").is_file() == (framework == "espidf")
+    # model.h carries the stream: channels in order, window, hop, rate, labels
+    config = json.loads((basic_motions_run / "config.json").read_text())
+    header = (out / "src" / "model.h").read_text()
+    names = ", ".join(f'"{c}"' for c in config["student_channels"])
+    assert f"#define TD_STREAM_CHANNEL_NAMES {{ {names} }}" in header
+    assert f"#define TD_STREAM_WINDOW {config['window']}" in header
+    assert f"#define TD_STREAM_HOP {config['hop']}" in header
+    assert all(f'"{label}"' in header for label in config["labels"])
+    readme = (out / "README.md").read_text()
+    assert "pio run -t upload" in readme and "pio device monitor" in readme and "t=<sample index>" in readme
+
+
+def test_reexport_regenerates_tool_files_and_keeps_the_users(basic_motions_run, tmp_path):
+    out = tmp_path / "fw"
+    export_project(basic_motions_run, "esp32", out, framework="arduino")
+    first = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    # the user edits their files, adds one, and (wrongly) edits a tool file
+    (out / "platformio.ini").write_text((out / "platformio.ini").read_text() + "\n[env:esp32]\nmonitor_port = /dev/ttyUSB0\n")
+    (out / "src" / "sensor.c").write_text("/* my IMU */\n" + (out / "src" / "sensor.c").read_text())
+    (out / "lib").mkdir()
+    (out / "lib" / "mine.c").write_text("int mine;\n")
+    (out / "src" / "app.c").write_text("broken\n")
+    user = {rel: (out / rel).read_bytes() for rel in USER_FILES}
+
+    report = export_project(basic_motions_run, "esp32", out, framework="espidf")
+    assert set(report.kept) == set(USER_FILES) and not report.created
+    assert {rel: (out / rel).read_bytes() for rel in USER_FILES} == user
+    assert (out / "lib" / "mine.c").read_text() == "int mine;\n"
+    assert (out / "src" / "app.c").read_bytes() == first["src/app.c"]
+    # the arduino main is gone (a stale tool file), the ESP-IDF main and CMake files are there
+    assert not (out / "src" / "main_arduino.cpp").exists()
+    assert (out / "src" / "main_espidf.c").is_file() and (out / "CMakeLists.txt").is_file()
+    assert read_manifest(out)["framework"] == "espidf"
+    assert platformio.validate(out, get_target("esp32"), "espidf") == ["esp32"]
+    assert "monitor_port" in (out / "platformio.ini").read_text()
+    # deterministic: the same run and target export the same bytes
+    again = tmp_path / "again"
+    export_project(basic_motions_run, "esp32", again, framework="arduino")
+    second = {p.relative_to(again).as_posix(): p.read_bytes() for p in again.rglob("*") if p.is_file()}
+    assert second == first
+
+
+def test_unknown_target_or_framework_exits_2_listing_the_valid_ones(basic_motions_run, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["export", str(basic_motions_run), "--target", "esp8266", "--out", str(tmp_path / "a")])
+    assert result.exit_code == 2
+    assert "unknown target 'esp8266'" in result.output and "cortex-m4" in result.output
+    result = runner.invoke(cli, ["export", str(basic_motions_run), "--target", "cortex-m33", "--framework", "arduino",
+                                 "--out", str(tmp_path / "b")])
+    assert result.exit_code == 2
+    assert "no framework 'arduino'" in result.output and "stm32cube" in result.output
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_over_budget_is_refused_unless_forced(basic_motions_run, tmp_path):
+    runner = CliRunner()
+    args = ["export", str(basic_motions_run), "--target", "cortex-m4", "--out", str(tmp_path / "fw"), "--max-ram", "64"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert "over the budget" in result.output and "--force" in result.output
+    assert not (tmp_path / "fw").exists()
+    result = runner.invoke(cli, [*args, "--force"])
+    assert result.exit_code == 0, result.output
+    assert "over budget" in result.output and (tmp_path / "fw" / "tinydistill.json").is_file()
+
+
+def test_refuses_a_foreign_folder_and_leaves_no_half_written_project(basic_motions_run, tmp_path, monkeypatch):
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    result = CliRunner().invoke(cli, ["export", str(basic_motions_run), "--target", "esp32", "--out", str(foreign)])
+    assert result.exit_code == 2 and "not a tinydistill project" in result.output
+    assert [p.name for p in foreign.iterdir()] == ["notes.txt"]
+
+    out = tmp_path / "fw"
+    export_project(basic_motions_run, "cortex-m4", out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def reject(*args, **kwargs):
+        raise CheckFailed("injected: PlatformIO rejects the project")
+
+    monkeypatch.setattr("tinydistill.export.validate", reject)  # a failure after everything was generated
+    with pytest.raises(CheckFailed):
+        export_project(basic_motions_run, "cortex-m7", out, framework="stm32cube")
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign", "fw"]  # no staging folder left behind
