@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
@@ -76,6 +77,7 @@ class Measurement:
     litert_ref_ns: float
     tflm_arena_64bit: int | None
     libc_extra: dict[str, int] = field(default_factory=dict)
+    ops_counts: list[tuple[str, float]] = field(default_factory=list)
 
     @property
     def mean_instructions(self) -> float:
@@ -203,7 +205,48 @@ def measure(name: str, model_path: Path, work: Path, windows: int = 4, seed: int
         litert_ref_ns=_litert_ns(model_path, x, True, host_seconds),
         tflm_arena_64bit=tflm_arena(model_bytes),
         libc_extra=libc_extra,
+        ops_counts=per_op(gen, work, windows),
     )
+
+
+_OP_COMMENT = re.compile(r"^\s*/\* (op \d+: [^*]*?)\s*\*/\s*$")
+_OP_CALL = re.compile(r"^\s*status = \w+\(")
+
+
+def per_op(gen: Path, work: Path, windows: int) -> list[tuple[str, float]]:
+    """Mean instructions of each op: a copy of the generated model.c with a
+    td_bench_begin/end pair around every kernel call, run on the same windows.
+
+    It relies on the generated code's layout (an `/* op N: ... */` comment before each
+    `status = kernel(...)` line); an empty list when that layout is not found. The
+    markers cost 2 instructions per op, subtracted here, and may perturb the
+    compiler's choices slightly: the sum is compared with the plain build's count.
+    """
+    inst = work / "per_op"
+    inst.mkdir(exist_ok=True)
+    labels, lines = [], ['#include "td_bench.h"']
+    label = None
+    for line in (gen / "model.c").read_text().splitlines():
+        m = _OP_COMMENT.match(line)
+        if m:
+            label = m.group(1)
+        if _OP_CALL.match(line) and label:
+            labels.append(label)
+            lines += ["    td_bench_begin();", line, "    td_bench_end();"]
+            label = None
+        else:
+            lines.append(line)
+    if not labels:
+        return []
+    (inst / "model.c").write_text("\n".join(lines) + "\n")
+    sources = [inst / "model.c", *(p for p in sorted(gen.glob("*.c")) if p.name != "model.c")]
+    elf = emu.build(PLATFORM, [*sources, HARNESS], include_dirs=[gen], out=inst / "per_op_m4.elf",
+                    defines=["TD_BENCH_PER_OP"])
+    run = emu.run(PLATFORM, elf, args=["inputs.bin", "outputs_per_op.bin"], cwd=work, count_instructions=True)
+    if not run.ok or len(run.regions) != windows * len(labels):
+        raise RuntimeError(f"the per-op build {run.describe()} with {len(run.regions)} regions:\n{run.stdout}")
+    counts = np.array(run.regions, dtype=np.float64).reshape(windows, len(labels)) - 2
+    return list(zip(labels, counts.mean(axis=0).tolist()))
 
 
 def _stack(stdout: str) -> int:
@@ -267,6 +310,19 @@ def report(ms: list[Measurement]) -> str:
             "Flash of the engine is the sum of the generated folder's objects in the link map (model.o, "
             "model_data.o, td_*.o); the C library routines it pulls in besides the harness's: "
             + (", ".join(f"{n} {v} B" for n, v in sorted(anchor.libc_extra.items())) or "none") + ".\n")
+        if anchor.ops_counts:
+            total = sum(c for _, c in anchor.ops_counts)
+            parts.append("\nPer op (mean over the windows; a build with a marker pair around every kernel call, "
+                         f"markers subtracted; their sum {_int(total)} against {_int(anchor.mean_instructions)} "
+                         "unmarked) against TFLM + CMSIS-NN's per-op counts from anchors/README.md:\n")
+            tflm = {"CONV_2D": ["59,403", "52,301"], "DEPTHWISE_CONV_2D": ["42,947"], "MEAN": ["101,932"],
+                    "FULLY_CONNECTED": ["794"], "SOFTMAX": ["2,345"]}
+            rows = []
+            for label, count in anchor.ops_counts:
+                kind = label.split(": ")[1].split()[0].rstrip(",")
+                peer = tflm.get(kind, [])
+                rows.append([label, _int(count), peer.pop(0) if peer else ""])
+            parts.append(results.markdown_table(["op", "tinydistill", "TFLM + CMSIS-NN"], rows))
         top = sorted(anchor.functions.items(), key=lambda kv: -kv[1])[:8]
         parts.append("\nWhere the anchor's instructions go (all windows together, per function, callees excluded, "
                      "minus the same harness's counts with a no-op model; kernels inlined into `td_model_invoke` "

@@ -88,9 +88,10 @@ def test_instruction_counts_are_exact_and_deterministic(name, tmp_path):
     assert small.instructions > sum(small.regions)
     # The stack high-water mark covers the probe's buffer below main's frame.
     line = small.stdout.splitlines()[-1]
-    before, after = (int(part.split("=")[1]) for part in line.split()[1:3])
+    before, after, reset = (int(part.split("=")[1]) for part in line.split()[1:4])
     assert 0 < before < after < emu.STACK_BYTES
     assert after >= 2000 + 16
+    assert 0 < reset <= before  # td_stack_reset() forgets the probe's depth
 
 
 def test_profile_counts_instructions_per_function(tmp_path):

@@ -40,6 +40,8 @@ int main(int argc, char **argv)
     size_t before = td_stack_used();
     int v = deep((int)n);
     size_t after = td_stack_used();
-    printf("stack before=%u after=%u v=%d\n", (unsigned)before, (unsigned)after, v);
+    td_stack_reset();
+    size_t reset = td_stack_used();
+    printf("stack before=%u after=%u reset=%u v=%d\n", (unsigned)before, (unsigned)after, (unsigned)reset, v);
     return 0;
 }
