@@ -17,6 +17,7 @@ typedef struct {
     int32_t in1_mult, in1_shift, in2_mult, in2_shift;
     int32_t out_mult, out_shift, out_offset;
     int32_t act_min, act_max;
+    const int8_t *constant; /* a constant operand's values (the model's), else NULL */
 } td_add_params;
 
 /* inputs[0], inputs[1] → output. */

@@ -13,6 +13,7 @@ typedef struct {
     int32_t in1_offset, in2_offset; /* -zero points */
     int32_t out_mult, out_shift, out_offset;
     int32_t act_min, act_max;
+    const int8_t *constant; /* a constant operand's values (the model's), else NULL */
 } td_mul_params;
 
 /* inputs[0] * inputs[1] → output. */

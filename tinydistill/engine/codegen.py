@@ -13,6 +13,7 @@ from .. import __version__, atomic
 from ..errors import TinyDistillError, UnsupportedModel
 from ..render import render
 from ..resources import firmware_dir
+from .fold import fold
 from .ir import Model
 from .lowering import Call, lower
 from .planner import MemoryPlan, plan
@@ -79,16 +80,39 @@ def _pointer(tensor: int, memory: MemoryPlan, write: bool) -> str:
     return f"arena + {memory.offsets[tensor]}"
 
 
+def _field(value, names: dict[str, str]) -> str:
+    """A params initializer: an int, a const array's name, or a brace list of ints (issue 6)."""
+    if isinstance(value, str):
+        return names[value]
+    if isinstance(value, tuple):
+        return "{" + ", ".join(str(int(v)) for v in value) + "}"
+    return str(int(value))
+
+
+def _sources(call: Call, memory: MemoryPlan, params: str) -> str:
+    """The input argument; kernels of several inputs take a C99 compound-literal array (issue 6)."""
+    if call.input_list is None:
+        return _pointer(call.input, memory, False)
+    items = (f"{params}.{t}" if isinstance(t, str) else _pointer(t, memory, False) for t in call.input_list)
+    return "(const int8_t *const[]){" + ", ".join(items) + "}"
+
+
+def _destinations(call: Call, memory: MemoryPlan) -> str:
+    if call.output_list is None:
+        return _pointer(call.output, memory, True)
+    return "(int8_t *const[]){" + ", ".join(_pointer(t, memory, True) for t in call.output_list) + "}"
+
+
 def _view(call: Call, prefix: str, memory: MemoryPlan) -> _CallView:
     base = f"{prefix}_op{call.op}"
     names = {a.name: f"{base}_{a.name}" for a in call.arrays}
-    fields = tuple((k, names[v] if isinstance(v, str) else str(int(v))) for k, v in call.fields)
+    fields = tuple((k, _field(v, names)) for k, v in call.fields)
     arrays = tuple({"ctype": a.ctype, "cname": names[a.name], "length": max(len(a.values), 1),
                     "body": c_array_body(a.values)} for a in call.arrays)
     layer = f" ({call.layer})" if call.layer else ""
     return _CallView(f"op {call.op}: {call.opcode}{layer}, {call.macs} MACs", call.kernel, call.ptype,
-                     f"{base}_params", fields, arrays, _pointer(call.input, memory, False),
-                     _pointer(call.output, memory, True), call.kernel + ("_impl" if call.specialize else ""))
+                     f"{base}_params", fields, arrays, _sources(call, memory, f"{base}_params"),
+                     _destinations(call, memory), call.kernel + ("_impl" if call.specialize else ""))
 
 
 def render_sources(model: Model, prefix: str = DEFAULT_PREFIX, extra_header: str = "") -> dict[str, str]:
@@ -98,6 +122,7 @@ def render_sources(model: Model, prefix: str = DEFAULT_PREFIX, extra_header: str
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise UnsupportedModel(f"the model has {len(model.inputs)} inputs and {len(model.outputs)} outputs; "
                                "the C engine takes models with one input and one output")
+    model = fold(model)  # dynamic-batch patterns → their batch-1 form (issue 6)
     calls = lower(model)
     memory = plan(model)
     if set(memory.external.get(t) for t in model.outputs) != {"output"}:

@@ -17,6 +17,7 @@ from ..errors import UnsupportedModel
 from . import quantization as q
 from . import tables
 from .ir import Model, Operator, Tensor
+from .fold import hint
 from .planner import ALIAS_OPS
 
 INT8_FIX = ("convert the model to full int8: converter.optimizations = [tf.lite.Optimize.DEFAULT], a "
@@ -48,6 +49,10 @@ class Call:
     input: int
     output: int
     macs: int = 0
+    # Kernels of several inputs/outputs take C arrays of pointers (issue 6): tensor indices, or the
+    # name of a pointer field of the params (a constant operand). None: the single input/output.
+    input_list: tuple[int | str, ...] | None = None
+    output_list: tuple[int, ...] | None = None
     # The kernel has an inline `<kernel>_impl` that model.c specializes with constant parameters.
     specialize: bool = False
 
@@ -354,7 +359,7 @@ def lower(model: Model) -> list[Call]:
             continue
         handler = HANDLERS.get(op.opcode)
         if handler is None:
-            raise _refuse(op, "this op is not supported by the C engine",
+            raise _refuse(op, "this op is not supported by the C engine", hint(op.opcode) or
                           f"replace the layer it comes from with one of: {', '.join(sorted(SUPPORTED))} "
                           "(see `tinydistill codegen --list-ops`)")
         calls.append(handler(model, op))
@@ -363,3 +368,11 @@ def lower(model: Model) -> list[Call]:
         if tensor.dtype != "int8":
             raise UnsupportedModel(f"model input/output {tensor.name!r} is {tensor.dtype}; {INT8_FIX}")
     return calls
+
+
+# Part 2 (issue 6): the arithmetic and data-movement ops register their handlers here.
+from . import lowering_arith, lowering_layout  # noqa: E402  (they import this module's helpers)
+
+for _part in (lowering_arith, lowering_layout):
+    HANDLERS.update(_part.HANDLERS)
+    SUPPORTED.update(_part.SUPPORTED)

@@ -1,0 +1,196 @@
+/* Kernel unit tests with hand-computed goldens (exact comparison).
+ * Built by tests/engine/test_kernels.py with -std=c99 -Wall -Wextra -Werror. */
+#include <stdio.h>
+#include "td_conv_s8.h"
+#include "td_depthwise_conv_s8.h"
+#include "td_fully_connected_s8.h"
+#include "td_lut_s8.h"
+#include "td_mean_s8.h"
+#include "td_pool_s8.h"
+#include "td_requant.h"
+#include "td_softmax_s8.h"
+
+static int failures = 0;
+#define CHECK_EQ(got, want)                                                                         \
+    do {                                                                                            \
+        long long g_ = (long long)(got), w_ = (long long)(want);                                    \
+        if (g_ != w_) {                                                                             \
+            printf("FAIL %s:%d: %s = %lld, want %lld\n", __FILE__, __LINE__, #got, g_, w_);         \
+            ++failures;                                                                             \
+        }                                                                                           \
+    } while (0)
+
+#define HALF (1 << 30) /* multiplier 0.5 in Q0.31 */
+
+static void test_srdhm(void)
+{
+    CHECK_EQ(td_srdhm(INT32_MIN, INT32_MIN), INT32_MAX);       /* the one saturating case */
+    CHECK_EQ(td_srdhm(1 << 30, 1 << 30), 1 << 29);              /* 0.5 * 0.5 in Q0.31 */
+    CHECK_EQ(td_srdhm(1, HALF), 1);                              /* 0.5 rounds up */
+    CHECK_EQ(td_srdhm(-1, HALF), 0);                             /* -0.5: the reference's nudge gives 0 */
+    CHECK_EQ(td_srdhm(3, HALF), 2);                              /* 1.5 -> 2 */
+    CHECK_EQ(td_srdhm(-3, HALF), -1);                            /* -1.5 -> -1 */
+    CHECK_EQ(td_srdhm(INT32_MAX, INT32_MAX), 2147483646);       /* (2^31-1)^2 / 2^31 */
+    CHECK_EQ(td_srdhm(INT32_MIN, INT32_MAX), -2147483647);
+    CHECK_EQ(td_srdhm(-100, 0), 0);
+}
+
+static void test_rdbpot(void)
+{
+    CHECK_EQ(td_rdbpot(5, 1), 3);   /* 2.5 -> 3 */
+    CHECK_EQ(td_rdbpot(-5, 1), -3); /* -2.5 -> -3: away from zero */
+    CHECK_EQ(td_rdbpot(4, 1), 2);
+    CHECK_EQ(td_rdbpot(-4, 1), -2);
+    CHECK_EQ(td_rdbpot(7, 2), 2);   /* 1.75 */
+    CHECK_EQ(td_rdbpot(-6, 2), -2); /* -1.5 */
+    CHECK_EQ(td_rdbpot(-2, 2), -1); /* -0.5 */
+    CHECK_EQ(td_rdbpot(2, 2), 1);   /* 0.5 */
+    CHECK_EQ(td_rdbpot(-1, 2), 0);  /* -0.25 */
+    CHECK_EQ(td_rdbpot(123, 0), 123);
+    CHECK_EQ(td_rdbpot(INT32_MAX, 31), 1);
+    CHECK_EQ(td_rdbpot(INT32_MIN, 31), -1);
+    CHECK_EQ(td_rdbpot(INT32_MIN, 1), -1073741824);
+}
+
+static void test_mbqm(void)
+{
+    CHECK_EQ(td_mbqm(100, HALF, 0), 50);
+    CHECK_EQ(td_mbqm(100, HALF, -1), 25);
+    CHECK_EQ(td_mbqm(3, HALF, -1), 1);     /* double rounding: 1.5 -> 2, then 2/2 = 1 */
+    CHECK_EQ(td_mbqm(-3, HALF, -1), -1);   /* -1.5 -> -1, then -0.5 -> -1 */
+    CHECK_EQ(td_mbqm(5, HALF, -1), 2);     /* 2.5 -> 3, then 1.5 -> 2 (single rounding: 1) */
+    CHECK_EQ(td_mbqm(1000, HALF, 2), 2000);/* left shift first */
+    CHECK_EQ(td_mbqm(INT32_MAX, INT32_MAX, -31), 1);
+    CHECK_EQ(td_mbqm(-7, 0, 0), 0);        /* a zero multiplier (a zero scale) */
+    CHECK_EQ(td_mbqm_single(3, HALF, -1), 1);   /* 0.75 -> 1 */
+    CHECK_EQ(td_mbqm_single(-3, HALF, -1), -1); /* -0.75 -> -1 */
+    CHECK_EQ(td_mbqm_single(1, HALF, 0), 1);    /* 0.5 -> 1 */
+    CHECK_EQ(td_mbqm_single(-1, HALF, 0), 0);   /* -0.5 -> 0: round half up */
+    CHECK_EQ(td_mbqm_single(5, HALF, -1), 1);   /* 1.25 -> 1 (double rounding gives 2) */
+    CHECK_EQ(td_requant_s8(1000, HALF, 0, -128, -128, 127), 127);  /* 500 - 128 saturates */
+    CHECK_EQ(td_requant_s8(-1000, HALF, 0, 0, -128, 127), -128);
+    CHECK_EQ(td_requant_s8(10, HALF, 0, 3, 0, 127), 8);
+    CHECK_EQ(td_requant_s8(-10, HALF, 0, 3, 0, 127), 0);          /* RELU clamp */
+}
+
+static void test_conv_same_padding(void)
+{
+    /* in [0, 1, 2] with zero point -1 (real 1, 2, 3), kernel [1, 1, 1], SAME: 3, 6, 5. */
+    static const int8_t w[3] = {1, 1, 1};
+    static const int32_t bias[1] = {0}, folded[1] = {3}, mult[1] = {HALF}, shift[1] = {1};
+    const td_conv_params p = {1, 3, 1, 1, 3, 1, 1, 3, 1, 1, 1, 1, 0, 1, 0, 1, 1, 2, 1, 0, -128, 127,
+                              w, bias, folded, mult, shift};
+    const int8_t in[3] = {0, 1, 2};
+    int8_t out[3] = {0, 0, 0};
+    CHECK_EQ(td_conv_s8(&p, in, out), TD_OK);
+    CHECK_EQ(out[0], 3);
+    CHECK_EQ(out[1], 6);
+    CHECK_EQ(out[2], 5);
+}
+
+static void test_depthwise_multiplier(void)
+{
+    /* 1 input channel, depth multiplier 2, kernel width 2, VALID: ch0 weights [1, 2], ch1 [-1, 1]. */
+    static const int8_t w[4] = {1, 2, -1, 1}; /* [oc][kx] */
+    static const int32_t bias[2] = {0, 10}, folded[2] = {0, 10}, mult[2] = {HALF, HALF}, shift[2] = {1, 1};
+    const td_depthwise_conv_params p = {1, 3, 1, 1, 2, 2, 2, 1, 2, 1, 1, 1, 1, 0, 0, 0, 1, 0, 2, 0, 0, -128, 127,
+                                        w, bias, folded, mult, shift};
+    const int8_t in[3] = {3, 4, -5};
+    int8_t out[4];
+    CHECK_EQ(td_depthwise_conv_s8(&p, in, out), TD_OK);
+    CHECK_EQ(out[0], 3 + 8);      /* x0*1 + x1*2 */
+    CHECK_EQ(out[1], 10 - 3 + 4); /* bias + x0*-1 + x1*1 */
+    CHECK_EQ(out[2], 4 - 10);
+    CHECK_EQ(out[3], 10 - 4 - 5);
+}
+
+static void test_fully_connected(void)
+{
+    static const int8_t w[6] = {1, 2, 3, -1, -2, -3};
+    static const int32_t folded[2] = {6, -6}, mult[2] = {HALF, HALF}, shift[2] = {1, 1};
+    /* input zero point -1: bias_folded = bias + sum(w) = 0 + 6, 0 - 6 */
+    const td_fully_connected_params p = {1, 3, 2, 0, -128, 127, 0, w, folded, mult, shift};
+    const int8_t in[3] = {1, 1, 1}; /* real 2, 2, 2 */
+    int8_t out[2];
+    CHECK_EQ(td_fully_connected_s8(&p, in, out), TD_OK);
+    CHECK_EQ(out[0], 12);
+    CHECK_EQ(out[1], -12);
+}
+
+static void test_mean(void)
+{
+    /* [4][2] -> mean over 4 rows, multiplier 1/4 = 0.5 * 2^-1. */
+    const td_mean_params p = {1, 4, 2, 0, HALF, -1, 0};
+    const int8_t in[8] = {1, -1, 2, -2, 3, -3, 4, -4};
+    int8_t out[2];
+    CHECK_EQ(td_mean_s8(&p, in, out), TD_OK);
+    CHECK_EQ(out[0], 3);  /* 10/4 = 2.5: srdhm gives 5, then 5/2 = 2.5 -> 3 */
+    CHECK_EQ(out[1], -3); /* -2.5 -> -3 */
+}
+
+static void test_pools(void)
+{
+    /* width 5, filter 2, stride 2, SAME: windows [0,1] [2,3] [4] */
+    const td_pool_params p = {1, 5, 1, 1, 3, 1, 2, 1, 2, 0, 0, -128, 127};
+    const int8_t in[5] = {1, 2, -1, -2, 7};
+    const td_pool_params relu = {1, 5, 1, 1, 3, 1, 2, 1, 2, 0, 0, 0, 5};
+    int8_t out[3];
+    CHECK_EQ(td_avg_pool_s8(&p, in, out), TD_OK);
+    CHECK_EQ(out[0], 2);  /* 1.5 -> 2 */
+    CHECK_EQ(out[1], -2); /* -1.5 -> -2 */
+    CHECK_EQ(out[2], 7);  /* the clipped window counts one input */
+    CHECK_EQ(td_max_pool_s8(&p, in, out), TD_OK);
+    CHECK_EQ(out[0], 2);
+    CHECK_EQ(out[1], -1);
+    CHECK_EQ(out[2], 7);
+    CHECK_EQ(td_max_pool_s8(&relu, in, out), TD_OK);
+    CHECK_EQ(out[1], 0); /* fused RELU range */
+    CHECK_EQ(out[2], 5);
+}
+
+static void test_softmax(void)
+{
+    /* beta * scale = 1/16: multiplier for 2^26/16 = 2^22 -> 0.5 * 2^23 */
+    const td_softmax_params p = {2, 4, HALF, 23, -31};
+    const int8_t in[8] = {0, 0, 0, 0, 100, -128, -128, -128};
+    int8_t out[8];
+    CHECK_EQ(td_softmax_s8(&p, in, out), TD_OK);
+    CHECK_EQ(out[0], -64); /* 1/4 = 64/256 */
+    CHECK_EQ(out[3], -64);
+    CHECK_EQ(out[4], 127); /* 1.0 saturates at 255/256 */
+    CHECK_EQ(out[5], -128); /* a difference below diff_min (-31 here) contributes exactly 0 */
+}
+
+static void test_lut(void)
+{
+    int8_t table[256];
+    int i;
+    int8_t buf[3] = {-128, 0, 127};
+    for (i = 0; i < 256; ++i) {
+        table[i] = (int8_t)(127 - i);
+    }
+    {
+        const td_lut_params p = {3, table};
+        CHECK_EQ(td_lut_s8(&p, buf, buf), TD_OK); /* in place */
+        CHECK_EQ(buf[0], 127);
+        CHECK_EQ(buf[1], -1);
+        CHECK_EQ(buf[2], -128);
+        CHECK_EQ(td_lut_s8(NULL, buf, buf), TD_ERR_ARG);
+    }
+}
+
+int main(void)
+{
+    test_srdhm();
+    test_rdbpot();
+    test_mbqm();
+    test_conv_same_padding();
+    test_depthwise_multiplier();
+    test_fully_connected();
+    test_mean();
+    test_pools();
+    test_softmax();
+    test_lut();
+    printf("%s\n", failures ? "FAILED" : "ok");
+    return failures ? 1 : 0;
+}
