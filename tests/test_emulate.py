@@ -140,3 +140,20 @@ def _copy(src: Path, dest: Path) -> Path:
 
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns(".tinydistill"))
     return dest
+
+
+def test_anomaly_detector_agrees_including_threshold_decisions(anomaly_run, tmp_path):
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm")
+    export_project(anomaly_run, "cortex-m4", tmp_path / "fw")
+    report = emulate(tmp_path / "fw")
+    assert report.ok, report.mismatches
+    assert report.accuracy is not None and report.accuracy > 0.5
+
+
+@pytest.mark.xfail(reason="the generated C differs from BUILTIN_REF by 1 LSB on a few mackey-glass windows "
+                          "(engine, issue 5; reported)", strict=False)
+def test_forecaster_agrees_on_host(forecast_run, tmp_path):
+    need_tools("gcc")
+    export_project(forecast_run, "cortex-m4", tmp_path / "fw")
+    report = emulate(tmp_path / "fw", on="host")
+    assert report.ok, report.mismatches

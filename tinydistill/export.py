@@ -19,7 +19,8 @@ from pathlib import Path
 
 from . import __version__, atomic
 from .errors import CheckFailed, TinyDistillError
-from .platformio import DEFAULT_BAUD, check_framework, environments, platformio_ini, tinydistill_ini, validate
+from .platformio import (DEFAULT_BAUD, available, check_framework, environments, platformio_ini, tinydistill_ini,
+                         validate)
 from .render import render
 from .resources import firmware_dir
 from .rundir import open_run
@@ -63,6 +64,7 @@ class ExportReport:
     kept: tuple[str, ...]  # the user's files that already existed and were left alone
     created: tuple[str, ...]  # the user's files created by this export
     budget_ok: bool
+    validated: bool  # platformio.ini checked by PlatformIO's ProjectConfig (False: PlatformIO not installed)
     budget_text: str
 
 
@@ -207,7 +209,8 @@ def export_project(run_dir: str | os.PathLike, target: str, out_dir: str | os.Pa
     stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
     try:
         tool_files = _stage(stage, run, tgt, framework, spec, model, baud, out_dir)
-        envs = validate(stage, tgt, framework)
+        validated = available()  # PlatformIO is a test extra; users who flash have it anyway
+        envs = validate(stage, tgt, framework) if validated else [e.name for e in environments(tgt)]
         kept = tuple(f for f in USER_FILES if (out_dir / f).exists())
         created = tuple(f for f in USER_FILES if f not in kept)
         if not out_dir.exists() or not any(out_dir.iterdir()):
@@ -219,7 +222,7 @@ def export_project(run_dir: str | os.PathLike, target: str, out_dir: str | os.Pa
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return ExportReport(out_dir=out_dir, target=tgt.name, framework=framework, envs=tuple(envs),
-                        written=tuple(tool_files), kept=kept, created=created, budget_ok=budget_ok,
+                        written=tuple(tool_files), kept=kept, created=created, budget_ok=budget_ok, validated=validated,
                         budget_text=budget_text)
 
 
@@ -240,7 +243,9 @@ def _install(stage: Path, out_dir: Path, tool_files: list[str], created: tuple[s
 def format_report(report: ExportReport) -> str:
     """A short summary for the command line."""
     lines = [f"Exported {report.target} ({report.framework}) PlatformIO project to {report.out_dir}",
-             f"  environments: {', '.join(report.envs)}",
+             f"  environments: {', '.join(report.envs)} ("
+             + ("validated by PlatformIO's ProjectConfig" if report.validated
+                else "not validated: PlatformIO is not installed, pip install platformio") + ")",
              f"  regenerated:  {len(report.written)} tool files (src/, tinydistill.ini, README.md, data/)"]
     if report.created:
         lines.append(f"  created:      {', '.join(report.created)} (yours from now on)")

@@ -56,6 +56,13 @@ def platformio_ini(target: Target) -> str:
     return render("project/platformio.ini.j2", envs=[e.name for e in environments(target)])
 
 
+def available() -> bool:
+    """Whether PlatformIO (its Python package) is installed, so that validate() can run."""
+    import importlib.util
+
+    return importlib.util.find_spec("platformio") is not None
+
+
 def validate(project_dir: str | os.PathLike, target: Target, framework: str) -> list[str]:
     """Parse and validate platformio.ini (+ extra_configs) with PlatformIO's ProjectConfig.
 

@@ -43,6 +43,7 @@ class StreamSpec:
     smoothing: str = "none"
     smooth_n: int = 1
     threshold: float = 0.0  # float32 value
+    normal_class: str | None = None  # anomaly: the recordings' label that counts as normal
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -133,6 +134,7 @@ def spec_from_run(run, model: str | os.PathLike, smoothing: str = "none", smooth
         input_scale=float(np.float32(si)), input_zero_point=zi, output_scale=float(np.float32(so)),
         output_zero_point=zo, outputs=outputs, smoothing=smoothing, smooth_n=smooth_n,
         threshold=float(np.float32(config.get("threshold") or 0.0)),
+        normal_class=str(config["normal_class"]) if task == "anomaly" and config.get("normal_class") else None,
     )
 
 
@@ -209,12 +211,15 @@ def _decide(raw: np.ndarray, spec: StreamSpec, history: list[np.ndarray]) -> int
 def accuracy(results: list[Inference], stream: Stream, spec: StreamSpec) -> float | None:
     """Share of decisions equal to the `label` column at the window's newest sample (None without labels).
 
-    The column may hold label names or class indices.
+    The column may hold label names or class indices; for an anomaly detector, also
+    the recordings' classes (normal_class is normal, every other an anomaly).
     """
     if stream.labels is None or not results or spec.task == "forecast":
         return None
 
     def truth(value: str) -> str:
+        if spec.normal_class is not None and value not in spec.labels:
+            return spec.labels[0] if value == spec.normal_class else spec.labels[1]
         if value not in spec.labels and value.lstrip("-").isdigit() and 0 <= int(value) < len(spec.labels):
             return spec.labels[int(value)]
         return value
