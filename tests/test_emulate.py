@@ -118,8 +118,8 @@ def test_an_emulated_crash_fails_within_seconds(projects, tmp_path):
     project = _copy(projects("cortex-m4"), tmp_path / "crash")
     app = project / "src" / "app.c"
     # a store to an unmapped address: a bus fault on the emulated core
-    app.write_text(app.read_text().replace("    inferences++;\n",
-                                           "    inferences++;\n    if (inferences == 3) *(volatile int *)0xF0000000u = 1;\n"))
+    crash = "    inferences++;\n    if (inferences == 3) *(volatile int *)0xF0000000u = 1;\n"
+    app.write_text(app.read_text().replace("    inferences++;\n", crash))
     start = time.monotonic()
     with pytest.raises(CheckFailed, match="crashed"):
         emulate(project, timeout=60)

@@ -55,7 +55,8 @@ def test_reexport_regenerates_tool_files_and_keeps_the_users(basic_motions_run, 
     export_project(basic_motions_run, "esp32", out, framework="arduino")
     first = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     # the user edits their files, adds one, and (wrongly) edits a tool file
-    (out / "platformio.ini").write_text((out / "platformio.ini").read_text() + "\n[env:esp32]\nmonitor_port = /dev/ttyUSB0\n")
+    ini = (out / "platformio.ini").read_text()
+    (out / "platformio.ini").write_text(ini + "\n[env:esp32]\nmonitor_port = /dev/ttyUSB0\n")
     (out / "src" / "sensor.c").write_text("/* my IMU */\n" + (out / "src" / "sensor.c").read_text())
     (out / "lib").mkdir()
     (out / "lib" / "mine.c").write_text("int mine;\n")
