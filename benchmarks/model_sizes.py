@@ -72,9 +72,9 @@ def section(rows: list[dict]) -> str:
           f"{r['tflite']:,} B", f"{r['flash']:,} B", f"{r['ram']:,} B", f"{r['macs']:,}",
           f"{r['teacher_acc']:.3f}", f"{r['float_acc']:.3f}", f"{r['int8_acc']:.3f}"] for r in rows])
     detail = results.markdown_table(
-        ["student", "weights + biases", "requantization constants", "code (estimate)", "arena (liveness plan)",
+        ["student", "weights + biases", "requantization constants", "code", "arena (liveness plan)",
          "window buffer", "additions in MEAN/pools"]
-        + [f"latency {t} (estimate)" for t in LATENCY_TARGETS],
+        + [f"latency {t}" for t in LATENCY_TARGETS],
         [[r["dataset"], f"{r['weights']:,} B", f"{r['quant']:,} B", f"{r['code']:,} B", f"{r['arena']:,} B",
           f"{r['window']:,} B", f"{r['adds']:,}"]
          + [f"{r['latency'][t] * 1e3:.2f} ms" for t in LATENCY_TARGETS] for r in rows])
@@ -83,7 +83,7 @@ def section(rows: list[dict]) -> str:
         "Students trained with the `train` defaults (runs/bench-<dataset>), quantized to full int8 as "
         "`tinydistill quantize` does; accuracy on the test split (fraction). Flash and peak RAM as "
         f"`tinydistill budget --target {TARGET}` reports them (K = 1024): flash = weights and biases + "
-        "per-channel requantization constants + a code-size estimate per op kind; peak RAM = the engine "
+        "per-channel requantization constants + code bytes per op kind used (source below); peak RAM = the engine "
         f"planner's arena + the streaming window buffer (W x C int8) + the output + a {stack} B stack estimate. "
         "The teacher-to-student ratio is in parameters.\n\n"
         + table + "\n" + detail + "\n"

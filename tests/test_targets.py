@@ -39,3 +39,16 @@ def test_target_is_immutable():
 def test_unknown_target_lists_valid_names():
     with pytest.raises(TinyDistillError, match="unknown target 'stm32f1'.*esp32c3.*cortex-m0plus"):
         targets.get_target("stm32f1")
+
+
+def test_measured_costs_replace_estimates_on_emulated_cores_only():
+    # tinydistill/costs_measured.json comes from benchmarks/calibrate_costs.py (QEMU instruction counts).
+    for name in ("cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m33", "esp32c3"):
+        cost = targets.get_target(name).cost
+        assert cost.source.startswith("measured: ") and "other op kinds: estimate" in cost.source
+        assert cost.cost("conv").mac > 0
+    for name in ("esp32", "esp32s3"):  # Xtensa: no emulator here
+        assert targets.get_target(name).cost.source.startswith("estimate")
+    assert targets.CODE_SIZE.source.startswith("measured: ")
+    # A slower core needs more instructions per MAC for the same kernels.
+    assert targets.get_target("cortex-m0plus").cost.cost("conv").mac > targets.get_target("cortex-m4").cost.cost("conv").mac

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
@@ -11,6 +12,9 @@ from typing import Mapping
 from .errors import TinyDistillError
 
 REGISTRY_FILE = Path(__file__).resolve().parent / "targets.toml"
+# Written by benchmarks/calibrate_costs.py: measured instruction rates per emulated core and
+# kernel code sizes; they replace targets.toml's estimates for the op kinds they cover.
+MEASURED_FILE = Path(__file__).resolve().parent / "costs_measured.json"
 
 # Op kinds of the cost and code-size models; analysis.op_kind() maps TFLite opcodes onto them.
 OP_KINDS = ("conv", "depthwise", "fully_connected", "reduce", "pool", "softmax", "activation", "elementwise",
@@ -99,7 +103,31 @@ def _load(path: Path = REGISTRY_FILE) -> tuple[dict[str, Target], CodeSizeModel,
     code_model = CodeSizeModel(source=code["source"], runtime=int(code["runtime"]),
                                per_op_call=int(code["per_op_call"]),
                                kinds=MappingProxyType({k: int(code[k]) for k in OP_KINDS}))
+    if MEASURED_FILE.is_file():
+        targets, code_model = _with_measurements(targets, code_model, json.loads(MEASURED_FILE.read_text()))
     return targets, code_model, int(data["stack"]["bytes"]), data["stack"]["source"]
+
+
+def _with_measurements(targets: dict[str, Target], code: CodeSizeModel, measured: dict):
+    """Overlay measured op costs (per emulated core) and kernel sizes on the estimates."""
+    out = {}
+    for name, t in targets.items():
+        rates = measured["costs"].get(t.emu_platform) if t.emu_platform != "host" else None
+        if not rates:
+            out[name] = t
+            continue
+        ops = dict(t.cost.ops)
+        ops.update({k: OpCost(**v) for k, v in rates.items() if k in ops})
+        source = (f"{measured['source']} on {t.emu_platform} for {', '.join(sorted(rates))}; "
+                  f"other op kinds: {t.cost.source}")
+        out[name] = replace(t, cost=CostModel(source=source, ops=MappingProxyType(ops)))
+    kinds = dict(code.kinds)
+    kinds.update({k: int(v) for k, v in measured["code"]["kinds"].items() if k in kinds})
+    per_call = measured["code"].get("per_op_call") or code.per_op_call
+    code = CodeSizeModel(source=f"{measured['code_source']} for {', '.join(sorted(measured['code']['kinds']))}; "
+                                f"call sites measured likewise; other op kinds and the runtime: {code.source}",
+                         runtime=code.runtime, per_op_call=int(per_call), kinds=MappingProxyType(kinds))
+    return out, code
 
 
 _TARGETS, CODE_SIZE, STACK_BYTES, STACK_SOURCE = _load()
