@@ -1,7 +1,7 @@
 /* FULLY_CONNECTED int8: int8 weights are symmetric (zero point 0), so the input
  * zero point folds into the bias and the inner loop is a plain dot product.
- * Per-channel weights go through the reference's single-rounding requantization
- * (FullyConnectedPerChannel), per-tensor ones through the double-rounding one. */
+ * TF 2.21's reference requantizes FULLY_CONNECTED with single rounding (int64
+ * product, one rounding shift); single_rounding = 0 selects the gemmlowp double rounding. */
 #include "td_fully_connected_s8.h"
 #include "td_mac.h"
 #include "td_requant.h"

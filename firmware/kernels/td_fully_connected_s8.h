@@ -10,7 +10,7 @@ typedef struct {
     int32_t in_c, out_c;
     int32_t out_offset;
     int32_t act_min, act_max;
-    int32_t single_rounding;    /* 1: per-channel weights, requantized as the reference's int64 path */
+    int32_t single_rounding;    /* 1: the reference's int64 single-rounding requantization (TF 2.21) */
     const int8_t *weights;      /* [out_c][in_c] */
     const int32_t *bias_folded; /* [out_c]: bias - input_zero_point * sum(weights[o]) */
     const int32_t *mult;        /* [out_c] */

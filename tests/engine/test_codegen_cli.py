@@ -76,12 +76,12 @@ def test_unsupported_and_float_models_are_refused_with_the_op(tmp_path):
     from tinydistill.engine.testing import convert_int8, representative
 
     inp = keras.Input((8, 2), batch_size=1)
-    x = keras.layers.Dense(2)(inp)
-    model = keras.Model(inp, keras.layers.Add()([x, inp]))
+    x = keras.layers.Dense(3)(inp)
+    model = keras.Model(inp, keras.layers.Permute((2, 1))(x))  # becomes TRANSPOSE
     tflite = convert_int8(model, representative((8, 2)))
-    with pytest.raises(UnsupportedModel, match=r"ADD \(op \d+.*not supported.*--list-ops"):
-        generate(tflite, tmp_path / "add")
-    assert not (tmp_path / "add").exists()
+    with pytest.raises(UnsupportedModel, match=r"TRANSPOSE \(op \d+.*not supported"):
+        generate(tflite, tmp_path / "transpose")
+    assert not (tmp_path / "transpose").exists()
 
     float_model = tf.lite.TFLiteConverter.from_keras_model(model).convert()
     path = tmp_path / "float.tflite"

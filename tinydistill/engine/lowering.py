@@ -221,6 +221,8 @@ def lower_fully_connected(model: Model, op: Operator) -> Call:
     weights = w.array().astype(np.int64)
     bias = _bias(model, op, out_c)
     folded = bias - inp.zero_point * weights.sum(axis=1)
+    # BUILTIN_REF (TF 2.21) requantizes FULLY_CONNECTED with the int64 single-rounding
+    # MultiplyByQuantizedMultiplier, per-tensor and per-channel alike (measured, see tests).
     if w.quant.per_channel:
         mult, shift = _per_channel_multipliers(inp, w, out, out_c)
     else:
@@ -230,7 +232,7 @@ def lower_fully_connected(model: Model, op: Operator) -> Call:
         mult, shift = [m] * out_c, [s] * out_c
     act_min, act_max = _activation(op, out)
     fields = (("rows", rows), ("in_c", in_c), ("out_c", out_c), ("out_offset", out.zero_point),
-              ("act_min", act_min), ("act_max", act_max), ("single_rounding", int(w.quant.per_channel)),
+              ("act_min", act_min), ("act_max", act_max), ("single_rounding", 1),
               ("weights", "weights"), ("bias_folded", "bias_folded"), ("mult", "mult"), ("shift", "shift"))
     arrays = (ConstArray("weights", "int8_t", tuple(int(v) for v in weights.reshape(-1))),
               ConstArray("bias_folded", "int32_t", _i32(folded)), ConstArray("mult", "int32_t", _i32(mult)),
