@@ -72,7 +72,7 @@ def basic_motions_privileged_run(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def forecast_run(tmp_path_factory) -> Path:
     """mackey-glass, forecast 8 steps ahead, intermediate time privileged."""
-    return _train_fixture(tmp_path_factory, "mg", dataset="mackey-glass", task="forecast")
+    return _train_fixture(tmp_path_factory, "mg", dataset="mackey-glass", task="forecast", hop=4)
 
 
 @pytest.fixture(scope="session")
