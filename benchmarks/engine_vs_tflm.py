@@ -138,8 +138,34 @@ def _litert_ns(model: Path, inputs: np.ndarray, reference: bool, min_seconds: fl
             return elapsed * 1e9 / count
 
 
+def _host_ns(elf: Path, work: Path, windows: int, seconds: float) -> float:
+    """CPU time per inference of the host build, repeated until the run takes `seconds`."""
+    repeat = 1
+    while True:
+        timed = emu.run("host", elf, args=["inputs.bin", "outputs_host.bin", str(repeat)], cwd=work)
+        if not timed.ok:
+            raise RuntimeError(f"the host run {timed.describe()}:\n{timed.stdout}{timed.stderr}")
+        ns = float(timed.stdout.split()[1])
+        if ns * repeat * windows >= seconds * 1e9 or repeat >= 1 << 20:
+            return ns
+        repeat *= 4
+
+
+def _host_times(elf: Path, work: Path, model: Path, x: np.ndarray, rounds: int,
+                seconds: float) -> tuple[float, float, float]:
+    """Our C, LiteRT's default kernels and its reference kernels, interleaved over
+    `rounds` rounds; the fastest round of each (the machine is shared, the minimum is
+    the least disturbed)."""
+    times: list[list[float]] = [[], [], []]
+    for _ in range(rounds):
+        times[0].append(_host_ns(elf, work, len(x), seconds))
+        times[1].append(_litert_ns(model, x, False, seconds))
+        times[2].append(_litert_ns(model, x, True, seconds))
+    return min(times[0]), min(times[1]), min(times[2])
+
+
 def measure(name: str, model_path: Path, work: Path, windows: int = 4, seed: int = 0,
-            host_seconds: float = 0.5) -> Measurement:
+            host_seconds: float = 0.2, rounds: int = 5) -> Measurement:
     """Every figure for one model (see the module docstring)."""
     from tinydistill.engine.codegen import generate
     from tinydistill.engine.reader import read
@@ -173,15 +199,7 @@ def measure(name: str, model_path: Path, work: Path, windows: int = 4, seed: int
                   if "(" in n and n not in noop_objects and s.text + s.rodata}
 
     host_elf = emu.build("host", [*sources, HARNESS], include_dirs=[gen], out=work / "engine_host")
-    repeat = 1
-    while True:  # grow the repeat count until the run is long enough to time
-        timed = emu.run("host", host_elf, args=["inputs.bin", "outputs_host.bin", str(repeat)], cwd=work)
-        if not timed.ok:
-            raise RuntimeError(f"{name}: the host run {timed.describe()}")
-        ns = float(timed.stdout.split()[1])
-        if ns * repeat * windows >= host_seconds * 1e9 or repeat >= 1 << 20:
-            break
-        repeat *= 4
+    host_ns, litert_ns, litert_ref_ns = _host_times(host_elf, work, model_path, x, rounds, host_seconds)
     host_out = np.frombuffer((work / "outputs_host.bin").read_bytes(), dtype=np.int8).reshape(windows, -1)
 
     return Measurement(
@@ -200,9 +218,9 @@ def measure(name: str, model_path: Path, work: Path, windows: int = 4, seed: int
         # runs everything else.
         functions={f: n - run_noop.functions.get(f, 0) for f, n in run.functions.items()
                    if n > run_noop.functions.get(f, 0)},
-        host_ns=ns,
-        litert_ns=_litert_ns(model_path, x, False, host_seconds),
-        litert_ref_ns=_litert_ns(model_path, x, True, host_seconds),
+        host_ns=host_ns,
+        litert_ns=litert_ns,
+        litert_ref_ns=litert_ref_ns,
         tflm_arena_64bit=tflm_arena(model_bytes),
         libc_extra=libc_extra,
         ops_counts=per_op(gen, work, windows),
@@ -310,25 +328,36 @@ def report(ms: list[Measurement]) -> str:
             "Flash of the engine is the sum of the generated folder's objects in the link map (model.o, "
             "model_data.o, td_*.o); the C library routines it pulls in besides the harness's: "
             + (", ".join(f"{n} {v} B" for n, v in sorted(anchor.libc_extra.items())) or "none") + ".\n")
-        if anchor.ops_counts:
-            total = sum(c for _, c in anchor.ops_counts)
-            parts.append("\nPer op (mean over the windows; a build with a marker pair around every kernel call, "
-                         f"markers subtracted; their sum {_int(total)} against {_int(anchor.mean_instructions)} "
-                         "unmarked) against TFLM + CMSIS-NN's per-op counts from anchors/README.md:\n")
-            tflm = {"CONV_2D": ["59,403", "52,301"], "DEPTHWISE_CONV_2D": ["42,947"], "MEAN": ["101,932"],
-                    "FULLY_CONNECTED": ["794"], "SOFTMAX": ["2,345"]}
-            rows = []
-            for label, count in anchor.ops_counts:
-                kind = label.split(": ")[1].split()[0].rstrip(",")
-                peer = tflm.get(kind, [])
-                rows.append([label, _int(count), peer.pop(0) if peer else ""])
-            parts.append(results.markdown_table(["op", "tinydistill", "TFLM + CMSIS-NN"], rows))
         top = sorted(anchor.functions.items(), key=lambda kv: -kv[1])[:8]
         parts.append("\nWhere the anchor's instructions go (all windows together, per function, callees excluded, "
                      "minus the same harness's counts with a no-op model; kernels inlined into `td_model_invoke` "
                      "count there):\n")
         parts.append(results.markdown_table(["function", "instructions", "share of the regions"],
                                             [[f"`{n}`", _int(v), f"{v / sum(anchor.regions):.1%}"] for n, v in top]))
+    tflm_ops = {"CONV_2D": [59_403, 52_301], "DEPTHWISE_CONV_2D": [42_947], "MEAN": [101_932],
+                "FULLY_CONNECTED": [794], "SOFTMAX": [2_345]}
+    for m in ms:
+        if not m.ops_counts:
+            continue
+        total = sum(c for _, c in m.ops_counts)
+        parts.append(f"\n### Per op: {m.name}\n\nMean over the windows, from a build with a marker pair around "
+                     f"every kernel call (markers subtracted; the ops sum to {_int(total)} against "
+                     f"{_int(m.mean_instructions)} unmarked)"
+                     + (", against TFLM + CMSIS-NN's per-op counts from anchors/README.md" if m.name == "anchor"
+                        else "") + ":\n\n")
+        peers = {k: list(v) for k, v in tflm_ops.items()}
+        rows = []
+        for label, count in m.ops_counts:
+            kind = label.split(": ")[1].split()[0].rstrip(",")
+            macs = re.search(r"(\d+) MACs", label)
+            per_mac = f"{count / int(macs.group(1)):.1f}" if macs and int(macs.group(1)) else ""
+            row = [label.split(": ", 1)[1], _int(count), per_mac]
+            if m.name == "anchor":
+                peer = peers.get(kind, [])
+                row.append(_int(peer.pop(0)) if peer else "")
+            rows.append(row)
+        header = ["op", "instructions", "per MAC"] + (["TFLM + CMSIS-NN"] if m.name == "anchor" else [])
+        parts.append(results.markdown_table(header, rows))
     rows = []
     for m in ms:
         rows.append([
@@ -342,14 +371,16 @@ def report(ms: list[Measurement]) -> str:
     parts.append(results.markdown_table(
         ["model", "tflite bytes", "ops", "M4 instructions / inference", "arena B", "TFLM arena B (64-bit)",
          "model + kernels flash B", "stack B", "bit-exact", "host µs (our C)", "host µs (LiteRT)",
-         "LiteRT / ours", "LiteRT BUILTIN_REF / ours"], rows))
+         "LiteRT time / ours", "LiteRT BUILTIN_REF time / ours"], rows))
     parts.append(
         "\nTFLM arena: `tflite-micro`'s Python interpreter (`print_allocations()`, total), a 64-bit x86 build; "
         f"on the anchor it reports {_int(anchor.tflm_arena_64bit) if anchor and anchor.tflm_arena_64bit else 'n/a'} "
         "B where the Cortex-M4 build needs 4,068 B. Stack: the harness's high-water mark with the model minus "
-        "with a no-op model. Host time: the same C built with gcc -O2, CPU time per inference over repeated runs, "
-        "against LiteRT's `Interpreter.invoke()` (1 thread) in the same process run; host times vary between "
-        "machines and runs, instruction counts do not.\n")
+        "with a no-op model. Host time: the same C built with gcc -O2 (no -march), CPU time per inference, the "
+        "fastest of 5 interleaved rounds, "
+        "against LiteRT's `Interpreter.invoke()` (1 thread; default kernels, and the reference kernels) in the same "
+        "run; a ratio above 1 means our C is faster. Host times vary between machines and runs, instruction counts "
+        "do not.\n")
     return "".join(parts)
 
 

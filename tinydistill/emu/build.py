@@ -92,7 +92,7 @@ def build(
                 job.result()
         tmp_elf = Path(tmp) / out.name
         tmp_map = Path(tmp) / (out.name + ".map")
-        link = [cc, *plat.cpu_flags, opt, *[str(o) for o in objects], *plat.link_flags, f"-Wl,-Map={tmp_map}"]
+        link = [cc, *plat.cpu_flags, opt, *[str(o) for o in objects], *plat.link_flags, "-Xlinker", f"-Map={tmp_map}"]
         if plat.linker_script:
             link += [f"-L{pdir}", f"-T{plat.linker_script}"]
         link += ["-lm", "-o", str(tmp_elf)]

@@ -148,7 +148,8 @@ def run(
             table = Path(tmp) / "functions.txt"
             table.write_text("".join(f"{f.address:x} {f.address + f.size:x}\n" for f in funcs))
             opts.append(f"syms={table}")
-        cmd += ["-plugin", ",".join([str(plugin.plugin_path()), *opts])]
+        # QEMU's option syntax escapes a comma inside a value by doubling it.
+        cmd += ["-plugin", ",".join(o.replace(",", ",,") for o in [str(plugin.plugin_path()), *opts])]
         result = _execute(cmd, None, cwd, timeout)
         total, regions, per_func = _read_counts(counts, funcs)
     return RunResult(result.returncode, result.stdout, result.stderr, result.timed_out, total, regions, per_func)
