@@ -19,16 +19,13 @@ that batch 1 makes static:
 from __future__ import annotations
 
 import dataclasses
+import math
 from types import MappingProxyType
 
 import numpy as np
 
 from ..errors import UnsupportedModel
 from .ir import Model, Operator, Tensor
-
-# Ops that only compute int32 shapes for a dynamic batch; dead once their RESHAPE is folded.
-SHAPE_OPS = frozenset({"SHAPE", "STRIDED_SLICE", "PACK", "CONCATENATION", "GATHER", "SLICE", "MUL", "PROD",
-                       "CAST", "SQUEEZE", "EXPAND_DIMS", "RESHAPE", "FILL", "ADD", "SUB", "FLOOR_DIV"})
 
 # What to change when an op survives folding and the C engine has no kernel for it.
 HINTS = {
@@ -71,17 +68,96 @@ def _with(op: Operator, **changes) -> Operator:
     return dataclasses.replace(op, **changes)
 
 
-def _fold_dynamic_reshapes(model: Model, ops: list[Operator]) -> list[Operator]:
-    """RESHAPE with a computed shape input → RESHAPE to its (static, batch 1) output shape."""
+def _strided_slice_value(x: np.ndarray, begin, end, strides, op: Operator) -> np.ndarray:
+    if op.option("ellipsis_mask", 0) or op.option("new_axis_mask", 0):
+        raise _refuse(op, "an ellipsis or new-axis mask in a shape computation")
+    index = []
+    for i in range(x.ndim):
+        b, e, s = (int(begin[i]), int(end[i]), int(strides[i])) if i < len(begin) else (0, x.shape[i], 1)
+        if op.option("shrink_axis_mask", 0) >> i & 1:
+            index.append(b)
+        else:
+            index.append(slice(None if op.option("begin_mask", 0) >> i & 1 else b,
+                               None if op.option("end_mask", 0) >> i & 1 else e, s))
+    return x[tuple(index)]
+
+
+class _ShapeValues:
+    """Values of the int32 tensors that compute shapes, evaluated for batch 1 at generation time."""
+
+    def __init__(self, model: Model, ops: list[Operator], tensors: list[Tensor]):
+        self.model, self.tensors = model, tensors
+        self.producer = {t: op for op in ops for t in op.outputs}
+        self.memo: dict[int, np.ndarray] = {}
+
+    def __call__(self, t: int, consumer: Operator) -> np.ndarray:
+        if t in self.memo:
+            return self.memo[t]
+        tensor = self.tensors[t]
+        if tensor.is_constant:
+            return tensor.array().astype(np.int64)
+        op = self.producer.get(t)
+        if op is None:
+            raise _refuse(consumer, f"the shape {tensor.name!r} is computed from a model input")
+        args = [self(i, op) if i >= 0 else None for i in op.inputs[1 if op.opcode == "SHAPE" else 0:]]
+        code = op.opcode
+        if code == "SHAPE":
+            value = np.array(self.tensors[op.inputs[0]].shape, dtype=np.int64)
+        elif code == "STRIDED_SLICE":
+            value = _strided_slice_value(args[0], args[1], args[2], args[3] if len(args) > 3 else
+                                         np.ones_like(args[1]), op)
+        elif code == "PACK":
+            value = np.stack(args, axis=int(op.option("axis", 0)))
+        elif code == "CONCATENATION":
+            value = np.concatenate([np.atleast_1d(a) for a in args], axis=int(op.option("axis", 0)))
+        elif code == "GATHER":
+            value = np.take(args[0], args[1], axis=int(op.option("axis", 0)))
+        elif code in ("REDUCE_PROD", "SUM"):
+            fn = np.prod if code == "REDUCE_PROD" else np.sum
+            value = fn(args[0], axis=tuple(int(a) for a in np.atleast_1d(args[1])),
+                       keepdims=bool(op.option("keep_dims", False)))
+        elif code in ("MUL", "ADD", "SUB", "FLOOR_DIV"):
+            fn = {"MUL": np.multiply, "ADD": np.add, "SUB": np.subtract, "FLOOR_DIV": np.floor_divide}[code]
+            value = fn(args[0], args[1])
+        elif code == "CAST":
+            value = args[0]
+        elif code in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS"):
+            value = np.asarray(args[0]).reshape(self.tensors[op.outputs[0]].shape)
+        else:
+            raise _refuse(op, f"{code} in a shape computation cannot be evaluated at generation time")
+        self.memo[t] = np.asarray(value, dtype=np.int64)
+        return self.memo[t]
+
+
+def _fold_dynamic_reshapes(model: Model, ops: list[Operator], tensors: list[Tensor]) -> list[Operator]:
+    """RESHAPE with a computed shape input → RESHAPE to that shape evaluated for batch 1.
+
+    A Dense on a 3-D input reshapes to [-1, C] and back around FULLY_CONNECTED; the
+    converter stores unknown extents as 1, so the fully connected output is re-derived.
+    """
+    values = _ShapeValues(model, ops, tensors)
+    changed: set[int] = set()
     out = []
     for op in ops:
         if op.opcode == "RESHAPE" and len(op.inputs) > 1 and op.inputs[1] >= 0 \
-                and not model.tensor(op.inputs[1]).is_constant:
-            src, dst = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
-            if any(d <= 0 for d in dst.shape) or src.size != dst.size:
-                raise _refuse(op, f"reshape of {list(src.shape)} to a computed shape {list(dst.shape)} "
+                and not tensors[op.inputs[1]].is_constant:
+            src, dst = tensors[op.inputs[0]], tensors[op.outputs[0]]
+            shape = [int(d) for d in values(op.inputs[1], op).reshape(-1)]
+            if shape.count(-1) == 1 and src.size % max(1, -math.prod(shape)) == 0:
+                shape[shape.index(-1)] = src.size // -math.prod(shape)
+            if any(d <= 0 for d in shape) or math.prod(shape) != src.size:
+                raise _refuse(op, f"reshape of {list(src.shape)} to the computed shape {shape} "
                                   "is not static for batch 1")
+            if tuple(shape) != dst.shape:
+                tensors[op.outputs[0]] = dataclasses.replace(dst, shape=tuple(shape))
+                changed.add(op.outputs[0])
             op = _with(op, inputs=op.inputs[:1])
+        elif op.opcode == "FULLY_CONNECTED" and op.inputs[0] in changed:
+            inp, units = tensors[op.inputs[0]], tensors[op.inputs[1]].shape[0]
+            keep = op.option("keep_num_dims", False)
+            shape = inp.shape[:-1] + (units,) if keep else (inp.size // tensors[op.inputs[1]].shape[1], units)
+            tensors[op.outputs[0]] = dataclasses.replace(tensors[op.outputs[0]], shape=shape)
+            changed.add(op.outputs[0])
         out.append(op)
     return out
 
@@ -220,7 +296,7 @@ def fold(model: Model) -> Model:
                 and not model.tensor(op.inputs[1]).is_constant) for op in ops):
         return model
     tensors = list(model.tensors)
-    ops = _fold_dynamic_reshapes(model, ops)
+    ops = _fold_dynamic_reshapes(model, ops, tensors)
     ops = _fold_space_to_batch(model, ops, tensors)
     folded = dataclasses.replace(model, tensors=tuple(tensors), operators=tuple(ops))
     return dataclasses.replace(folded, operators=tuple(_drop_dead(folded, ops)))
