@@ -57,9 +57,10 @@ def awkward_stream(basic_motions_run, tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("target,on,platform", [("esp32", None, "host"), ("cortex-m4", None, "cortex-m4"),
-                                                ("esp32c3", "qemu", "rv32")])
+                                                ("esp32c3", "qemu", "rv32"), ("cortex-m0plus", None, "cortex-m0plus"),
+                                                ("cortex-m7", None, "cortex-m7"), ("cortex-m33", None, "cortex-m33")])
 def test_app_agrees_with_python_on_the_test_split(projects, target, on, platform):
-    if platform == "cortex-m4":
+    if platform.startswith("cortex-m"):
         need_tools("arm-none-eabi-gcc", "qemu-system-arm")
     elif platform == "rv32":
         need_tools("riscv64-unknown-elf-gcc", "qemu-system-riscv32")
@@ -150,8 +151,6 @@ def test_anomaly_detector_agrees_including_threshold_decisions(anomaly_run, tmp_
     assert report.accuracy is not None and report.accuracy > 0.5
 
 
-@pytest.mark.xfail(reason="the generated C differs from BUILTIN_REF by 1 LSB on a few mackey-glass windows "
-                          "(engine, issue 5; reported)", strict=False)
 def test_forecaster_agrees_on_host(forecast_run, tmp_path):
     need_tools("gcc")
     export_project(forecast_run, "cortex-m4", tmp_path / "fw")

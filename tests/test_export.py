@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from conftest import need_tools
 from tinydistill import platformio
 from tinydistill.cli import cli
 from tinydistill.errors import CheckFailed
@@ -125,3 +127,65 @@ def test_refuses_a_foreign_folder_and_leaves_no_half_written_project(basic_motio
         export_project(basic_motions_run, "cortex-m7", out, framework="stm32cube")
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign", "fw"]  # no staging folder left behind
+
+
+# Minimal declarations of the framework APIs the board mains use: no Arduino core, ESP-IDF or
+# STM32Cube can be installed here, so the mains are syntax- and type-checked against these.
+STUBS = {
+    "Arduino.h": """#include <stdint.h>
+struct SerialStub { void begin(unsigned long); int read(); unsigned long print(const char *);
+                    unsigned long println(const char *); explicit operator bool() const; };
+extern SerialStub Serial; unsigned long millis(void); unsigned long micros(void);""",
+    "esp_timer.h": "#include <stdint.h>\nint64_t esp_timer_get_time(void);",
+    "freertos/FreeRTOS.h": "",
+    "freertos/task.h": "void vTaskDelay(unsigned int ticks);",
+    "stm32_stub.h": """#include <stdint.h>
+typedef struct { uint32_t Pin, Mode, Pull, Speed, Alternate; } GPIO_InitTypeDef;
+typedef struct { uint32_t BaudRate, WordLength, StopBits, Parity, Mode, HwFlowCtl; } UART_InitTypeDef;
+typedef struct { void *Instance; UART_InitTypeDef Init; } UART_HandleTypeDef;
+typedef enum { HAL_OK = 0 } HAL_StatusTypeDef;
+typedef struct { volatile uint32_t CTRL, LOAD, VAL; } SysTick_Type;
+extern SysTick_Type *SysTick;
+extern void *GPIOD, *GPIOG, *USART3, *LPUART1;
+void HAL_Init(void); void HAL_IncTick(void); uint32_t HAL_GetTick(void);
+void HAL_GPIO_Init(void *port, GPIO_InitTypeDef *init); HAL_StatusTypeDef HAL_UART_Init(UART_HandleTypeDef *u);
+HAL_StatusTypeDef HAL_UART_Receive(UART_HandleTypeDef *u, uint8_t *data, uint16_t n, uint32_t timeout);
+HAL_StatusTypeDef HAL_UART_Transmit(UART_HandleTypeDef *u, uint8_t *data, uint16_t n, uint32_t timeout);
+void HAL_PWREx_EnableVddIO2(void);
+#define GPIO_MODE_AF_PP 2u
+#define GPIO_PULLUP 1u
+#define GPIO_SPEED_FREQ_LOW 0u
+#define GPIO_PIN_7 0x80u
+#define GPIO_PIN_8 0x100u
+#define GPIO_PIN_9 0x200u
+#define GPIO_AF7_USART3 7u
+#define GPIO_AF8_LPUART1 8u
+#define UART_WORDLENGTH_8B 0u
+#define UART_STOPBITS_1 0u
+#define UART_PARITY_NONE 0u
+#define UART_MODE_TX_RX 12u
+#define UART_HWCONTROL_NONE 0u
+#define __HAL_RCC_GPIOD_CLK_ENABLE() ((void)0)
+#define __HAL_RCC_GPIOG_CLK_ENABLE() ((void)0)
+#define __HAL_RCC_USART3_CLK_ENABLE() ((void)0)
+#define __HAL_RCC_LPUART1_CLK_ENABLE() ((void)0)
+#define __HAL_RCC_PWR_CLK_ENABLE() ((void)0)""",
+}
+
+
+@pytest.mark.parametrize("target,framework", [("esp32", "arduino"), ("esp32s3", "espidf"), ("cortex-m7", "stm32cube"),
+                                              ("cortex-m33", "stm32cube")])
+def test_board_mains_type_check_against_the_framework_apis(basic_motions_run, tmp_path, target, framework):
+    need_tools("gcc")
+    out = tmp_path / "fw"
+    export_project(basic_motions_run, target, out, framework=framework)
+    stubs = tmp_path / "stubs"
+    for name, text in STUBS.items():
+        (stubs / name).parent.mkdir(parents=True, exist_ok=True)
+        (stubs / name).write_text(text + "\n")
+    for hal in ("stm32h7xx_hal.h", "stm32l5xx_hal.h"):
+        (stubs / hal).write_text('#include "stm32_stub.h"\n')
+    main = out / "src" / MAINS[framework]
+    compiler = ["g++", "-std=c++11"] if main.suffix == ".cpp" else ["gcc", "-std=c99"]
+    subprocess.run([*compiler, "-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-DTD_BAUD=115200",
+                    "-I", str(stubs), "-I", str(out / "src"), str(main)], check=True)
