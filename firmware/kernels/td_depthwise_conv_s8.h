@@ -1,9 +1,13 @@
 /* DEPTHWISE_CONV_2D int8, per-channel (TFLite reference_integer_ops::DepthwiseConvPerChannel).
  * Output channel oc reads input channel oc / depth_mult. Weights are stored
- * transposed by the generator as [out_c][k_h][k_w] so each channel's taps are contiguous. */
+ * transposed by the generator as [out_c][k_h][k_w] so each channel's taps are contiguous.
+ *
+ * td_depthwise_conv_s8() is the callable kernel; td_depthwise_conv_s8_impl() the
+ * same code inline, which generated model.c specializes with constant parameters. */
 #ifndef TD_DEPTHWISE_CONV_S8_H
 #define TD_DEPTHWISE_CONV_S8_H
 
+#include "td_requant.h"
 #include "td_types.h"
 
 typedef struct {
@@ -24,5 +28,52 @@ typedef struct {
 } td_depthwise_conv_params;
 
 td_status td_depthwise_conv_s8(const td_depthwise_conv_params *p, const int8_t *input, int8_t *output);
+
+/* One output pixel next to the padding: per-tap bounds checks as the reference. */
+void td_depthwise_conv_s8_border(const td_depthwise_conv_params *p, const int8_t *input, int8_t *out,
+                                 int32_t iy0, int32_t ix0);
+
+TD_INLINE td_status td_depthwise_conv_s8_impl(const td_depthwise_conv_params *p, const int8_t *input,
+                                              int8_t *output)
+{
+    const int32_t tap_step = p->dil_w * p->in_c;
+    const int32_t row_step = p->dil_h * p->in_w * p->in_c;
+    int32_t oy, ox, oc;
+    if (p == NULL || input == NULL || output == NULL) {
+        return TD_ERR_ARG;
+    }
+    for (oy = 0; oy < p->out_h; ++oy) {
+        const int32_t iy0 = oy * p->stride_h - p->pad_top;
+        int8_t *row = output + oy * p->out_w * p->out_c;
+        const int inside = oy >= p->oy_lo && oy < p->oy_hi;
+        const int32_t lo = inside ? p->ox_lo : p->out_w;
+        const int32_t hi = inside ? p->ox_hi : p->out_w;
+        for (ox = 0; ox < lo; ++ox) {
+            td_depthwise_conv_s8_border(p, input, row + ox * p->out_c, iy0, ox * p->stride_w - p->pad_left);
+        }
+        for (ox = lo; ox < hi; ++ox) {
+            const int8_t *origin = input + (iy0 * p->in_w + ox * p->stride_w - p->pad_left) * p->in_c;
+            const int8_t *w = p->weights;
+            int8_t *out = row + ox * p->out_c;
+            for (oc = 0; oc < p->out_c; ++oc) {
+                const int8_t *in = origin + (p->depth_mult == 1 ? oc : oc / p->depth_mult);
+                int32_t acc = p->bias_folded[oc];
+                int32_t ky, kx;
+                for (ky = 0; ky < p->k_h; ++ky) {
+                    for (kx = 0; kx < p->k_w; ++kx) {
+                        acc += (int32_t)w[kx] * in[kx * tap_step];
+                    }
+                    w += p->k_w;
+                    in += row_step;
+                }
+                out[oc] = td_requant_s8(acc, p->mult[oc], p->shift[oc], p->out_offset, p->act_min, p->act_max);
+            }
+        }
+        for (ox = hi; ox < p->out_w; ++ox) {
+            td_depthwise_conv_s8_border(p, input, row + ox * p->out_c, iy0, ox * p->stride_w - p->pad_left);
+        }
+    }
+    return TD_OK;
+}
 
 #endif /* TD_DEPTHWISE_CONV_S8_H */

@@ -206,7 +206,7 @@ def lower_depthwise_conv_2d(model: Model, op: Operator) -> Call:
               ConstArray("mult", "int32_t", _i32(mult)), ConstArray("shift", "int32_t", _i32(shift)))
     return Call(op.index, op.opcode, op.layer, "td_depthwise_conv_s8", "td_depthwise_conv_s8.h",
                 "td_depthwise_conv_params", fields, arrays, op.inputs[0], op.outputs[0],
-                out_h * out_w * out_c * k_h * k_w)
+                out_h * out_w * out_c * k_h * k_w, specialize=True)
 
 
 def lower_fully_connected(model: Model, op: Operator) -> Call:
