@@ -67,3 +67,39 @@ def test_run_directory_budget_and_the_train_warning(basic_motions_int8, capsys):
     message = budget.warn_if_over_budget(run, "cortex-m4", {"max_ram": "256"})
     assert message and "RAM" in message and "RAM" in capsys.readouterr().err
     assert budget.warn_if_over_budget(run, None, {}) is None
+
+
+@pytest.mark.slow
+def test_budget_quantizes_first_when_the_int8_model_is_missing(basic_motions_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(basic_motions_run, run, ignore=shutil.ignore_patterns("student_int8.tflite"))
+    result = CliRunner().invoke(cli, ["budget", str(run), "--target", "esp32c3", "--json"])
+    assert result.exit_code == 0, result.output
+    assert (run / "student_int8.tflite").is_file()
+    assert "student_int8" in json.loads((run / "metrics.json").read_text())
+
+
+@pytest.mark.toolchain
+def test_cost_model_predicts_the_emulated_instruction_count(anchor_model, tmp_path):
+    """The Cortex-M4 latency model against the generated engine's exact count in QEMU (within 25 %)."""
+    from conftest import need_tools
+    from tinydistill import emu
+    from tinydistill.engine.codegen import generate
+
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm")
+    gen = tmp_path / "gen"
+    generate(anchor_model, gen)
+    main = tmp_path / "main.c"
+    main.write_text(
+        '#include "model.h"\n#include "td_bench.h"\n'
+        "static int8_t in[TD_MODEL_INPUT_SIZE], out[TD_MODEL_OUTPUT_SIZE];\n"
+        "int main(void) {\n    for (int i = 0; i < TD_MODEL_INPUT_SIZE; i++) in[i] = (int8_t)(i * 37);\n"
+        "    td_bench_begin();\n    int status = td_model_invoke(in, out);\n    td_bench_end();\n"
+        "    return status;\n}\n")
+    elf = emu.build("cortex-m4", [*sorted(gen.glob("*.c")), main], include_dirs=[gen], out=tmp_path / "app.elf")
+    run = emu.run("cortex-m4", elf, count_instructions=True, timeout=120)
+    assert run.ok, run.describe()
+    predicted = budget.check_budget(anchor_model, "cortex-m4").cycles
+    assert 0.75 < predicted / run.regions[0] < 1.25, (predicted, run.regions)

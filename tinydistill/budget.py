@@ -181,6 +181,14 @@ def check_budget(run_dir_or_tflite, target, max_flash=None, max_ram=None, max_la
         max_latency=None if max_latency is None else units.parse_time(max_latency), model_path=shown)
 
 
+def _provenance(kinds: set[str], measured: frozenset[str]) -> str:
+    """"measured", "estimate" or "partly measured" for the op kinds a model uses."""
+    kinds = kinds - {"reshape"}
+    if kinds <= measured:
+        return "measured"
+    return "partly measured" if kinds & measured else "estimate"
+
+
 def format_report(report: BudgetReport) -> str:
     """The per-layer table, the totals and the verdict."""
     def shape(s):
@@ -195,16 +203,19 @@ def format_report(report: BudgetReport) -> str:
         lines.append(f"{x.index:>3} {x.op:<18}{(r.name)[:21]:<22}{ins:>12}{shape(x.output_shape):>12}{x.params:>8,}"
                      f"{x.macs:>10,}{x.activation_bytes:>8,}{r.cycles:>10,.0f}")
     a = report.analysis
+    kinds = {r.kind for r in a.rows}
+    code_tag = _provenance(kinds, targets.CODE_SIZE.measured_kinds)
+    cost_tag = _provenance(kinds, report.target.cost.measured_kinds)
     lines += [
         "-" * len(header),
         f"parameters {a.params:,}   MACs {a.macs:,}   additions/comparisons {a.adds:,}",
         f"flash   {units.format_size(report.flash_bytes):>10}  = weights {report.weight_bytes:,} B + quantization "
-        f"{report.quant_bytes:,} B + code ~{report.code_bytes:,} B (estimate)   limit {units.format_size(report.max_flash)}",
+        f"{report.quant_bytes:,} B + code ~{report.code_bytes:,} B (kernels {code_tag})   limit {units.format_size(report.max_flash)}",
         f"RAM     {units.format_size(report.ram_bytes):>10}  = arena {a.arena_bytes:,} B (liveness plan) + window "
         f"{report.window_bytes:,} B + output {a.output_bytes:,} B + stack ~{report.stack_bytes:,} B   "
         f"limit {units.format_size(report.max_ram)}",
         f"latency {units.format_time(report.latency_s):>10}  = {report.cycles:,.0f} cycles at "
-        f"{report.target.clock_hz / 1e6:g} MHz ({report.target.cost.source.split(':')[0]})"
+        f"{report.target.clock_hz / 1e6:g} MHz ({cost_tag}{', 1 cycle per instruction' if cost_tag != 'estimate' else ''})"
         + (f"   limit {units.format_time(report.max_latency)}" if report.max_latency is not None else ""),
         report.verdict(),
     ]

@@ -41,6 +41,7 @@ class CostModel:
 
     source: str
     ops: Mapping[str, OpCost]
+    measured_kinds: frozenset[str] = frozenset()  # op kinds whose figures were measured
 
     def cost(self, kind: str) -> OpCost:
         return self.ops.get(kind, self.ops["other"])
@@ -78,6 +79,7 @@ class CodeSizeModel:
     runtime: int
     per_op_call: int
     kinds: Mapping[str, int]
+    measured_kinds: frozenset[str] = frozenset()
 
     def bytes_for(self, kind: str) -> int:
         return self.kinds.get(kind, self.kinds["other"])
@@ -120,13 +122,15 @@ def _with_measurements(targets: dict[str, Target], code: CodeSizeModel, measured
         ops.update({k: OpCost(**v) for k, v in rates.items() if k in ops})
         source = (f"{measured['source']} on {t.emu_platform} for {', '.join(sorted(rates))}; "
                   f"other op kinds: {t.cost.source}")
-        out[name] = replace(t, cost=CostModel(source=source, ops=MappingProxyType(ops)))
+        out[name] = replace(t, cost=CostModel(source=source, ops=MappingProxyType(ops),
+                                              measured_kinds=frozenset(k for k in rates if k in ops)))
     kinds = dict(code.kinds)
     kinds.update({k: int(v) for k, v in measured["code"]["kinds"].items() if k in kinds})
     per_call = measured["code"].get("per_op_call") or code.per_op_call
     code = CodeSizeModel(source=f"{measured['code_source']} for {', '.join(sorted(measured['code']['kinds']))}; "
                                 f"call sites measured likewise; other op kinds and the runtime: {code.source}",
-                         runtime=code.runtime, per_op_call=int(per_call), kinds=MappingProxyType(kinds))
+                         runtime=code.runtime, per_op_call=int(per_call), kinds=MappingProxyType(kinds),
+                         measured_kinds=frozenset(k for k in measured["code"]["kinds"] if k in kinds))
     return out, code
 
 
