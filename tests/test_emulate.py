@@ -95,6 +95,14 @@ def test_uneven_recordings_and_reordered_columns(basic_motions_run, projects, aw
     assert report.expected == sum((n - window) // hop + 1 for n in lengths if n >= window)
 
 
+def test_smoothed_decisions_agree(basic_motions_run, tmp_path):
+    need_tools("gcc")
+    export_project(basic_motions_run, "cortex-m4", tmp_path / "fw", smoothing="vote", smooth_n=3)
+    assert "#define TD_STREAM_SMOOTHING 2" in (tmp_path / "fw" / "src" / "model.h").read_text()
+    report = emulate(tmp_path / "fw", on="host")
+    assert report.ok, report.mismatches
+
+
 def test_cli_reports_agreement_and_instructions(projects):
     need_tools("arm-none-eabi-gcc", "qemu-system-arm")
     result = CliRunner().invoke(cli, ["emulate", str(projects("cortex-m4"))])

@@ -89,6 +89,8 @@ def test_hil_reports_a_wrong_board_and_a_silent_one(project, tmp_path):
         os.close(slave)
 
 
-def test_hil_with_a_missing_port_exits_2(project):
+def test_hil_with_a_missing_port_or_project_exits_2(project, tmp_path):
     result = CliRunner().invoke(cli, ["hil", "--port", "/dev/does-not-exist", "--project", str(project)])
     assert result.exit_code == 2 and "cannot open serial port" in result.output
+    result = CliRunner().invoke(cli, ["hil", "--port", "/dev/does-not-exist", "--project", str(tmp_path)])
+    assert result.exit_code == 2 and "neither a project exported by tinydistill nor a run" in result.output

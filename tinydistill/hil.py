@@ -49,6 +49,9 @@ def _reference_inputs(project: str | os.PathLike) -> tuple[StreamSpec, Path, Pat
         manifest = read_manifest(path)
         stream = path / manifest["stream"] if manifest.get("stream") else None
         return StreamSpec.from_json(manifest["spec"]), path / manifest["model"], stream
+    if not (path / "config.json").is_file():
+        raise TinyDistillError(f"{path} is neither a project exported by tinydistill nor a run directory; "
+                               "pass the project the board was flashed from with --project DIR")
     run = open_run(path)
     run.require("student_int8.tflite")
     model = run.file("student_int8.tflite")
