@@ -1,8 +1,9 @@
 /* Bare-metal start-up for the Cortex-M cores emulated on QEMU's mps2 boards.
  *
  * Reset: copy .data, zero .bss, enable the FPU when the code uses it, paint the
- * stack, open the semihosting console, build argv from the semihosting command
- * line, run main and exit with its return value. Every fault or unexpected
+ * stack, open the semihosting console, run constructors, build argv from the
+ * semihosting command line, run main and exit with its return value (a stack that
+ * overflowed its reservation turns the exit into a fault exit). Every fault or unexpected
  * exception prints its kind and PC and exits with TD_FAULT_EXIT_CODE, so that a
  * crash ends QEMU at once instead of hanging it.
  */
@@ -17,6 +18,14 @@ extern uint32_t __td_bss_start[], __td_bss_end[];
 
 extern int main(int argc, char **argv);
 extern void initialise_monitor_handles(void);
+extern void __libc_init_array(void);
+
+/* newlib's init/fini arrays call these (crti.o provides them in a hosted link; this
+ * start-up replaces crt0 and crti). */
+void _init(void);
+void _fini(void);
+void _init(void) {}
+void _fini(void) {}
 
 void Reset_Handler(void);
 void td_fault_handler(void);
@@ -71,10 +80,11 @@ void Reset_Handler(void)
 #endif
     td_stack_paint();
     initialise_monitor_handles();
+    td_stack_guard_install();
+    __libc_init_array();
     int argc = td_parse_cmdline();
     int rc = main(argc, td_argv);
-    /* exit() flushes stdio; the explicit exit below is the fallback should the
-     * library's exit path ever return. */
+    td_stack_check();
     fflush(NULL);
     td_semihost_exit(rc);
 }

@@ -1,7 +1,8 @@
 /* RISC-V (rv32, QEMU virt) additions to picolibc's semihosting crt0: a trap handler
  * that reports the trap and exits with TD_FAULT_EXIT_CODE (picolibc's own start-up
- * leaves a trap spinning until a timeout), and the stack painting that
- * td_stack_used() reads. Both run as a constructor, before main. */
+ * leaves a trap spinning until a timeout), the stack painting that td_stack_used()
+ * reads and the stack-overflow check at exit (picolibc returns from main through
+ * exit(), which runs it). All installed by a constructor, before main. */
 #include <stdint.h>
 
 #include "td_platform.h"
@@ -36,4 +37,5 @@ __attribute__((constructor)) static void td_rv32_start(void)
 {
     __asm__ volatile(TD_ZICSR("csrw mtvec, %0") : : "r"((uintptr_t)td_rv32_trap));
     td_stack_paint();
+    td_stack_guard_install();
 }

@@ -2,6 +2,8 @@
 #include "td_bench.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "td_platform.h"
 
@@ -34,6 +36,22 @@ size_t td_stack_used(void)
     }
     return (size_t)((uintptr_t)top - (uintptr_t)p);
 }
+
+void td_stack_check(void)
+{
+    const volatile uint32_t *guard = (const volatile uint32_t *)TD_STACK_BOTTOM;
+    for (unsigned i = 0; i < TD_STACK_GUARD_BYTES / 4u; i++) {
+        if (guard[i] != TD_STACK_PAINT) {
+            /* Not fflush(NULL): picolibc's stdio does not take it. */
+            fflush(stdout);
+            fflush(stderr);
+            td_fault("stack overflow (info: bytes reserved)",
+                     0u, (uintptr_t)TD_STACK_TOP - (uintptr_t)TD_STACK_BOTTOM);
+        }
+    }
+}
+
+void td_stack_guard_install(void) { (void)atexit(td_stack_check); }
 
 #else
 

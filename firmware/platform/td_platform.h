@@ -21,6 +21,13 @@ extern uint32_t __td_stack_top[];
 #endif
 
 void td_stack_paint(void);
+/* A program whose stack reached the guard band at the bottom of its reservation
+ * (a painted word there was overwritten: frames with unwritten locals can step over
+ * a single guard word) ends as a fault: td_stack_check() at the end of main, and
+ * through atexit() for programs that call exit(). */
+#define TD_STACK_GUARD_BYTES 512u
+void td_stack_check(void);
+void td_stack_guard_install(void);
 
 #if defined(__arm__) || defined(__riscv)
 /* Semihosting (Arm's protocol, also used by RISC-V): see td_semihost.c. */

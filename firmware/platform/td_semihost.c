@@ -61,13 +61,13 @@ static char *hex32(char *p, uintptr_t v)
 void td_fault(const char *what, uintptr_t pc, uintptr_t detail)
 {
     /* No stdio here: the fault may have come from inside the C library. */
-    char line[96];
+    char line[144];
     char *p = line;
     const char *prefix = "\ntd_fault: ";
     while (*prefix) {
         *p++ = *prefix++;
     }
-    while (*what && p < line + 40) {
+    while (*what && p < line + 96) {
         *p++ = *what++;
     }
     const char *at = " pc=";

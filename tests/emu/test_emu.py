@@ -57,6 +57,19 @@ def test_crash_exits_non_zero_within_seconds(name, how, tmp_path):
     assert "crashed (td_fault: " in result.describe()
 
 
+@pytest.mark.parametrize("name", ["cortex-m0plus", "cortex-m4", "rv32"])
+def test_stack_overflow_and_exit(name, tmp_path):
+    plat = emu.PLATFORMS[name]
+    _need(plat)
+    elf = emu.build(plat, [C / "crash.c"], out=tmp_path / "crash.elf")
+    overflow = emu.run(plat, elf, args=["overflow"], timeout=30)
+    assert overflow.returncode == emu.FAULT_EXIT_CODE
+    assert "td_fault: stack overflow" in overflow.stdout
+    # exit() from inside the program: its code comes through and stdio is flushed.
+    leaving = emu.run(plat, elf, args=["exit"], timeout=30)
+    assert (leaving.returncode, leaving.stdout) == (5, "about to exit\nleaving")
+
+
 @pytest.mark.parametrize("name", ["host", "cortex-m4"])
 def test_timeout_kills_the_run(name, tmp_path):
     plat = emu.PLATFORMS[name]

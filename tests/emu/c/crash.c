@@ -1,7 +1,16 @@
 /* Crashes in the way argv[1] names: "null" calls a NULL function pointer,
- * "undef" executes an undefined instruction, "loop" never ends. */
+ * "undef" executes an undefined instruction, "loop" never ends, "overflow" recurses
+ * far past the stack reservation; "exit" calls exit(5) with output still buffered. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+__attribute__((noinline)) static int recurse(int n)
+{
+    volatile char frame[256];
+    frame[0] = (char)n;
+    return n == 0 ? frame[0] : recurse(n - 1) + frame[0];
+}
 
 typedef void (*fn_t)(void);
 
@@ -21,6 +30,11 @@ int main(int argc, char **argv)
 #elif defined(__riscv)
         __asm__ volatile(".word 0");  /* all-zero: defined as illegal */
 #endif
+    } else if (strcmp(argv[1], "overflow") == 0) {
+        printf("%d\n", recurse(1000));
+    } else if (strcmp(argv[1], "exit") == 0) {
+        printf("leaving");
+        exit(5);
     } else if (strcmp(argv[1], "loop") == 0) {
         for (;;) {
             __asm__ volatile("" ::: "memory");
