@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
 import time
 from collections import Counter
 from pathlib import Path
@@ -13,9 +14,12 @@ from click.testing import CliRunner
 
 from conftest import need_tools
 from tinydistill.cli import cli
-from tinydistill.emulate import emulate
+from tinydistill import emu
+from tinydistill.emulate import app_sources, compare, emulate
 from tinydistill.errors import CheckFailed, TinyDistillError
-from tinydistill.export import export_project
+from tinydistill.export import export_project, read_manifest
+from tinydistill.stream_csv import device_lines, load_stream
+from tinydistill.streaming import StreamSpec, reference
 
 pytestmark = pytest.mark.slow  # the run fixture trains Keras models
 
@@ -101,6 +105,24 @@ def test_smoothed_decisions_agree(basic_motions_run, tmp_path):
     assert "#define TD_STREAM_SMOOTHING 2" in (tmp_path / "fw" / "src" / "model.h").read_text()
     report = emulate(tmp_path / "fw", on="host")
     assert report.ok, report.mismatches
+
+
+def test_app_is_clean_under_address_and_undefined_behaviour_sanitizers(projects, awkward_stream, tmp_path):
+    need_tools("gcc")
+    project = projects("esp32")
+    exe = tmp_path / "app"
+    sources = [str(s) for s in app_sources(project, tmp_path, "host")]
+    subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-O1", "-g", "-ffp-contract=off",
+                    "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-DTD_EMU_HOST", "-DTD_BAUD=115200",
+                    f"-I{project / 'src'}", f"-I{emu.platform_dir()}", *sources,
+                    str(emu.platform_dir() / "td_bench.c"), "-o", str(exe)], check=True)
+    spec = StreamSpec.from_json(read_manifest(project)["spec"])
+    stream = load_stream(awkward_stream, spec.channels)
+    out = subprocess.run([str(exe)], input="\n".join(device_lines(stream)) + "\n", capture_output=True, text=True,
+                         check=True)
+    expected = reference(project / "data" / "student_int8.tflite", spec, stream)
+    matched, mismatches, _ = compare(expected, out.stdout.splitlines())
+    assert matched == len(expected) > 0 and not mismatches
 
 
 def test_cli_reports_agreement_and_instructions(projects):

@@ -65,6 +65,16 @@ def test_hil_over_a_pty_agrees_with_python(project):
     assert "(100.0 %)" in result.output
 
 
+def test_hil_takes_the_reference_from_a_run_directory(project, basic_motions_run):
+    need_tools("gcc")
+    proc, port = _board(build_app(project, "host"))
+    try:
+        report = hil(port, project=basic_motions_run, timeout=10)
+    finally:
+        _stop(proc)
+    assert report.ok and report.expected > 0
+
+
 def test_hil_reports_a_wrong_board_and_a_silent_one(project, tmp_path):
     need_tools("gcc")
     import shutil

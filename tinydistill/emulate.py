@@ -112,7 +112,8 @@ def compare(expected: list[Inference], lines: list[str], relative_t: bool = Fals
     return matched, mismatches, [g["label"] for g in got]
 
 
-def _sources(project: Path, build: Path, platform: str) -> list[Path]:
+def app_sources(project: Path, build: Path, platform: str) -> list[Path]:
+    """The C sources of the emulated app: the project's src/ without board files, plus the emulation main."""
     src = project / "src"
     sources = sorted(p for p in src.glob("*.c") if not p.name.startswith(BOARD_ONLY))
     main = build / "main_emulate.c"
@@ -127,7 +128,7 @@ def build_app(project_dir: str | os.PathLike, platform: str) -> Path:
     project = Path(project_dir)
     build = project / BUILD_DIR / platform
     defines = ["TD_BENCH", "TD_BAUD=115200"] + (["TD_EMU_HOST"] if platform == "host" else [])
-    return emu.build(platform, _sources(project, build, platform), include_dirs=[project / "src"],
+    return emu.build(platform, app_sources(project, build, platform), include_dirs=[project / "src"],
                      out=build / "app.elf", defines=defines, extra_cflags=["-ffp-contract=off"])
 
 
