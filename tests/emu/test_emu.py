@@ -149,8 +149,11 @@ def test_sizes(tmp_path):
     assert total.ram == total.data + total.bss + emu.STACK_BYTES
     rv = emu.PLATFORMS["rv32"]
     need_tools(rv.cc)
-    rv_total = emu.size(rv, emu.build(rv, [src], out=tmp_path / "table_rv.elf"))
+    rv_total = emu.size(rv, emu.build(rv, [src], out=tmp_path / "table_rv.elf", stack_bytes=4096))
     assert rv_total.rodata >= 1000  # picolibc's script merges .rodata into .text: taken from the map
+    assert rv_total.stack == 4096
+    with pytest.raises(TinyDistillError, match="stack_bytes"):
+        emu.build(rv, [src], out=tmp_path / "x.elf", stack_bytes=100)
 
 
 def test_errors_name_the_problem(tmp_path):

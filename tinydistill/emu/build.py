@@ -13,7 +13,7 @@ from pathlib import Path
 from .. import toolchains
 from ..errors import TinyDistillError
 from ..resources import firmware_dir
-from .platforms import Platform, get
+from .platforms import STACK_BYTES, Platform, get
 
 WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror")
 SECTIONS = ("-ffunction-sections", "-fdata-sections")
@@ -54,18 +54,23 @@ def build(
     defines: Iterable[str] = (),
     opt: str = "-O2",
     extra_cflags: Iterable[str] = (),
+    stack_bytes: int = STACK_BYTES,
 ) -> Path:
     """Build `sources` (plus the platform's start-up files) into the program `out`.
 
     Compiled with -std=c99 -Wall -Wextra -Werror, function/data sections and
     --gc-sections; on QEMU platforms printf, fopen/fread of host files, argv and
     main's return value go through semihosting. `defines` are `NAME` or `NAME=VALUE`.
+    `stack_bytes` is the stack reserved on the emulated boards (a program that
+    outgrows it ends as a fault).
     A link map is written next to the program (`out` + ".map"). Returns `out`.
     Raises ToolchainMissing when the compiler is not installed and TinyDistillError
     with the compiler's message when a source does not compile.
     """
     plat = _platform(platform)
     cc = toolchains.require(plat.cc)
+    if plat.emulated and (not 1024 <= stack_bytes <= 1 << 20 or stack_bytes % 8):
+        raise TinyDistillError(f"stack_bytes must be a multiple of 8 between 1 KiB and 1 MiB, not {stack_bytes}")
     out = Path(out)
     pdir = platform_dir()
     srcs = [Path(s) for s in sources]
@@ -92,7 +97,8 @@ def build(
                 job.result()
         tmp_elf = Path(tmp) / out.name
         tmp_map = Path(tmp) / (out.name + ".map")
-        link = [cc, *plat.cpu_flags, opt, *[str(o) for o in objects], *plat.link_flags, "-Xlinker", f"-Map={tmp_map}"]
+        link = [cc, *plat.cpu_flags, opt, *[str(o) for o in objects], *plat.link_flags,
+                *plat.stack_flags(stack_bytes), "-Xlinker", f"-Map={tmp_map}"]
         if plat.linker_script:
             link += [f"-L{pdir}", f"-T{plat.linker_script}"]
         link += ["-lm", "-o", str(tmp_elf)]

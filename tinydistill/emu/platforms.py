@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Bytes reserved for the stack on the emulated boards (the top of RAM); counted in
-# SizeReport.ram and painted at reset so that td_stack_used() can measure it.
+# Bytes reserved for the stack on the emulated boards by default (the top of RAM;
+# build(stack_bytes=...) changes it); counted in SizeReport.ram and painted at reset
+# so that td_stack_used() can measure it.
 STACK_BYTES = 16 * 1024
 
 # With `-icount shift=0` every retired instruction advances QEMU's virtual clock by
@@ -33,6 +34,14 @@ class Platform:
     # mtime) count virtual time: under -icount shift=0 one tick is
     # ICOUNT_HZ / timer_hz retired instructions.
     timer_hz: int | None = None
+
+    def stack_flags(self, stack_bytes: int) -> tuple[str, ...]:
+        """Linker flags that reserve `stack_bytes` of stack (none on the host)."""
+        if self.kind == "arm":
+            return (f"-Wl,--defsym=__td_stack_size={stack_bytes}",)
+        if self.kind == "riscv":
+            return (f"-Wl,--defsym=__stack_size={stack_bytes}",)
+        return ()
 
     @property
     def emulated(self) -> bool:
@@ -66,7 +75,7 @@ def _cortex_m(name: str, cpu: tuple[str, ...], machine: str, script: str, timer_
         description=f"{what}, run on qemu-system-arm -M {machine}",
         cc="arm-none-eabi-gcc",
         cpu_flags=("-mthumb", *cpu),
-        link_flags=(*_ARM_LINK, f"-Wl,--defsym=__td_stack_size={STACK_BYTES}"),
+        link_flags=_ARM_LINK,
         startup=_ARM_STARTUP,
         linker_script=script,
         qemu="qemu-system-arm",
@@ -100,7 +109,6 @@ PLATFORMS: dict[str, Platform] = {
             link_flags=(
                 "--specs=picolibc.specs", "--oslib=semihost", "--crt0=semihost", "-Wl,--gc-sections",
                 *(f"-Wl,--defsym={k}={v:#x}" for k, v in _RV32_MEMORY.items()),
-                f"-Wl,--defsym=__stack_size={STACK_BYTES}",
                 "-Wl,--defsym=__td_stack_top=__stack",
                 "-Wl,--defsym=__td_stack_bottom=__stack-__stack_size",
             ),

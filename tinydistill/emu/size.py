@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import toolchains
-from .platforms import STACK_BYTES, Platform, get
+from .platforms import Platform, get
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,8 @@ class SizeReport:
 
     flash = text + rodata + data (the initial values of .data live in flash);
     ram = data + bss + stack, where stack is the stack the linker script reserves at
-    the top of RAM (16 KiB, platforms.STACK_BYTES; 0 on the host and per object).
+    the top of RAM (build()'s stack_bytes, 16 KiB by default; 0 on the host and per
+    object).
     The heap (used only by the C library's stdio) is not counted.
     """
 
@@ -137,6 +138,17 @@ def size(platform: str | Platform, elf: str | os.PathLike) -> SizeReport:
         rodata = min(rodata, totals["text"])
         totals["text"] -= rodata
         totals["rodata"] = rodata
-    # The stack region is STACK_BYTES on every emulated platform (picolibc's script
-    # sizes its .stack placeholder before our --defsym is seen, so do not read it).
-    return SizeReport(**totals, stack=STACK_BYTES if plat.emulated else 0)
+    return SizeReport(**totals, stack=_stack_reservation(plat, Path(elf)) if plat.emulated else 0)
+
+
+def _stack_reservation(plat: Platform, elf: Path) -> int:
+    """__td_stack_top - __td_stack_bottom: the reservation build() made (picolibc's
+    script sizes its .stack placeholder before our --defsym is seen, so the section
+    size is not it)."""
+    nm = toolchains.require(plat.nm)
+    out = subprocess.run([nm, str(elf)], capture_output=True, text=True, check=True).stdout
+    found = {parts[2]: int(parts[0], 16) for parts in (line.split() for line in out.splitlines())
+             if len(parts) == 3 and parts[2] in ("__td_stack_top", "__td_stack_bottom")}
+    if len(found) != 2:
+        return 0
+    return found["__td_stack_top"] - found["__td_stack_bottom"]
