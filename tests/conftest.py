@@ -64,9 +64,9 @@ def basic_motions_run(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def basic_motions_privileged_run(tmp_path_factory) -> Path:
-    """basic-motions, classify, accelerometer student, gyroscope privileged (teacher only)."""
+    """basic-motions, classify, accelerometer student, gyroscope privileged (teacher only), hint loss on."""
     return _train_fixture(tmp_path_factory, "bm_priv", dataset="basic-motions",
-                          privileged=("gyro_x", "gyro_y", "gyro_z"))
+                          privileged=("gyro_x", "gyro_y", "gyro_z"), hint=True)
 
 
 @pytest.fixture(scope="session")

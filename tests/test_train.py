@@ -49,6 +49,7 @@ def test_privileged_channels_reach_only_the_teacher(basic_motions_privileged_run
     cfg = run.config
     assert cfg["student_channels"] == ["acc_x", "acc_y", "acc_z"]
     assert cfg["privileged"] == ["gyro_x", "gyro_y", "gyro_z"]
+    assert cfg["hyperparameters"]["hint"] is True
     assert run.load_model("teacher").input_shape[-1] == 6
     assert run.load_model("student").input_shape[-1] == 3
     assert run.file("test_stream.csv").read_text().splitlines()[0] == "rec,acc_x,acc_y,acc_z,label"

@@ -225,6 +225,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True
     import tensorflow as tf
 
     from . import models
+    from .distill import Distiller
 
     tf.config.experimental.enable_op_determinism()
     t_width, s_width = WIDTHS[task]
@@ -238,23 +239,24 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True
     loss = (keras.losses.SparseCategoricalCrossentropy(from_logits=True) if task == "classify" else "mse")
     teacher.compile(optimizer=keras.optimizers.Adam(config.teacher_learning_rate), loss=loss)
     tr, va = data["train"], data["val"]
+    if task == "anomaly":  # validation loss of autoencoders: on normal windows, like training
+        va = {k: v[va["y"] == 0] for k, v in va.items()}
     t_target = (lambda d: d["xt"]) if task == "anomaly" else (lambda d: d["y"])
-    history["teacher"] = _fit(teacher, tr["xt"], t_target(tr), (va["xt"], t_target(va)), config.teacher_epochs,
-                              config.batch_size, log, "teacher")
+    has_val = len(va["y"]) > 0
+    history["teacher"] = _fit(teacher, tr["xt"], t_target(tr), (va["xt"], t_target(va)) if has_val else None,
+                              config.teacher_epochs, config.batch_size, log, "teacher")
 
     students = {}
     for role, alpha, hint in (("student", config.alpha, config.hint_weight if config.hint else 0.0),
                               ("baseline", 0.0, 0.0)):
         keras.utils.set_random_seed(config.seed)  # same initial weights and batch order for both
         student = models.build("student", task, data["train"]["xs"].shape[1:], n_out, s_width)
-        from .distill import Distiller
-
         distiller = Distiller(student, teacher, task, temperature=config.temperature, alpha=alpha,
                               hint_weight=hint, teacher_slice=s_pos if task == "anomaly" else None)
         distiller.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
         inputs = (lambda d: {"student": d["xs"], "teacher": d["xt"]})
-        history[role] = _fit(distiller, inputs(tr), tr["y"], (inputs(va), va["y"]), config.epochs,
-                             config.batch_size, log, role)
+        history[role] = _fit(distiller, inputs(tr), tr["y"], (inputs(va), va["y"]) if has_val else None,
+                             config.epochs, config.batch_size, log, role)
         students[role] = student
 
     metrics, threshold = _evaluate(task, teacher, students, data, std[p])
