@@ -189,3 +189,15 @@ def test_board_mains_type_check_against_the_framework_apis(basic_motions_run, tm
     compiler = ["g++", "-std=c++11"] if main.suffix == ".cpp" else ["gcc", "-std=c99"]
     subprocess.run([*compiler, "-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-DTD_BAUD=115200",
                     "-I", str(stubs), "-I", str(out / "src"), str(main)], check=True)
+
+
+def test_names_that_would_break_the_output_line_are_refused():
+    from tinydistill.errors import TinyDistillError
+    from tinydistill.export import extra_header
+    from tinydistill.streaming import StreamSpec
+
+    spec = StreamSpec(task="classify", channels=("ax",), window=4, hop=2, sample_rate_hz=50.0,
+                      labels=("sitting down", "up"), scale=(1.0,), offset=(0.0,), input_scale=0.1,
+                      input_zero_point=0, output_scale=1 / 256, output_zero_point=-128, outputs=2)
+    with pytest.raises(TinyDistillError, match="'sitting down' cannot go into the firmware"):
+        extra_header(spec, "run")

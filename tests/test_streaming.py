@@ -120,8 +120,9 @@ def test_quantization_matches_c_bit_for_bit(driver, tmp_path):
     assert py_q.min() == -128 and py_q.max() == 127
 
 
-@pytest.mark.parametrize("smoothing,n", [("none", 1), ("average", 3), ("vote", 4)])
-def test_windows_hops_recordings_and_smoothing_match_python(driver, tmp_path, smoothing, n):
+@pytest.mark.parametrize("smoothing,n,window,hop", [("none", 1, 8, 3), ("average", 3, 8, 3), ("vote", 4, 8, 3),
+                                                   ("none", 1, 4, 6)])
+def test_windows_hops_recordings_and_smoothing_match_python(driver, tmp_path, smoothing, n, window, hop):
     rng = np.random.default_rng(1)
     a, b = streaming.affine([0.0, 1.0, -1.0], [1.0, 2.0, 0.5], 0.04, 5)
     # three recordings of lengths that are not multiples of the hop, one shorter than the window
@@ -130,18 +131,18 @@ def test_windows_hops_recordings_and_smoothing_match_python(driver, tmp_path, sm
     _write_stream(tmp_path / "s.csv", values, recs, ["ay", "az", "ax"])
     stream = load_stream(tmp_path / "s.csv", ["ax", "ay", "az"])
     assert stream.recordings == 3
-    spec = _spec(a, b, window=8, hop=3, smoothing=smoothing, n=n)
+    spec = _spec(a, b, window=window, hop=hop, smoothing=smoothing, n=n)
     lines = [ln.split() for ln in _run(driver, spec, device_lines(stream)) if ln.startswith("w")]
     q = streaming.quantize(stream.values, a, b)
-    ends = streaming.window_ends(stream.starts, 8, 3)
-    assert [int(ln[1]) for ln in lines] == ends
+    ends = streaming.window_ends(stream.starts, window, hop)
+    assert [int(ln[1]) for ln in lines] == ends and len(ends) > 3
     history: list = []
     for ln, e in zip(lines, ends):
-        window = q[e - 7:e + 1].ravel()
-        np.testing.assert_array_equal([int(v) for v in ln[2:-2]], window)
-        if stream.starts[e - 7]:
+        values = q[e - window + 1:e + 1].ravel()
+        np.testing.assert_array_equal([int(v) for v in ln[2:-2]], values)
+        if stream.starts[e - window + 1]:
             history = []
-        raw = np.array([window[(7 * k) % window.size] for k in range(spec.outputs)], dtype=np.int8)
+        raw = np.array([values[(7 * k) % values.size] for k in range(spec.outputs)], dtype=np.int8)
         assert int(ln[-1]) == streaming._decide(raw, spec, history)
 
 

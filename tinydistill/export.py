@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -75,16 +76,23 @@ def c_float(value: float) -> str:
 
 
 def _c_string(text: str) -> str:
-    if any(c in text for c in '"\\\n') or not text.isprintable():
-        raise TinyDistillError(f"name {text!r} cannot go into C source; rename it in the run's config")
+    # names go into C strings and into the space-separated `key=value` output lines
+    if not text or any(c in text for c in '"\\=,') or any(c.isspace() for c in text) or not text.isprintable():
+        raise TinyDistillError(f"name {text!r} cannot go into the firmware (no spaces, quotes, backslashes, '=' or ','); "
+                               "rename it in the run's config.json")
     return text
+
+
+def _display_name(name: str) -> str:
+    """The run's folder name made safe for C comments and strings."""
+    return re.sub(r"[^A-Za-z0-9_.+-]", "_", name) or "run"
 
 
 def extra_header(spec: StreamSpec, run_name: str) -> str:
     """The stream facts pasted into model.h (sample rate, channels, window, hop, labels, normalization)."""
     rate = spec.sample_rate_hz
     return render(
-        "project/model_extra.h.j2", version=__version__, run_name=_c_string(run_name),
+        "project/model_extra.h.j2", version=__version__, run_name=_display_name(run_name),
         sample_rate_hz=int(rate) if rate == int(rate) else rate,
         channels=[_c_string(c) for c in spec.channels], window=spec.window, hop=spec.hop,
         task_code=TASK_CODES[spec.task], labels=[_c_string(label) for label in spec.labels] or ["-"],
@@ -116,7 +124,7 @@ def _stage(stage: Path, run, target: Target, framework: str, spec: StreamSpec, m
     """Write every tool file and the user's file templates into `stage`; return the tool files."""
     src = stage / "src"
     src.mkdir(parents=True)
-    run_name = run.path.resolve().name
+    run_name = _display_name(run.path.resolve().name)
     _generate_model(model, src, extra_header(spec, run_name))
     for name in RUNTIME_FILES:
         shutil.copyfile(firmware_dir() / "stream" / name, src / name)

@@ -26,7 +26,7 @@ int8_t td_stream_quantize(float x, float a, float b)
 
 int td_stream_init(td_stream_t *s)
 {
-    if (s->channels < 1 || s->window < 1 || s->hop < 1 || s->hop > s->window || !s->scale || !s->offset ||
+    if (s->channels < 1 || s->window < 1 || s->hop < 1 || !s->scale || !s->offset ||
         !s->ring || s->outputs < 1) {
         return TD_STREAM_BAD_CONFIG;
     }

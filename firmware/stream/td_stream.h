@@ -34,7 +34,7 @@ typedef struct {
     /* configuration (set before td_stream_init) */
     int channels;          /* C: values per sample */
     int window;            /* W: samples per inference */
-    int hop;               /* H: samples between inferences, 1..W */
+    int hop;               /* H: samples between inferences, >= 1 */
     const float *scale;    /* a_c, [channels] */
     const float *offset;   /* b_c, [channels] */
     int8_t *ring;          /* [2 * window * channels] */
