@@ -22,6 +22,7 @@ typedef struct {
     int32_t in_offset;   /* -input zero point */
     int32_t out_offset;  /* output zero point */
     int32_t act_min, act_max;
+    int32_t fast_requant;       /* 1: all shifts <= 0 and |acc| < 2^30 (proved by the generator) */
     const int8_t *weights;      /* [out_c][k_h][k_w][in_c] */
     const int32_t *bias;        /* [out_c]: the model's bias (zeros when it has none) */
     const int32_t *bias_folded; /* [out_c]: bias + in_offset * sum(weights[oc]) */
@@ -34,8 +35,15 @@ td_status td_conv_s8(const td_conv_params *p, const int8_t *input, int8_t *outpu
 /* One output pixel next to the padding: the reference's per-tap bounds checks. */
 void td_conv_s8_border(const td_conv_params *p, const int8_t *input, int8_t *out, int32_t iy0, int32_t ix0);
 
+/* The parameters are compile-time constants in generated code: the test folds away. */
+#define TD_CONV_REQUANT(p, acc, c)                                                                   \
+    ((p)->fast_requant                                                                               \
+         ? td_requant_fast_s8((acc), (p)->mult[c], (p)->shift[c], (p)->out_offset, (p)->act_min,     \
+                              (p)->act_max)                                                          \
+         : td_requant_s8((acc), (p)->mult[c], (p)->shift[c], (p)->out_offset, (p)->act_min, (p)->act_max))
+
 /* Interior output pixel: sum(w * x) over contiguous runs plus the folded bias. */
-TD_INLINE void td_conv_s8_pixel(const td_conv_params *p, const int8_t *origin, int8_t *out)
+TD_INLINE void td_conv_s8_pixel(const td_conv_params *p, const int8_t *TD_RESTRICT origin, int8_t *TD_RESTRICT out)
 {
     const int32_t dense = p->dil_w == 1;
     const int32_t run = dense ? p->k_w * p->in_c : p->in_c;
@@ -53,9 +61,8 @@ TD_INLINE void td_conv_s8_pixel(const td_conv_params *p, const int8_t *origin, i
             const int8_t *in = origin + (ky * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c;
             td_dot2_s8(w + r * run, w + k_size + r * run, in, run, &acc0, &acc1);
         }
-        out[oc] = td_requant_s8(acc0, p->mult[oc], p->shift[oc], p->out_offset, p->act_min, p->act_max);
-        out[oc + 1] = td_requant_s8(acc1, p->mult[oc + 1], p->shift[oc + 1], p->out_offset, p->act_min,
-                                    p->act_max);
+        out[oc] = TD_CONV_REQUANT(p, acc0, oc);
+        out[oc + 1] = TD_CONV_REQUANT(p, acc1, oc + 1);
         w += 2 * k_size;
     }
     for (; oc < p->out_c; ++oc) {
@@ -66,12 +73,13 @@ TD_INLINE void td_conv_s8_pixel(const td_conv_params *p, const int8_t *origin, i
             const int32_t kx = dense ? 0 : r % p->k_w;
             acc = td_dot_s8(w + r * run, origin + (ky * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c, run, acc);
         }
-        out[oc] = td_requant_s8(acc, p->mult[oc], p->shift[oc], p->out_offset, p->act_min, p->act_max);
+        out[oc] = TD_CONV_REQUANT(p, acc, oc);
         w += k_size;
     }
 }
 
-TD_INLINE td_status td_conv_s8_impl(const td_conv_params *p, const int8_t *input, int8_t *output)
+TD_INLINE td_status td_conv_s8_impl(const td_conv_params *p, const int8_t *TD_RESTRICT input,
+                                    int8_t *TD_RESTRICT output)
 {
     int32_t oy, ox;
     if (p == NULL || input == NULL || output == NULL) {

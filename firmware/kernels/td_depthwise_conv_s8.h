@@ -20,6 +20,7 @@ typedef struct {
     int32_t oy_lo, oy_hi, ox_lo, ox_hi; /* outputs that see no padding */
     int32_t in_offset, out_offset;
     int32_t act_min, act_max;
+    int32_t fast_requant;       /* 1: all shifts <= 0 and |acc| < 2^30 (proved by the generator) */
     const int8_t *weights;      /* [out_c][k_h][k_w] */
     const int32_t *bias;        /* [out_c] */
     const int32_t *bias_folded; /* [out_c]: bias + in_offset * sum(weights[oc]) */
@@ -33,8 +34,8 @@ td_status td_depthwise_conv_s8(const td_depthwise_conv_params *p, const int8_t *
 void td_depthwise_conv_s8_border(const td_depthwise_conv_params *p, const int8_t *input, int8_t *out,
                                  int32_t iy0, int32_t ix0);
 
-TD_INLINE td_status td_depthwise_conv_s8_impl(const td_depthwise_conv_params *p, const int8_t *input,
-                                              int8_t *output)
+TD_INLINE td_status td_depthwise_conv_s8_impl(const td_depthwise_conv_params *p, const int8_t *TD_RESTRICT input,
+                                              int8_t *TD_RESTRICT output)
 {
     const int32_t tap_step = p->dil_w * p->in_c;
     const int32_t row_step = p->dil_h * p->in_w * p->in_c;
@@ -60,13 +61,18 @@ TD_INLINE td_status td_depthwise_conv_s8_impl(const td_depthwise_conv_params *p,
                 int32_t acc = p->bias_folded[oc];
                 int32_t ky, kx;
                 for (ky = 0; ky < p->k_h; ++ky) {
+                    TD_UNROLL
                     for (kx = 0; kx < p->k_w; ++kx) {
                         acc += (int32_t)w[kx] * in[kx * tap_step];
                     }
                     w += p->k_w;
                     in += row_step;
                 }
-                out[oc] = td_requant_s8(acc, p->mult[oc], p->shift[oc], p->out_offset, p->act_min, p->act_max);
+                out[oc] = p->fast_requant
+                              ? td_requant_fast_s8(acc, p->mult[oc], p->shift[oc], p->out_offset, p->act_min,
+                                                   p->act_max)
+                              : td_requant_s8(acc, p->mult[oc], p->shift[oc], p->out_offset, p->act_min,
+                                              p->act_max);
             }
         }
         for (ox = hi; ox < p->out_w; ++ox) {

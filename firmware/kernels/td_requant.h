@@ -50,11 +50,30 @@ TD_INLINE int8_t td_clamp_s8(int32_t v, int32_t lo, int32_t hi)
     return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
 }
 
-/* Requantize an int32 accumulator to int8: scale, add the zero point, clamp. */
+/* Requantize an int32 accumulator to int8: scale, add the zero point, clamp.
+ * Multipliers from QuantizeMultiplier are >= 0, so SRDHM's saturating case
+ * (both operands INT32_MIN) cannot occur and its test is left out here. */
 TD_INLINE int8_t td_requant_s8(int32_t acc, int32_t multiplier, int32_t shift, int32_t out_offset,
                                int32_t act_min, int32_t act_max)
 {
-    return td_clamp_s8(td_mbqm(acc, multiplier, shift) + out_offset, act_min, act_max);
+    const int left = shift > 0 ? (int)shift : 0;
+    const int right = shift > 0 ? 0 : (int)-shift;
+    const int64_t product = (int64_t)(int32_t)((uint32_t)acc << left) * multiplier;
+    const int32_t high = (int32_t)((product + ((int64_t)1 << 30)) >> 31);
+    return td_clamp_s8(td_rdbpot(high, right) + out_offset, act_min, act_max);
+}
+
+/* td_requant_s8 for the common case the generator proves at build time: shift <= 0
+ * and |acc| < 2^30. Then x / 2^right rounded half away from zero is
+ * (x + 2^(right-1) - [x < 0]) >> right without overflow: no masks, no branches. */
+TD_INLINE int8_t td_requant_fast_s8(int32_t acc, int32_t multiplier, int32_t shift, int32_t out_offset,
+                                    int32_t act_min, int32_t act_max)
+{
+    const int right = (int)-shift;
+    const int32_t high = (int32_t)(((int64_t)acc * multiplier + ((int64_t)1 << 30)) >> 31);
+    const int32_t half = (int32_t)((((uint32_t)1) << right) >> 1);
+    const int32_t negative = (int32_t)((uint32_t)high >> 31) & (right > 0 ? 1 : 0);
+    return td_clamp_s8(((high + half - negative) >> right) + out_offset, act_min, act_max);
 }
 
 #endif /* TD_REQUANT_H */

@@ -19,4 +19,14 @@ typedef enum {
 #define TD_INLINE static inline
 #endif
 
+/* Kernel inputs and outputs never overlap (the planner gives them disjoint bytes). */
+#define TD_RESTRICT restrict
+
+/* Ask GCC/Clang to unroll a short loop whose trip count is a compile-time constant. */
+#if defined(__GNUC__)
+#define TD_UNROLL _Pragma("GCC unroll 8")
+#else
+#define TD_UNROLL
+#endif
+
 #endif /* TD_TYPES_H */

@@ -117,6 +117,12 @@ def _per_channel_multipliers(inp: Tensor, w: Tensor, out: Tensor, n: int) -> tup
     return [m for m, _ in pairs], [s for _, s in pairs]
 
 
+def _fast_requant(weights: np.ndarray, bias: np.ndarray, in_offset: int, shifts: list[int]) -> int:
+    """1 when every shift is <= 0 and no accumulator can reach 2^30 (td_requant_fast_s8's domain)."""
+    per_channel = np.abs(weights.reshape(len(bias), -1)).sum(axis=1) * (128 + abs(in_offset)) + np.abs(bias)
+    return int(all(s <= 0 for s in shifts) and int(per_channel.max(initial=0)) < (1 << 30))
+
+
 def _i32(values) -> tuple[int, ...]:
     out = tuple(int(v) for v in values)
     if any(v < q.INT32_MIN or v > q.INT32_MAX for v in out):
@@ -160,6 +166,7 @@ def lower_conv_2d(model: Model, op: Operator) -> Call:
               ("dil_h", dh), ("dil_w", dw), ("pad_top", pad_t), ("pad_left", pad_l), ("oy_lo", oy_lo),
               ("oy_hi", oy_hi), ("ox_lo", ox_lo), ("ox_hi", ox_hi), ("in_offset", in_offset),
               ("out_offset", out.zero_point), ("act_min", act_min), ("act_max", act_max),
+              ("fast_requant", _fast_requant(weights, bias, in_offset, shift)),
               ("weights", "weights"), ("bias", "bias"), ("bias_folded", "bias_folded"), ("mult", "mult"),
               ("shift", "shift"))
     arrays = (ConstArray("weights", "int8_t", tuple(int(v) for v in weights.reshape(-1))),
@@ -199,6 +206,7 @@ def lower_depthwise_conv_2d(model: Model, op: Operator) -> Call:
               ("stride_w", sw), ("dil_h", dh), ("dil_w", dw), ("pad_top", pad_t), ("pad_left", pad_l),
               ("oy_lo", oy_lo), ("oy_hi", oy_hi), ("ox_lo", ox_lo), ("ox_hi", ox_hi), ("in_offset", in_offset),
               ("out_offset", out.zero_point), ("act_min", act_min), ("act_max", act_max),
+              ("fast_requant", _fast_requant(weights, bias, in_offset, shift)),
               ("weights", "weights"), ("bias", "bias"), ("bias_folded", "bias_folded"), ("mult", "mult"),
               ("shift", "shift"))
     arrays = (ConstArray("weights", "int8_t", tuple(int(v) for v in weights.reshape(-1))),

@@ -73,13 +73,47 @@ static void test_mbqm(void)
     CHECK_EQ(td_requant_s8(-10, HALF, 0, 3, 0, 127), 0);          /* RELU clamp */
 }
 
+static void test_fast_requant_matches(void)
+{
+    /* td_requant_fast_s8 == td_requant_s8 wherever the generator allows it. */
+    static const int32_t mults[4] = {1 << 30, 1073741825, 2147483647, 1518500250};
+    uint32_t state = 12345u;
+    int i, k, shift;
+    int mismatches = 0;
+    for (i = 0; i < 20000; ++i) {
+        int32_t acc;
+        state = state * 1664525u + 1013904223u;
+        acc = (int32_t)(state >> 2) - (1 << 29); /* |acc| < 2^30 */
+        if (i < 64) {
+            acc = (i % 2 ? -1 : 1) * ((1 << (i / 2 % 30)) + (i % 4 < 2 ? 0 : (1 << (i / 2 % 30)) / 2));
+        }
+        for (k = 0; k < 4; ++k) {
+            for (shift = 0; shift >= -31; --shift) {
+                if (td_requant_fast_s8(acc, mults[k], shift, -3, -128, 127) !=
+                    td_requant_s8(acc, mults[k], shift, -3, -128, 127)) {
+                    ++mismatches;
+                }
+                if (td_requant_fast_s8(acc, mults[k], shift, 0, -1000000, 1000000) !=
+                    td_requant_s8(acc, mults[k], shift, 0, -1000000, 1000000)) {
+                    ++mismatches;
+                }
+            }
+        }
+    }
+    CHECK_EQ(mismatches, 0);
+    CHECK_EQ(td_requant_fast_s8(3, HALF, -1, 0, -128, 127), 1);   /* same double rounding as td_mbqm */
+    CHECK_EQ(td_requant_fast_s8(-3, HALF, -1, 0, -128, 127), -1);
+    CHECK_EQ(td_requant_fast_s8(5, HALF, -1, 0, -128, 127), 2);
+    CHECK_EQ(td_requant_fast_s8(-5, HALF, -1, 0, -128, 127), -1); /* srdhm: -2.5 -> -2; then -1 */
+}
+
 static void test_conv_same_padding(void)
 {
     /* in [0, 1, 2] with zero point -1 (real 1, 2, 3), kernel [1, 1, 1], SAME: 3, 6, 5. */
     static const int8_t w[3] = {1, 1, 1};
     static const int32_t bias[1] = {0}, folded[1] = {3}, mult[1] = {HALF}, shift[1] = {1};
     const td_conv_params p = {1, 3, 1, 1, 3, 1, 1, 3, 1, 1, 1, 1, 0, 1, 0, 1, 1, 2, 1, 0, -128, 127,
-                              w, bias, folded, mult, shift};
+                              0, w, bias, folded, mult, shift};
     const int8_t in[3] = {0, 1, 2};
     int8_t out[3] = {0, 0, 0};
     CHECK_EQ(td_conv_s8(&p, in, out), TD_OK);
@@ -94,7 +128,7 @@ static void test_depthwise_multiplier(void)
     static const int8_t w[4] = {1, 2, -1, 1}; /* [oc][kx] */
     static const int32_t bias[2] = {0, 10}, folded[2] = {0, 10}, mult[2] = {HALF, HALF}, shift[2] = {1, 1};
     const td_depthwise_conv_params p = {1, 3, 1, 1, 2, 2, 2, 1, 2, 1, 1, 1, 1, 0, 0, 0, 1, 0, 2, 0, 0, -128, 127,
-                                        w, bias, folded, mult, shift};
+                                        0, w, bias, folded, mult, shift};
     const int8_t in[3] = {3, 4, -5};
     int8_t out[4];
     CHECK_EQ(td_depthwise_conv_s8(&p, in, out), TD_OK);
@@ -184,6 +218,7 @@ int main(void)
     test_srdhm();
     test_rdbpot();
     test_mbqm();
+    test_fast_requant_matches();
     test_conv_same_padding();
     test_depthwise_multiplier();
     test_fully_connected();
