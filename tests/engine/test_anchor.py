@@ -23,3 +23,25 @@ def test_same_model_same_bytes(anchor_model, tmp_path):
     assert "sha256" in header and "TensorFlow" in header
     assert "#define TD_MODEL_ARENA_SIZE 1440" in header
     assert "int td_model_invoke(const int8_t *input, int8_t *output);" in header
+
+
+def test_mean_with_equal_input_and_output_scale(anchor_model):
+    """The reference may take another MEAN path when input and output quantization agree:
+    patch the anchor's MEAN output to the input's scale (same, then shifted zero point)."""
+    need_tools("gcc")
+    import flatbuffers
+    import numpy as np
+    from ai_edge_litert import schema_py_generated as schema
+
+    fb = schema.ModelT.InitFromPackedBuf(bytearray(anchor_model.read_bytes()), 0)
+    tensors = fb.subgraphs[0].tensors
+    mean = next(op for op in fb.subgraphs[0].operators
+                if fb.operatorCodes[op.opcodeIndex].builtinCode == schema.BuiltinOperator.MEAN)
+    src, dst = tensors[mean.inputs[0]].quantization, tensors[mean.outputs[0]].quantization
+    for zero_point_shift in (0, 5):
+        dst.scale = np.array(src.scale, dtype=np.float32)
+        dst.zeroPoint = np.array(src.zeroPoint, dtype=np.int64) + zero_point_shift
+        builder = flatbuffers.Builder(0)
+        builder.Finish(fb.Pack(builder), file_identifier=b"TFL3")
+        report = check_model(bytes(builder.Output()), n_windows=200, seed=zero_point_shift)
+        assert report.ok, report.summary()
