@@ -78,6 +78,8 @@ class Measurement:
     tflm_arena_64bit: int | None
     libc_extra: dict[str, int] = field(default_factory=dict)
     ops_counts: list[tuple[str, float]] = field(default_factory=list)
+    # Every emulated core: platform -> (mean instructions, model + kernels flash, bit-exact)
+    cores: dict[str, tuple[float, int, bool]] = field(default_factory=dict)
 
     @property
     def mean_instructions(self) -> float:
@@ -165,7 +167,7 @@ def _host_times(elf: Path, work: Path, model: Path, x: np.ndarray, rounds: int,
 
 
 def measure(name: str, model_path: Path, work: Path, windows: int = 4, seed: int = 0,
-            host_seconds: float = 0.2, rounds: int = 5) -> Measurement:
+            host_seconds: float = 0.2, rounds: int = 5, all_cores: bool = True) -> Measurement:
     """Every figure for one model (see the module docstring)."""
     from tinydistill.engine.codegen import generate
     from tinydistill.engine.reader import read
@@ -224,11 +226,32 @@ def measure(name: str, model_path: Path, work: Path, windows: int = 4, seed: int
         tflm_arena_64bit=tflm_arena(model_bytes),
         libc_extra=libc_extra,
         ops_counts=per_op(gen, work, windows),
+        cores=every_core(gen, work, expected) if all_cores else {},
     )
 
 
 _OP_COMMENT = re.compile(r"^\s*/\* (op \d+: [^*]*?)\s*\*/\s*$")
 _OP_CALL = re.compile(r"^\s*status = \w+\(")
+
+
+CORES = ("cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m33", "rv32")
+
+
+def every_core(gen: Path, work: Path, expected: np.ndarray) -> dict[str, tuple[float, int, bool]]:
+    """The same harness and model on every emulated core (-O2, each core's flags):
+    mean instructions per inference, model + kernels flash, output equal to BUILTIN_REF."""
+    sources = sorted(gen.glob("*.c"))
+    out: dict[str, tuple[float, int, bool]] = {}
+    for core in CORES:
+        elf = emu.build(core, [*sources, HARNESS], include_dirs=[gen], out=work / "cores" / f"{core}.elf")
+        run = emu.run(core, elf, args=["inputs.bin", f"outputs_{core}.bin"], cwd=work, count_instructions=True,
+                      timeout=120)
+        if not run.ok:
+            raise RuntimeError(f"the {core} run {run.describe()}:\n{run.stdout}{run.stderr}")
+        got = np.frombuffer((work / f"outputs_{core}.bin").read_bytes(), dtype=np.int8).reshape(expected.shape)
+        flash = sum(s.text + s.rodata for n, s in emu.object_sizes(elf).items() if _ENGINE_OBJECT.match(n))
+        out[core] = (float(np.mean(run.regions)), flash, bool(np.array_equal(got, expected)))
+    return out
 
 
 def per_op(gen: Path, work: Path, windows: int) -> list[tuple[str, float]]:
@@ -372,6 +395,17 @@ def report(ms: list[Measurement]) -> str:
         ["model", "tflite bytes", "ops", "M4 instructions / inference", "arena B", "TFLM arena B (64-bit)",
          "model + kernels flash B", "stack B", "bit-exact", "host µs (our C)", "host µs (LiteRT)",
          "LiteRT time / ours", "LiteRT BUILTIN_REF time / ours"], rows))
+    with_cores = [m for m in ms if m.cores]
+    if with_cores:
+        parts.append("\n### Every emulated core\n\nThe same harness and generated C at -O2 on each core "
+                     "(M0+ code on mps2-an385, M4 mps2-an386, M7 mps2-an500, M33 mps2-an505, rv32imc on virt): "
+                     "instructions per inference (mean), and in brackets the model + kernels' .text + .rodata in "
+                     "bytes. Output equal to BUILTIN_REF on every core: "
+                     + ("yes" if all(ok for m in with_cores for _, _, ok in m.cores.values()) else "**NO**")
+                     + ".\n\n")
+        parts.append(results.markdown_table(
+            ["model", *CORES],
+            [[m.name, *(f"{_int(m.cores[c][0])} ({_int(m.cores[c][1])})" for c in CORES)] for m in with_cores]))
     parts.append(
         "\nTFLM arena: `tflite-micro`'s Python interpreter (`print_allocations()`, total), a 64-bit x86 build; "
         f"on the anchor it reports {_int(anchor.tflm_arena_64bit) if anchor and anchor.tflm_arena_64bit else 'n/a'} "
@@ -408,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         results.write_section("engine-vs-tflm", "C engine against TFLM (Cortex-M4, QEMU mps2-an386)", body)
         print(f"wrote section engine-vs-tflm of {results.RESULTS}")
-    return 0 if all(m.bit_exact for m in ms) else 1
+    return 0 if all(m.bit_exact and all(ok for _, _, ok in m.cores.values()) for m in ms) else 1
 
 
 if __name__ == "__main__":

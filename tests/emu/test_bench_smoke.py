@@ -12,7 +12,8 @@ def test_engine_vs_tflm_measures_the_anchor(anchor_model, tmp_path):
     need_tools("gcc", "arm-none-eabi-gcc", "qemu-system-arm")
     from benchmarks import engine_vs_tflm as bench
 
-    m = bench.measure("anchor", anchor_model, tmp_path, windows=2, host_seconds=0.02, rounds=1)
+    m = bench.measure("anchor", anchor_model, tmp_path, windows=2, host_seconds=0.02, rounds=1,
+                      all_cores=False)
     assert m.bit_exact
     assert len(m.regions) == 2 and all(r > 16_624 for r in m.regions)  # at least one instruction per MAC
     assert m.arena > 0 and m.text > 0 and m.rodata > 0 and m.stack > 0
