@@ -1,0 +1,22 @@
+"""Engine test fixtures: the random-model zoo, converted once per session (issue 6)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import need_tools
+
+from .zoo_build import ZooResult, convert_zoo, run_zoo
+
+
+@pytest.fixture(scope="session")
+def zoo_converted() -> dict[tuple[int, str], ZooResult]:
+    """Every zoo model converted to full int8 with a fixed batch of 1 and the default way."""
+    return convert_zoo()
+
+
+@pytest.fixture(scope="session")
+def zoo(zoo_converted, tmp_path_factory) -> dict[tuple[int, str], ZooResult]:
+    """The zoo generated, built into one strict C99 program, run and compared inputs with BUILTIN_REF."""
+    need_tools("gcc")
+    fresh = {k: ZooResult(r.description, r.opcodes, r.tflite) for k, r in zoo_converted.items()}
+    return run_zoo(fresh, tmp_path_factory.mktemp("zoo"))
