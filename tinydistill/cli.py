@@ -330,7 +330,9 @@ def emulate(project, stream, on, timeout):
 @click.option("--project", type=click.Path(exists=True, file_okay=False), default=".", show_default=True,
               help="The exported project (or run directory) the board was flashed from.")
 @click.option("--timeout", type=float, default=5.0, show_default=True, help="Seconds to wait for one inference.")
-def hil(port, stream, baud, project, timeout):
+@click.option("--boot-wait", type=float, default=2.0, show_default=True,
+              help="Seconds to wait for the board's start-up banner after opening the port.")
+def hil(port, stream, baud, project, timeout, boot_wait):
     """Stream a recording to a flashed board over serial and check its every decision.
 
     The board must run the exported project with its default serial sensor hook.
@@ -344,7 +346,7 @@ def hil(port, stream, baud, project, timeout):
     from .hil import format_report
     from .hil import hil as run_hil
 
-    report = run_hil(port, stream=stream, project=project, baud=baud, timeout=timeout)
+    report = run_hil(port, stream=stream, project=project, baud=baud, timeout=timeout, boot_wait=boot_wait)
     click.echo(format_report(report))
     if not report.ok:
         raise CheckFailed(f"the board disagrees with the Python reference on "

@@ -64,8 +64,14 @@ def _open(port: str, baud: int, timeout: float):
         import serial
     except ImportError:
         raise TinyDistillError("hil needs pyserial: pip install pyserial") from None
+    ser = serial.Serial(baudrate=baud, timeout=timeout, write_timeout=timeout)
+    ser.port = port
+    # DTR/RTS released: on ESP32 dev boards they drive EN and IO0, and would reset the chip
+    ser.dtr = False
+    ser.rts = False
     try:
-        return serial.Serial(port, baud, timeout=timeout, write_timeout=timeout)
+        ser.open()
+        return ser
     except serial.SerialException as exc:
         raise TinyDistillError(f"cannot open serial port {port}: {exc}. Check the port name "
                                "(`pio device list`) and that no monitor holds it.") from None
@@ -88,12 +94,23 @@ def _read_result(ser, deadline: float) -> str | None:
     return None
 
 
+def _wait_ready(ser, seconds: float) -> bool:
+    """Wait up to `seconds` for the board's start-up banner (`# tinydistill ... ready`)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        line = ser.readline().decode("utf-8", errors="replace")
+        if line.startswith("# tinydistill") and "ready" in line:
+            return True
+    return False
+
+
 def hil(port: str, stream: str | os.PathLike | None = None, project: str | os.PathLike = ".",
-        baud: int = DEFAULT_BAUD, timeout: float = 5.0) -> HilReport:
+        baud: int = DEFAULT_BAUD, timeout: float = 5.0, boot_wait: float = 2.0) -> HilReport:
     """Stream to the board on `port` and compare its every inference with the reference.
 
-    `timeout` is how long to wait for one inference's line. Raises CheckFailed when
-    the board stops answering.
+    `timeout` is how long to wait for one inference's line; `boot_wait` how long to
+    wait for the start-up banner of a board that resets when its port opens (it is
+    fine if none comes). Raises CheckFailed when the board stops answering.
     """
     spec, model, default_stream = _reference_inputs(project)
     if stream is None:
@@ -106,6 +123,7 @@ def hil(port: str, stream: str | os.PathLike | None = None, project: str | os.Pa
     started = time.monotonic()
     lines: list[str] = []
     with _open(port, baud, min(timeout, 0.2)) as ser:
+        _wait_ready(ser, boot_wait)
         ser.reset_input_buffer()
         ser.write(b"reset\n")  # forget whatever the board has seen before
         index = -1
