@@ -25,8 +25,10 @@ typedef enum {
 /* Ask GCC/Clang to unroll a short loop whose trip count is a compile-time constant. */
 #if defined(__GNUC__)
 #define TD_UNROLL _Pragma("GCC unroll 8")
+#define TD_UNROLL4 _Pragma("GCC unroll 4")
 #else
 #define TD_UNROLL
+#define TD_UNROLL4
 #endif
 
 #endif /* TD_TYPES_H */

@@ -265,10 +265,12 @@ def lower_mean(model: Model, op: Operator) -> Call:
     # QuantizedMeanOrSum folds 1/n into the multiplier: shift by floor(log2 n), capped.
     extra = min(n.bit_length() - 1, 32, 31 + shift)
     mult, shift = (mult << extra) // n, shift - extra
+    # |sum(x) - n*zp| <= 255 n < 2^30 for any plausible n: only the shift decides.
+    fast = int(shift <= 0 and 255 * n < (1 << 30))
     fields = (("outer", outer), ("reduce", n), ("inner", inner), ("sum_offset", -n * inp.zero_point),
-              ("mult", mult), ("shift", shift), ("out_offset", out.zero_point))
+              ("mult", mult), ("shift", shift), ("out_offset", out.zero_point), ("fast_requant", fast))
     return Call(op.index, op.opcode, op.layer, "td_mean_s8", "td_mean_s8.h", "td_mean_params", fields, (),
-                op.inputs[0], op.outputs[0], inp.size)
+                op.inputs[0], op.outputs[0], inp.size, specialize=True)
 
 
 def _lower_pool(model: Model, op: Operator, kernel: str) -> Call:

@@ -154,7 +154,7 @@ static void test_fully_connected(void)
 static void test_mean(void)
 {
     /* [4][2] -> mean over 4 rows, multiplier 1/4 = 0.5 * 2^-1. */
-    const td_mean_params p = {1, 4, 2, 0, HALF, -1, 0};
+    const td_mean_params p = {1, 4, 2, 0, HALF, -1, 0, 1};
     const int8_t in[8] = {1, -1, 2, -2, 3, -3, 4, -4};
     int8_t out[2];
     CHECK_EQ(td_mean_s8(&p, in, out), TD_OK);
