@@ -159,6 +159,18 @@ def test_an_emulated_crash_fails_within_seconds(projects, tmp_path):
     assert result.exit_code == 1 and "crashed" in result.output and "Traceback" not in result.output
 
 
+def test_a_hanging_app_is_killed_at_the_timeout(projects, tmp_path):
+    need_tools("gcc")
+    project = _copy(projects("esp32"), tmp_path / "hang")
+    app = project / "src" / "app.c"
+    hang = "    inferences++;\n    while (inferences == 2) {\n    }\n"
+    app.write_text(app.read_text().replace("    inferences++;\n", hang))
+    start = time.monotonic()
+    with pytest.raises(CheckFailed, match="timed out"):
+        emulate(project, timeout=3)
+    assert time.monotonic() - start < 30
+
+
 def test_qemu_is_refused_for_xtensa_targets(projects):
     with pytest.raises(TinyDistillError, match="no emulator"):
         emulate(projects("esp32"), on="qemu")
