@@ -118,6 +118,15 @@ def test_profile_counts_instructions_per_function(tmp_path):
     assert sum(result.functions.values()) <= result.instructions
 
 
+def test_host_build_with_sanitizers(tmp_path):
+    need_tools("gcc")
+    elf = emu.build("host", [C / "hello.c"], out=tmp_path / "hello", defines=['TD_PLATFORM_NAME="asan"'],
+                    extra_cflags=["-fsanitize=address,undefined", "-fno-sanitize-recover=all"])
+    (tmp_path / "f.txt").write_text("abc")
+    result = emu.run("host", elf, args=["f.txt"], cwd=tmp_path)
+    assert result.returncode == 5 and result.stdout.endswith("file: 3 bytes: abc\n"), result.stderr
+
+
 def test_host_runs_have_no_counts_but_take_stdin(tmp_path):
     need_tools("gcc")
     src = tmp_path / "echo.c"

@@ -69,6 +69,7 @@ def build(
     """
     plat = _platform(platform)
     cc = toolchains.require(plat.cc)
+    extra_cflags = list(extra_cflags)  # used twice: compile and link
     if plat.emulated and (not 1024 <= stack_bytes <= 1 << 20 or stack_bytes % 8):
         raise TinyDistillError(f"stack_bytes must be a multiple of 8 between 1 KiB and 1 MiB, not {stack_bytes}")
     out = Path(out)
@@ -97,7 +98,8 @@ def build(
                 job.result()
         tmp_elf = Path(tmp) / out.name
         tmp_map = Path(tmp) / (out.name + ".map")
-        link = [cc, *plat.cpu_flags, opt, *[str(o) for o in objects], *plat.link_flags,
+        # extra_cflags reach the link too: -fsanitize=..., -flto and the like need it.
+        link = [cc, *plat.cpu_flags, opt, *extra_cflags, *[str(o) for o in objects], *plat.link_flags,
                 *plat.stack_flags(stack_bytes), "-Xlinker", f"-Map={tmp_map}"]
         if plat.linker_script:
             link += [f"-L{pdir}", f"-T{plat.linker_script}"]
