@@ -106,24 +106,35 @@ def _load(path: Path = REGISTRY_FILE) -> tuple[dict[str, Target], CodeSizeModel,
                                per_op_call=int(code["per_op_call"]),
                                kinds=MappingProxyType({k: int(code[k]) for k in OP_KINDS}))
     if MEASURED_FILE.is_file():
-        targets, code_model = _with_measurements(targets, code_model, json.loads(MEASURED_FILE.read_text()))
+        scales = {n: t["cost"]["scale_measured"] for n, t in data["targets"].items() if "scale_measured" in t["cost"]}
+        targets, code_model = _with_measurements(targets, code_model, json.loads(MEASURED_FILE.read_text()), scales)
     return targets, code_model, int(data["stack"]["bytes"]), data["stack"]["source"]
 
 
-def _with_measurements(targets: dict[str, Target], code: CodeSizeModel, measured: dict):
+def _with_measurements(targets: dict[str, Target], code: CodeSizeModel, measured: dict, scales: dict):
     """Overlay measured op costs (per emulated core) and kernel sizes on the estimates."""
     out = {}
     for name, t in targets.items():
-        rates = measured["costs"].get(t.emu_platform) if t.emu_platform != "host" else None
+        scale = scales.get(name)
+        if scale:  # no emulator for this core: another core's measured rates, scaled (still an estimate)
+            rates = {k: {f: v * scale["factor"] if f != "call" else v for f, v in c.items()}
+                     for k, c in measured["costs"].get(scale["platform"], {}).items()}
+        else:
+            rates = measured["costs"].get(t.emu_platform) if t.emu_platform != "host" else None
         if not rates:
             out[name] = t
             continue
         ops = dict(t.cost.ops)
         ops.update({k: OpCost(**v) for k, v in rates.items() if k in ops})
-        source = (f"{measured['source']} on {t.emu_platform} for {', '.join(sorted(rates))}; "
-                  f"other op kinds: {t.cost.source}")
-        out[name] = replace(t, cost=CostModel(source=source, ops=MappingProxyType(ops),
-                                              measured_kinds=frozenset(k for k in rates if k in ops)))
+        if scale:
+            source = (f"estimate: the rates measured on {scale['platform']} x {scale['factor']:g} for "
+                      f"{', '.join(sorted(rates))} ({measured['source']}); other op kinds: {t.cost.source}")
+            kinds = frozenset()
+        else:
+            source = (f"{measured['source']} on {t.emu_platform} for {', '.join(sorted(rates))}; "
+                      f"other op kinds: {t.cost.source}")
+            kinds = frozenset(k for k in rates if k in ops)
+        out[name] = replace(t, cost=CostModel(source=source, ops=MappingProxyType(ops), measured_kinds=kinds))
     kinds = dict(code.kinds)
     kinds.update({k: int(v) for k, v in measured["code"]["kinds"].items() if k in kinds})
     per_call = measured["code"].get("per_op_call") or code.per_op_call
