@@ -124,22 +124,42 @@ class TrainConfig:
             bad("--privileged-time with --task classify needs --horizon K (how far past the window the teacher sees)")
 
 
-def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True) -> RunDir:
-    """Train teacher, distilled student and baseline; write and return the run directory."""
+@dataclass
+class Prepared:
+    """The data of a run, windowed, split and normalized, with what was resolved on the way."""
+
+    dataset: object            # datasets.Dataset
+    task: str
+    channels: list             # teacher's channels (every channel), in order
+    student_channels: list
+    predict: str               # forecast: the predicted channel
+    window: int
+    hop: int
+    horizon: int
+    extra: int                 # privileged-time samples on the teacher's window
+    classes: list              # the dataset's class names
+    labels: list               # the model's output names (anomaly: normal, anomaly)
+    normal_id: int | None
+    split_ids: tuple
+    mean: np.ndarray
+    std: np.ndarray
+    data: dict                 # split -> {"xs", "xt", "y", "last"}
+
+    @property
+    def student_positions(self) -> list[int]:
+        return [self.channels.index(c) for c in self.student_channels]
+
+
+def prepare(config: TrainConfig) -> Prepared:
+    """Load, check, window, split (by recording) and normalize (training split only)."""
     from . import datasets, windowing
     from .csvdata import CsvSpec
 
     config.validate()
-    out_dir = Path(out_dir)
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())) and not config.overwrite:
-        raise TinyDistillError(f"{out_dir} already exists and is not empty; choose another --out or pass --overwrite")
-    log = _Progress(progress)
-
     horizon = config.horizon if config.horizon is not None else 8
     if config.csv is not None:
-        spec = CsvSpec(config.csv, config.group, config.label, tuple(config.channels), config.time,
-                       config.sample_rate_hz or 1.0)
-        ds = datasets.load(spec)
+        ds = datasets.load(CsvSpec(config.csv, config.group, config.label, tuple(config.channels), config.time,
+                                   config.sample_rate_hz or 1.0))
     else:
         ds = datasets.load(config.dataset, horizon=horizon)
     window = config.window or ds.defaults.get("window", 32)
@@ -162,31 +182,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True
     if task == "forecast" and predict not in student_channels:
         raise TinyDistillError(f"--predict-channel {predict!r} must be one of the student's channels "
                                f"({', '.join(student_channels)})")
-
     classes = list(ds.labels)
-    normal_id = None
-    if task == "classify":
-        present = sorted({int(v) for r in ds.recordings for v in np.unique(r.labels) if v >= 0})
-        if len(present) < 2:
-            raise TinyDistillError(f"the label column has a single class ({classes[present[0]] if present else 'none'}); "
-                                   "classification needs at least two classes")
-        labels = classes
-    elif task == "anomaly":
-        normal_class = config.normal_class
-        if normal_class is None:
-            if set(classes) <= {"0", "1"}:
-                normal_class = "0"
-            else:
-                raise TinyDistillError(f"--task anomaly needs --normal-class (one of {', '.join(classes)}), "
-                                       "or a 0/1 label column where 1 marks anomalies")
-        if normal_class not in classes:
-            raise TinyDistillError(f"--normal-class {normal_class!r} is not a label; labels are {', '.join(classes)}")
-        if len(classes) < 2:
-            raise TinyDistillError("every window is normal: anomaly detection needs some anomalous recordings to test on")
-        normal_id = classes.index(normal_class)
-        labels = ["normal", "anomaly"]
-    else:
-        labels = classes
+    labels, normal_id = _output_labels(task, classes, ds, config.normal_class)
 
     all_idx = ds.channel_index(channels)
     plan = windowing.WindowPlan(
@@ -210,17 +207,71 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True
             keep = y == 0  # the autoencoders learn normal windows only
             xs, xt, y, last = xs[keep], xt[keep], y[keep], last[keep]
             if not len(y):
-                raise TinyDistillError(f"no normal ({normal_class}) windows in the training split; "
+                raise TinyDistillError(f"no normal ({classes[normal_id]}) windows in the training split; "
                                        "check --normal-class")
         data[name] = {"xs": xs, "xt": xt, "y": y, "last": last}
     if task == "classify" and len(np.unique(data["train"]["y"])) < 2:
         raise TinyDistillError("the training split holds a single class; provide more recordings per class")
-    log(f"data: {ds.name}, {task}, windows train/val/test {len(data['train']['y'])}/{len(data['val']['y'])}/"
-        f"{len(data['test']['y'])}, student channels {','.join(student_channels)}"
-        + (f", privileged {','.join(config.privileged)}" if config.privileged else "")
-        + (f", privileged time {extra} steps" if extra else ""))
+    return Prepared(ds, task, channels, student_channels, predict, window, hop, horizon, extra, classes, labels,
+                    normal_id, split_ids, mean, std, data)
 
-    # TensorFlow is imported only now: bad input above fails fast, without its start-up cost.
+
+def _output_labels(task: str, classes: list, ds, normal_class: str | None):
+    """(output label names, id of the normal class) for the task; refuses unusable labels."""
+    if task == "classify":
+        present = sorted({int(v) for r in ds.recordings for v in np.unique(r.labels) if v >= 0})
+        if len(present) < 2:
+            raise TinyDistillError(f"the label column has a single class ({classes[present[0]] if present else 'none'}); "
+                                   "classification needs at least two classes")
+        return classes, None
+    if task == "forecast":
+        return classes, None
+    if normal_class is None:
+        if not set(classes) <= {"0", "1"}:
+            raise TinyDistillError(f"--task anomaly needs --normal-class (one of {', '.join(classes)}), "
+                                   "or a 0/1 label column where 1 marks anomalies")
+        normal_class = "0"
+    if normal_class not in classes:
+        raise TinyDistillError(f"--normal-class {normal_class!r} is not a label; labels are {', '.join(classes)}")
+    if len(classes) < 2:
+        raise TinyDistillError("every window is normal: anomaly detection needs some anomalous recordings to test on")
+    return ["normal", "anomaly"], classes.index(normal_class)
+
+
+def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True) -> RunDir:
+    """Train teacher, distilled student and baseline; write and return the run directory."""
+    config.validate()
+    out_dir = Path(out_dir)
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())) and not config.overwrite:
+        raise TinyDistillError(f"{out_dir} already exists and is not empty; choose another --out or pass --overwrite")
+    log = _Progress(progress)
+    prep = prepare(config)
+    d = prep.data
+    log(f"data: {prep.dataset.name}, {prep.task}, windows train/val/test {len(d['train']['y'])}/{len(d['val']['y'])}/"
+        f"{len(d['test']['y'])}, student channels {','.join(prep.student_channels)}"
+        + (f", privileged {','.join(config.privileged)}" if config.privileged else "")
+        + (f", privileged time {prep.extra} steps" if prep.extra else ""))
+
+    teacher, students, history, widths = _fit_models(config, prep, log)
+    metrics, threshold = _evaluate(prep.task, teacher, students, d, prep.std[prep.channels.index(prep.predict)])
+    _write_run(out_dir, config, prep, teacher, students, history, metrics, threshold, widths)
+    run = RunDir(out_dir)
+
+    # budget warning (issue 4)
+    if config.target:
+        try:
+            from .budget import warn_if_over_budget
+        except ImportError:
+            warn_if_over_budget = None
+        if warn_if_over_budget is not None:
+            warn_if_over_budget(run.path, config.target, {"max_flash": config.max_flash, "max_ram": config.max_ram,
+                                                          "max_latency": config.max_latency})
+    return run
+
+
+def _fit_models(config: TrainConfig, prep: Prepared, log):
+    """Teacher, then the distilled student and the baseline from the same seed."""
+    # TensorFlow is imported only now: bad input fails fast, without its start-up cost.
     import keras
     import tensorflow as tf
 
@@ -228,10 +279,11 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True
     from .distill import Distiller
 
     tf.config.experimental.enable_op_determinism()
+    task, data = prep.task, prep.data
     t_width, s_width = WIDTHS[task]
     t_width = config.teacher_width or t_width
     s_width = config.student_width or s_width
-    n_out = len(classes)
+    n_out = len(prep.classes)
     history = {}
 
     keras.utils.set_random_seed(config.seed)
@@ -252,39 +304,50 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True
         keras.utils.set_random_seed(config.seed)  # same initial weights and batch order for both
         student = models.build("student", task, data["train"]["xs"].shape[1:], n_out, s_width)
         distiller = Distiller(student, teacher, task, temperature=config.temperature, alpha=alpha,
-                              hint_weight=hint, teacher_slice=s_pos if task == "anomaly" else None)
+                              hint_weight=hint, teacher_slice=prep.student_positions if task == "anomaly" else None)
         distiller.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
         inputs = (lambda d: {"student": d["xs"], "teacher": d["xt"]})
         history[role] = _fit(distiller, inputs(tr), tr["y"], (inputs(va), va["y"]) if has_val else None,
                              config.epochs, config.batch_size, log, role)
         students[role] = student
+    return teacher, students, history, (t_width, s_width)
 
-    metrics, threshold = _evaluate(task, teacher, students, data, std[p])
-    if task == "classify":
+
+def _write_run(out_dir: Path, config: TrainConfig, prep: Prepared, teacher, students, history, metrics,
+               threshold, widths) -> None:
+    """Everything into a temporary directory that becomes `out_dir` only when complete."""
+    from . import models
+
+    if prep.task == "classify":
         saved = {"teacher": models.with_softmax(teacher), **{k: models.with_softmax(m) for k, m in students.items()}}
     else:
         saved = {"teacher": teacher, **students}
-
+    ds, task = prep.dataset, prep.task
+    looks_ahead = task == "forecast" or prep.extra or ds.label_lookahead
     cfg = {
-        "task": task, "dataset": config.dataset or str(config.csv), "channels": channels,
-        "student_channels": student_channels, "privileged": list(config.privileged),
-        "privileged_time": extra, "window": window, "hop": hop, "horizon": horizon if (fc_horizon or extra or ds.label_lookahead) else None,
-        "predict_channel": predict if task == "forecast" else None,
-        "sample_rate_hz": config.sample_rate_hz or ds.sample_rate_hz, "labels": labels, "classes": classes,
-        "normal_class": classes[normal_id] if task == "anomaly" else None,
+        "task": task, "dataset": config.dataset or str(config.csv), "channels": prep.channels,
+        "student_channels": prep.student_channels, "privileged": list(config.privileged),
+        "privileged_time": prep.extra, "window": prep.window, "hop": prep.hop,
+        "horizon": prep.horizon if looks_ahead else None,
+        "predict_channel": prep.predict if task == "forecast" else None,
+        "sample_rate_hz": config.sample_rate_hz or ds.sample_rate_hz, "labels": prep.labels, "classes": prep.classes,
+        "normal_class": prep.classes[prep.normal_id] if task == "anomaly" else None,
         "threshold": threshold, "seed": config.seed,
-        "splits": {k: [ds.recordings[i].id for i in ids] for k, ids in zip(("train", "val", "test"), split_ids)},
+        "splits": {k: [ds.recordings[i].id for i in ids] for k, ids in zip(("train", "val", "test"), prep.split_ids)},
         "hyperparameters": {k: getattr(config, k) for k in (
             "temperature", "alpha", "hint", "hint_weight", "epochs", "teacher_epochs", "batch_size",
-            "learning_rate", "teacher_learning_rate")} | {"teacher_width": t_width, "student_width": s_width},
+            "learning_rate", "teacher_learning_rate")} | {"teacher_width": widths[0], "student_width": widths[1]},
         "budget": {k: getattr(config, k) for k in ("target", "max_flash", "max_ram", "max_latency")},
         "tinydistill_version": __version__,
     }
-    stream = _test_stream(ds, split_ids[2], student_channels)
+    if config.csv is not None:  # how to read more of the same CSV (evaluate)
+        cfg |= {"group": config.group, "label_column": config.label, "time": config.time}
+    stream = _test_stream(ds, prep.split_ids[2], prep.student_channels)
+    data = prep.data
     with atomic.new_directory(out_dir, overwrite=config.overwrite) as tmp:
         write_json(tmp / "config.json", cfg)
-        write_json(tmp / "normalization.json", {"channels": channels, "mean": [float(v) for v in mean],
-                                                "std": [float(v) for v in std]})
+        write_json(tmp / "normalization.json", {"channels": prep.channels, "mean": [float(v) for v in prep.mean],
+                                                "std": [float(v) for v in prep.std]})
         for name, model in saved.items():
             model.save(tmp / f"{name}.keras")
         np.savez(tmp / "splits.npz", **{f"{a}_{s}": data[s][k] for s in ("train", "val", "test")
@@ -292,18 +355,6 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True
         atomic.write_text(tmp / "test_stream.csv", stream)
         write_json(tmp / "history.json", history)
         write_json(tmp / "metrics.json", metrics)
-    run = RunDir(out_dir)
-
-    # budget warning (issue 4)
-    if config.target:
-        try:
-            from .budget import warn_if_over_budget
-        except ImportError:
-            warn_if_over_budget = None
-        if warn_if_over_budget is not None:
-            warn_if_over_budget(run.path, config.target, {"max_flash": config.max_flash, "max_ram": config.max_ram,
-                                                          "max_latency": config.max_latency})
-    return run
 
 
 def _fit(model, x, y, validation, epochs, batch_size, log, phase):
@@ -400,4 +451,4 @@ class _Progress:
             print(message, file=sys.stderr, flush=True)
 
 
-__all__ = ["TrainConfig", "train", "comparison_table", "TASKS"]
+__all__ = ["TrainConfig", "train", "prepare", "Prepared", "comparison_table", "TASKS"]
