@@ -21,6 +21,20 @@ def _need(plat: emu.Platform) -> None:
     need_tools(plat.cc, *([plat.qemu] if plat.qemu else []))
 
 
+@pytest.fixture(scope="module")
+def crash_program(tmp_path_factory):
+    """crash.c built once per platform for the tests below."""
+    built: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in built:
+            _need(emu.PLATFORMS[name])
+            built[name] = emu.build(name, [C / "crash.c"], out=tmp_path_factory.mktemp(name) / "crash.elf")
+        return built[name]
+
+    return get
+
+
 @pytest.mark.parametrize("name", list(emu.PLATFORMS))
 def test_hello_args_file_and_exit_code(name, tmp_path):
     plat = emu.PLATFORMS[name]
@@ -42,10 +56,9 @@ def test_hello_args_file_and_exit_code(name, tmp_path):
 
 @pytest.mark.parametrize("name", ["cortex-m0plus", "cortex-m4", "cortex-m33", "rv32"])
 @pytest.mark.parametrize("how", ["null", "undef"])
-def test_crash_exits_non_zero_within_seconds(name, how, tmp_path):
+def test_crash_exits_non_zero_within_seconds(name, how, crash_program):
     plat = emu.PLATFORMS[name]
-    _need(plat)
-    elf = emu.build(plat, [C / "crash.c"], out=tmp_path / "crash.elf", opt="-O1")
+    elf = crash_program(name)
     start = time.monotonic()
     result = emu.run(plat, elf, args=[how], timeout=30)
     assert time.monotonic() - start < 10
@@ -58,10 +71,9 @@ def test_crash_exits_non_zero_within_seconds(name, how, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["cortex-m0plus", "cortex-m4", "rv32"])
-def test_stack_overflow_and_exit(name, tmp_path):
+def test_stack_overflow_and_exit(name, crash_program):
     plat = emu.PLATFORMS[name]
-    _need(plat)
-    elf = emu.build(plat, [C / "crash.c"], out=tmp_path / "crash.elf")
+    elf = crash_program(name)
     overflow = emu.run(plat, elf, args=["overflow"], timeout=30)
     assert overflow.returncode == emu.FAULT_EXIT_CODE
     assert "td_fault: stack overflow" in overflow.stdout
@@ -71,10 +83,9 @@ def test_stack_overflow_and_exit(name, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["host", "cortex-m4"])
-def test_timeout_kills_the_run(name, tmp_path):
+def test_timeout_kills_the_run(name, crash_program):
     plat = emu.PLATFORMS[name]
-    _need(plat)
-    elf = emu.build(plat, [C / "crash.c"], out=tmp_path / "loop.elf")
+    elf = crash_program(name)
     start = time.monotonic()
     result = emu.run(plat, elf, args=["loop"], timeout=1.5)
     assert time.monotonic() - start < 10
