@@ -73,3 +73,14 @@ def test_activation_tables_all_256_inputs(activation, tmp_path):
         every_input = np.arange(-128, 128, dtype=np.int8).reshape(1, 1, 256)
         report = check_model(tflite, inputs=every_input, build_dir=tmp_path / str(seed))
         assert report.ok, report.summary()
+
+
+def test_arena_meets_the_liveness_lower_bound(keras_models):
+    from tinydistill.engine.planner import plan
+
+    from .test_planner import _check_no_overlap
+
+    for name, tflite in keras_models.items():
+        p = plan(read(tflite))
+        _check_no_overlap(p)
+        assert p.arena_size == p.lower_bound, name
