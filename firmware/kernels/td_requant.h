@@ -70,7 +70,13 @@ TD_INLINE int8_t td_requant_fast_s8(int32_t acc, int32_t multiplier, int32_t shi
                                     int32_t act_min, int32_t act_max)
 {
     const int right = (int)-shift;
-    const int32_t high = (int32_t)(((int64_t)acc * multiplier + ((int64_t)1 << 30)) >> 31);
+    /* floor((acc*m + 2^30) / 2^31) == floor((2acc*m + 2^31) / 2^32): SMMULR of 2acc (|acc| < 2^30). */
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__) && !defined(TD_NO_DSP)
+    int32_t high;
+    __asm__("smmulr %0, %1, %2" : "=r"(high) : "r"(acc * 2), "r"(multiplier));
+#else
+    const int32_t high = (int32_t)(((int64_t)(acc * 2) * multiplier + ((int64_t)1 << 31)) >> 32);
+#endif
     const int32_t half = (int32_t)((((uint32_t)1) << right) >> 1);
     const int32_t negative = (int32_t)((uint32_t)high >> 31) & (right > 0 ? 1 : 0);
     return td_clamp_s8(((high + half - negative) >> right) + out_offset, act_min, act_max);
