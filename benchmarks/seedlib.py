@@ -143,16 +143,24 @@ class Clock:
 
     def __init__(self):
         self.start = time.monotonic()
+        self.cpu_start = time.process_time()
+
+    @staticmethod
+    def _format(seconds: float) -> str:
+        return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
     def minutes(self) -> str:
-        seconds = time.monotonic() - self.start
-        return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+        return self._format(time.monotonic() - self.start)
+
+    def cpu(self) -> str:
+        """CPU time of this process (all threads): what the run costs when the cores are shared."""
+        return self._format(time.process_time() - self.cpu_start)
 
 
 def runtime_line(clock: Clock, seeds: int) -> str:
     cores = os.cpu_count()
-    return (f"Runtime: {clock.minutes()} wall clock for {seeds} seed(s) on {cores} CPU cores "
-            "(shared with other jobs; CPU-only TensorFlow).")
+    return (f"Runtime: {clock.minutes()} wall clock, {clock.cpu()} CPU time, for {seeds} seed(s) on {cores} "
+            "CPU cores shared with other jobs (CPU-only TensorFlow).")
 
 
 def log(message: str) -> None:
