@@ -10,6 +10,8 @@ element-wise ops); 1 cycle per instruction is assumed (it is a retired-instructi
 not a cycle count). Code bytes per op kind are the kernels' .text + .rodata in the
 Cortex-M4 build (arm-none-eabi-gcc -O2); a call site's bytes are model.o's text per op.
 
+The stack of one inference is the harness's td_stack_used high-water mark.
+
 Writes tinydistill/costs_measured.json (read by tinydistill.targets over the estimates
 of targets.toml) and a RESULTS.md section.
 
@@ -97,7 +99,7 @@ def measure_model(name: str, path: Path, work: Path) -> dict:
     x = np.random.default_rng(0).integers(-128, 128, size=(WINDOWS, *shape), dtype=np.int8)
     atomic.write_bytes(work / name / "inputs.bin", x.tobytes())
     sources = [inst / "model.c", *(p for p in sorted(gen.glob("*.c")) if p.name != "model.c"), HARNESS]
-    counts, code = {}, {}
+    counts, code, stack = {}, {}, {}
     for platform in PLATFORMS:
         elf = emu.build(platform, sources, include_dirs=[gen], out=work / name / f"{platform}.elf",
                         defines=["TD_BENCH_PER_OP"])
@@ -107,12 +109,15 @@ def measure_model(name: str, path: Path, work: Path) -> dict:
             raise RuntimeError(f"{name} on {platform}: {run.describe()}, {len(run.regions)} regions:\n{run.stdout}")
         per_op = np.array(run.regions, dtype=np.float64).reshape(WINDOWS, len(ops)).mean(axis=0)
         counts[platform] = {i: float(c) for i, c in zip(ops, per_op)}
+        used = re.search(r"stack_used (\d+)", run.stdout)
+        if used:  # the harness's high-water mark over the inferences (td_stack_reset before them)
+            stack[platform] = int(used.group(1))
         if platform == CODE_PLATFORM:
             for obj, size in emu.object_sizes(elf).items():
                 stem = obj.split("__")[0].removesuffix(".o")
                 if stem in KERNEL_KINDS or stem == "model":
                     code[stem] = size.text + size.rodata
-    return {"ops": ops, "rows": rows, "counts": counts, "code": code}
+    return {"ops": ops, "rows": rows, "counts": counts, "code": code, "stack": stack}
 
 
 def fit(measured: dict[str, dict]) -> dict:
@@ -138,8 +143,11 @@ def fit(measured: dict[str, dict]) -> dict:
                 calls.append(size / len(m["ops"]))
             else:
                 kinds[KERNEL_KINDS[stem]] = max(kinds.get(KERNEL_KINDS[stem], 0), size)
+    stack = {p: max(m["stack"][p] for m in measured.values()) for p in PLATFORMS
+             if all(p in m["stack"] for m in measured.values())}
     return {"costs": out, "code": {"kinds": dict(sorted(kinds.items())),
-                                   "per_op_call": int(round(max(calls))) if calls else None}}
+                                   "per_op_call": int(round(max(calls))) if calls else None},
+            "stack": stack}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -157,6 +165,8 @@ def main(argv: list[str] | None = None) -> None:
                    "1 cycle per instruction assumed"),
         "code_source": (f"measured: .text + .rodata of the engine's kernels in the {CODE_PLATFORM} build "
                         f"(arm-none-eabi-gcc -O2) of {names} (benchmarks/calibrate_costs.py)"),
+        "stack_source": (f"measured: deepest stack high-water mark of one inference over {names} "
+                         "(td_stack_used in QEMU, benchmarks/calibrate_costs.py)"),
         **fitted,
     }
     kinds = sorted({k for p in fitted["costs"].values() for k in p})
@@ -170,9 +180,11 @@ def main(argv: list[str] | None = None) -> None:
     code = results.markdown_table(["op kind", "kernel bytes"],
                                   [[k, f"{v:,}"] for k, v in fitted["code"]["kinds"].items()]
                                   + [["call site (per op)", f"{fitted['code']['per_op_call']:,}"]])
+    stack = results.markdown_table(["platform", "stack bytes (deepest inference)"],
+                                   [[p, f"{b:,}"] for p, b in fitted["stack"].items()])
     body = (f"{data['source']}.\n\nInstructions per unit of work by op kind (MAC, addition/comparison or output "
             f"element), as the budget's cost model uses them:\n\n{table}\nInstructions per inference, all ops "
-            f"marked:\n\n{totals}\n{data['code_source']}:\n\n{code}")
+            f"marked:\n\n{totals}\n{data['code_source']}:\n\n{code}\n{data['stack_source']}:\n\n{stack}")
     if args.no_write:
         print(json.dumps(data, indent=2))
         print(body)

@@ -73,18 +73,19 @@ def section(rows: list[dict]) -> str:
           f"{r['teacher_acc']:.3f}", f"{r['float_acc']:.3f}", f"{r['int8_acc']:.3f}"] for r in rows])
     detail = results.markdown_table(
         ["student", "weights + biases", "requantization constants", "code", "arena (liveness plan)",
-         "window buffer", "additions in MEAN/pools"]
+         "window ring", "additions in MEAN/pools"]
         + [f"latency {t}" for t in LATENCY_TARGETS],
         [[r["dataset"], f"{r['weights']:,} B", f"{r['quant']:,} B", f"{r['code']:,} B", f"{r['arena']:,} B",
           f"{r['window']:,} B", f"{r['adds']:,}"]
          + [f"{r['latency'][t] * 1e3:.2f} ms" for t in LATENCY_TARGETS] for r in rows])
-    stack = targets.STACK_BYTES
+    tgt = targets.get_target(TARGET)
     return (
         "Students trained with the `train` defaults (runs/bench-<dataset>), quantized to full int8 as "
         "`tinydistill quantize` does; accuracy on the test split (fraction). Flash and peak RAM as "
         f"`tinydistill budget --target {TARGET}` reports them (K = 1024): flash = weights and biases + "
         "per-channel requantization constants + code bytes per op kind used (source below); peak RAM = the engine "
-        f"planner's arena + the streaming window buffer (W x C int8) + the output + a {stack} B stack estimate. "
+        f"planner's arena + the streaming ring (2 x W x C int8) + the output + the stack of one inference "
+        f"({tgt.stack_bytes} B; {tgt.stack_source}). "
         "The teacher-to-student ratio is in parameters.\n\n"
         + table + "\n" + detail + "\n"
         f"Code size: {targets.CODE_SIZE.source}. Latency: the targets' cost models ("

@@ -3,7 +3,9 @@
 - flash = weights and biases + per-channel requantization constants + an estimate of the
   generated code per op kind (targets.toml [code], its source stated there);
 - peak RAM = the engine planner's arena (liveness plan) + the streaming window buffer
-  (the model input, W × C int8) + the output buffer + a stack estimate (targets.toml [stack]);
+  (firmware/stream's mirrored ring of 2 × W × C int8, which the model reads in place)
+  + the output buffer + the stack of one inference (measured on the emulated cores,
+  else targets.toml's [stack] estimate);
 - latency = Σ cost-model cycles of the ops / the target's clock.
 Without explicit limits, the target's own flash and SRAM are the limits (latency: none).
 """
@@ -16,6 +18,9 @@ from pathlib import Path
 
 from . import analysis, targets, units
 from .errors import TinyDistillError
+
+# firmware/stream/td_stream.h writes each sample twice into a ring of 2·W samples.
+STREAM_RING_COPIES = 2
 
 
 @dataclass(frozen=True)
@@ -58,12 +63,13 @@ class BudgetReport:
 
     @property
     def window_bytes(self) -> int:
-        return self.analysis.input_bytes
+        """The streaming ring: 2 × W × C int8 (mirrored so that the last window is contiguous)."""
+        return STREAM_RING_COPIES * self.analysis.input_bytes
 
     @property
     def ram_bytes(self) -> int:
         a = self.analysis
-        return a.arena_bytes + a.input_bytes + a.output_bytes + self.stack_bytes
+        return a.arena_bytes + self.window_bytes + a.output_bytes + self.stack_bytes
 
     @property
     def cycles(self) -> float:
@@ -128,8 +134,8 @@ class BudgetReport:
             "flash": {"total": self.flash_bytes, "weights": self.weight_bytes, "quantization": self.quant_bytes,
                       "code_estimate": self.code_bytes, "code_source": targets.CODE_SIZE.source},
             "ram": {"total": self.ram_bytes, "arena": self.analysis.arena_bytes, "window": self.window_bytes,
-                    "output": self.analysis.output_bytes, "stack_estimate": self.stack_bytes,
-                    "stack_source": targets.STACK_SOURCE},
+                    "output": self.analysis.output_bytes, "stack": self.stack_bytes,
+                    "stack_source": self.target.stack_source},
             "latency": {"seconds": self.latency_s, "cycles": self.cycles, "clock_hz": self.target.clock_hz,
                         "cost_source": self.target.cost.source},
             "params": self.analysis.params, "macs": self.analysis.macs, "adds": self.analysis.adds,
@@ -175,7 +181,7 @@ def check_budget(run_dir_or_tflite, target, max_flash=None, max_ram=None, max_la
     a = analysis.analyze(model, names)
     rows = tuple(BudgetRow(r, tgt.cost.cost(r.kind).cycles(r.macs, r.adds, r.output_elements)) for r in a.rows)
     return BudgetReport(
-        target=tgt, analysis=a, rows=rows, code_bytes=code_bytes(a.rows), stack_bytes=targets.STACK_BYTES,
+        target=tgt, analysis=a, rows=rows, code_bytes=code_bytes(a.rows), stack_bytes=tgt.stack_bytes,
         max_flash=tgt.flash_bytes if max_flash is None else units.parse_size(max_flash),
         max_ram=tgt.sram_bytes if max_ram is None else units.parse_size(max_ram),
         max_latency=None if max_latency is None else units.parse_time(max_latency), model_path=shown)
@@ -211,8 +217,8 @@ def format_report(report: BudgetReport) -> str:
         f"parameters {a.params:,}   MACs {a.macs:,}   additions/comparisons {a.adds:,}",
         f"flash   {units.format_size(report.flash_bytes):>10}  = weights {report.weight_bytes:,} B + quantization "
         f"{report.quant_bytes:,} B + code ~{report.code_bytes:,} B (kernels {code_tag})   limit {units.format_size(report.max_flash)}",
-        f"RAM     {units.format_size(report.ram_bytes):>10}  = arena {a.arena_bytes:,} B (liveness plan) + window "
-        f"{report.window_bytes:,} B + output {a.output_bytes:,} B + stack ~{report.stack_bytes:,} B   "
+        f"RAM     {units.format_size(report.ram_bytes):>10}  = arena {a.arena_bytes:,} B (liveness plan) + window ring "
+        f"{report.window_bytes:,} B + output {a.output_bytes:,} B + stack {report.stack_bytes:,} B ({report.target.stack_source.split(':')[0]})   "
         f"limit {units.format_size(report.max_ram)}",
         f"latency {units.format_time(report.latency_s):>10}  = {report.cycles:,.0f} cycles at "
         f"{report.target.clock_hz / 1e6:g} MHz ({cost_tag}{', 1 cycle per instruction' if cost_tag != 'estimate' else ''})"

@@ -64,6 +64,8 @@ class Target:
     qemu_machine: str | None
     emu_platform: str
     cost: CostModel
+    stack_bytes: int = 512  # the stack one inference needs
+    stack_source: str = "estimate"
 
     @property
     def pio_board(self) -> str:
@@ -98,6 +100,7 @@ def _load(path: Path = REGISTRY_FILE) -> tuple[dict[str, Target], CodeSizeModel,
             sram_bytes=int(t["sram_bytes"]), flash_bytes=int(t["flash_bytes"]), pio_platform=t["pio_platform"],
             pio_boards=tuple(t["pio_boards"]), frameworks=tuple(t["frameworks"]),
             qemu_machine=t.get("qemu_machine"), emu_platform=t["emu_platform"],
+            stack_bytes=int(data["stack"]["bytes"]), stack_source=data["stack"]["source"],
             cost=CostModel(source=cost["source"],
                            ops=MappingProxyType({k: OpCost(**cost[k]) for k in OP_KINDS})),
         )
@@ -135,6 +138,10 @@ def _with_measurements(targets: dict[str, Target], code: CodeSizeModel, measured
                       f"other op kinds: {t.cost.source}")
             kinds = frozenset(k for k in rates if k in ops)
         out[name] = replace(t, cost=CostModel(source=source, ops=MappingProxyType(ops), measured_kinds=kinds))
+        stack = measured.get("stack", {}).get(t.emu_platform)
+        if stack and not scale:
+            out[name] = replace(out[name], stack_bytes=int(stack),
+                                stack_source=f"{measured['stack_source']} on {t.emu_platform}")
     kinds = dict(code.kinds)
     kinds.update({k: int(v) for k, v in measured["code"]["kinds"].items() if k in kinds})
     per_call = measured["code"].get("per_op_call") or code.per_op_call
