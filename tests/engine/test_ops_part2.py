@@ -128,3 +128,32 @@ def test_unsupported_op_is_refused_with_layer_and_fix(tmp_path):
     path.write_bytes(tflite)
     result = CliRunner().invoke(cli, ["codegen", str(path), "--out", str(tmp_path / "cli")])
     assert result.exit_code == 2 and "TRANSPOSE" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_float_io_model_gets_the_int8_api(tmp_path):
+    """Converted without inference_input/output_type: QUANTIZE/DEQUANTIZE at the boundary are stripped."""
+    import keras
+    import tensorflow as tf
+
+    from tinydistill.engine.testing import randomize
+
+    need_tools("gcc")
+    i = keras.Input((10, 3), batch_size=1)
+    model = keras.Model(i, keras.layers.Dense(4, activation="softmax")(
+        keras.layers.Flatten()(keras.layers.Conv1D(3, 3, activation="relu")(i))))
+    randomize(model, 5)
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    windows = np.random.default_rng(1).normal(size=(32, 1, 10, 3)).astype(np.float32)
+    converter.representative_dataset = lambda: ([w] for w in windows)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    tflite = converter.convert()
+    ir = read_bytes(tflite)
+    assert (ir.input.dtype, ir.output.dtype) == ("float32", "float32")
+    assert [ir.operators[0].opcode, ir.operators[-1].opcode] == ["QUANTIZE", "DEQUANTIZE"]
+    report = check_model(tflite, n_windows=60, seed=2, build_dir=tmp_path)
+    assert report.ok, report.summary()
+    header = (tmp_path / "src" / "model.h").read_text()
+    quantize_out = ir.tensor(ir.operators[0].outputs[0])
+    assert f"#define TD_MODEL_INPUT_ZERO_POINT {quantize_out.zero_point}\n" in header

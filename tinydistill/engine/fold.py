@@ -13,6 +13,14 @@ that batch 1 makes static:
   means) and cropped: it is rewritten into the convolution with dilation = block
   and SAME or VALID padding, whichever reproduces the paddings and crops.
 
+Models converted without `inference_input_type/inference_output_type = tf.int8` take and
+give float32 through a leading QUANTIZE and a trailing DEQUANTIZE. The C API is int8 in
+and out (`td_model_invoke(const int8_t *, int8_t *)`), so those two boundary ops are
+stripped: the generated model takes the int8 tensor QUANTIZE would have produced and
+gives the int8 tensor DEQUANTIZE would have read, and TD_MODEL_INPUT_SCALE / _ZERO_POINT
+and TD_MODEL_OUTPUT_SCALE / _ZERO_POINT say how the caller converts (q = round(x / scale)
++ zero_point in, x = scale * (q - zero_point) out). No float runs on the device.
+
 `fold(model)` returns a new Model (the IR is immutable); ops keep their indices.
 """
 
@@ -34,6 +42,8 @@ HINTS = {
                          "convolution then stays one CONV_2D",
     "BATCH_TO_SPACE_ND": "convert with a fixed batch of 1 (an input signature [1, W, C]): the dilated "
                          "convolution then stays one CONV_2D",
+    "DEQUANTIZE": "part of the graph stays float; convert to full int8 (target_spec.supported_ops = "
+                  "[tf.lite.OpsSet.TFLITE_BUILTINS_INT8]); only a DEQUANTIZE on the model output is taken",
     "WHILE": "unroll recurrent layers (unroll=True) and convert with a fixed batch of 1",
     "TRANSPOSE": "keep the time axis first and channels last ([W, C]); avoid Permute layers",
     "GATHER": "avoid indexing layers (Embedding, ops.take); feed the model the gathered values",
@@ -288,8 +298,33 @@ def _drop_dead(model: Model, ops: list[Operator]) -> list[Operator]:
         ops = alive
 
 
+def strip_float_io(model: Model) -> Model:
+    """Drop a float32 → int8 QUANTIZE on the model input and an int8 → float32 DEQUANTIZE on its output."""
+    ops = list(model.operators)
+    inputs, outputs = list(model.inputs), list(model.outputs)
+    users = _consumers(model, ops)
+    for pos, t in enumerate(inputs):
+        readers = [ops[k] for k in users.get(t, [])]
+        if model.tensor(t).dtype == "float32" and len(readers) == 1 and readers[0].opcode == "QUANTIZE" \
+                and model.tensor(readers[0].outputs[0]).dtype == "int8":
+            inputs[pos] = readers[0].outputs[0]
+            ops.remove(readers[0])
+    producers = {o: op for op in ops for o in op.outputs}
+    for pos, t in enumerate(outputs):
+        op = producers.get(t)
+        if model.tensor(t).dtype == "float32" and op is not None and op.opcode == "DEQUANTIZE" \
+                and model.tensor(op.inputs[0]).dtype == "int8" and op.inputs[0] not in model.inputs:
+            outputs[pos] = op.inputs[0]
+            ops.remove(op)
+    if len(ops) == len(model.operators):
+        return model
+    return dataclasses.replace(model, operators=tuple(ops), inputs=tuple(inputs), outputs=tuple(outputs))
+
+
 def fold(model: Model) -> Model:
-    """The model with its dynamic-batch patterns folded for batch 1 (the same model when it has none)."""
+    """The model with float I/O stripped and its dynamic-batch patterns folded for batch 1
+    (the same model when it has neither)."""
+    model = strip_float_io(model)
     ops = list(model.operators)
     if not any(op.opcode in ("SPACE_TO_BATCH_ND", "SHAPE") or
                (op.opcode == "RESHAPE" and len(op.inputs) > 1 and op.inputs[1] >= 0

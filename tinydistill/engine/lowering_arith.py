@@ -123,7 +123,7 @@ def lower_quantize(model: Model, op: Operator) -> Call:
     """QUANTIZE int8 → int8 (a requantization): Requantize with QuantizeMultiplier(in/out in double)."""
     inp, out = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
     if inp.dtype != "int8":
-        raise _refuse(op, f"QUANTIZE from {inp.dtype}: the model takes float input",
+        raise _refuse(op, f"QUANTIZE from {inp.dtype} inside the graph",
                       "convert with inference_input_type = tf.int8 (the C API is int8 in and out; quantize in "
                       "the caller with TD_MODEL_INPUT_SCALE / TD_MODEL_INPUT_ZERO_POINT)")
     _int8(op, inp, out)
@@ -185,7 +185,10 @@ SUPPORTED = {
     "ADD": "int8, 4-D broadcasting, one operand may be constant; fused NONE/RELU/RELU6",
     "SUB": "int8, 4-D broadcasting, one operand may be constant; fused NONE/RELU/RELU6",
     "MUL": "int8, 4-D broadcasting, one operand may be constant; fused NONE/RELU/RELU6",
-    "QUANTIZE": "int8 → int8 requantization (256-entry table); float model inputs are refused",
+    "QUANTIZE": "int8 → int8 requantization (256-entry table); float32 → int8 on the model input is stripped "
+                "(the C API takes the int8 tensor: quantize with TD_MODEL_INPUT_SCALE / _ZERO_POINT)",
+    "DEQUANTIZE": "only int8 → float32 on the model output, stripped (the C API returns the int8 tensor: "
+                  "real = TD_MODEL_OUTPUT_SCALE * (q - TD_MODEL_OUTPUT_ZERO_POINT))",
     "RELU": "int8 standalone (rescale and clamp, 256-entry table)",
     "RELU6": "int8 standalone (rescale and clamp, 256-entry table)",
     "RELU_N1_TO_1": "int8 standalone (rescale and clamp, 256-entry table)",
