@@ -246,7 +246,8 @@ def lower_fully_connected(model: Model, op: Operator) -> Call:
               ConstArray("bias_folded", "int32_t", _i32(folded)), ConstArray("mult", "int32_t", _i32(mult)),
               ConstArray("shift", "int32_t", _i32(shift)))
     return Call(op.index, op.opcode, op.layer, "td_fully_connected_s8", "td_fully_connected_s8.h",
-                "td_fully_connected_params", fields, arrays, op.inputs[0], op.outputs[0], rows * in_c * out_c)
+                "td_fully_connected_params", fields, arrays, op.inputs[0], op.outputs[0], rows * in_c * out_c,
+                specialize=True)
 
 
 def lower_mean(model: Model, op: Operator) -> Call:
