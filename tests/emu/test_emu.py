@@ -118,6 +118,22 @@ def test_instruction_counts_are_exact_and_deterministic(name, tmp_path):
     assert 0 < reset <= before  # td_stack_reset() forgets the probe's depth
 
 
+def test_counts_agree_with_the_rv32_minstret_counter(tmp_path):
+    plat = emu.PLATFORMS["rv32"]
+    _need(plat)
+    elf = emu.build(plat, [C / "instret.c"], out=tmp_path / "instret.elf")
+    gaps = []
+    for n in (1000, 12345):
+        result = emu.run(plat, elf, args=[str(n)], count_instructions=True)
+        assert result.ok
+        minstret = int(result.stdout.split()[1])
+        (region,) = result.regions
+        gaps.append(minstret - region)
+    # minstret also sees the call into td_bench_begin, td_bench_end's return and the
+    # second csrr: a constant of a few instructions, whatever the region's length.
+    assert gaps[0] == gaps[1] and 0 <= gaps[0] <= 4
+
+
 def test_profile_counts_instructions_per_function(tmp_path):
     plat = emu.PLATFORMS["cortex-m4"]
     _need(plat)
