@@ -109,10 +109,17 @@ class BudgetReport:
         lines = [f"does NOT fit {self.target.name}:"]
         if self.over["flash"]:
             r = self._flash_culprit()
-            lines.append(f"  flash {units.format_size(self.flash_bytes)} > {units.format_size(self.max_flash)} "
-                         f"(over by {units.format_size(self.flash_bytes - self.max_flash)}); layer {r.name!r} "
-                         f"({r.row.op}) dominates with {units.format_size(r.row.weight_bytes + r.row.quant_bytes)} "
-                         f"of weights: make it narrower")
+            layer_bytes = r.row.weight_bytes + r.row.quant_bytes
+            head = (f"  flash {units.format_size(self.flash_bytes)} > {units.format_size(self.max_flash)} "
+                    f"(over by {units.format_size(self.flash_bytes - self.max_flash)}); ")
+            if self.code_bytes >= layer_bytes:
+                kinds = len({x.row.kind for x in self.rows} - {"reshape"})
+                lines.append(head + f"the generated code dominates ({units.format_size(self.code_bytes)} for "
+                             f"{kinds} kinds of op; the largest layer, {r.name!r}, holds "
+                             f"{units.format_size(layer_bytes)}): use fewer kinds of layers or a larger flash")
+            else:
+                lines.append(head + f"layer {r.name!r} ({r.row.op}) dominates with {units.format_size(layer_bytes)} "
+                             f"of weights and constants: make it narrower")
         if self.over["ram"]:
             r = self._ram_culprit()
             lines.append(f"  RAM {units.format_size(self.ram_bytes)} > {units.format_size(self.max_ram)} "
