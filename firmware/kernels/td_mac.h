@@ -66,6 +66,7 @@ TD_INLINE void td_dot2_s8(const int8_t *a0, const int8_t *a1, const int8_t *b, i
     int32_t s0 = *acc0, s1 = *acc1;
     int32_t i = 0;
 #if defined(TD_USE_DSP)
+    TD_UNROLL4
     for (; i + 4 <= n; i += 4) {
         const uint32_t vb = td_load4(b + i);
         const uint32_t b02 = td_sxtb16(vb), b13 = td_sxtb16_ror8(vb);
@@ -82,6 +83,7 @@ TD_INLINE void td_dot2_s8(const int8_t *a0, const int8_t *a1, const int8_t *b, i
         s1 += a1[i] * x0 + a1[i + 1] * x1;
     }
 #endif
+    TD_UNROLL4
     for (; i < n; ++i) {
         const int32_t x = b[i];
         s0 += a0[i] * x;
