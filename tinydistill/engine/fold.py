@@ -3,9 +3,9 @@
 A model converted the default way (batch dimension None) carries shape arithmetic
 that batch 1 makes static:
 
-* `Flatten` becomes SHAPE → STRIDED_SLICE → PACK feeding a RESHAPE's shape input.
-  The RESHAPE's output shape is known (batch 1), so the shape input is dropped
-  and the int32 ops feeding it die.
+* `Flatten` becomes SHAPE → STRIDED_SLICE → PACK feeding a RESHAPE's shape input (a
+  Dense on a 3-D input: SHAPE → GATHER → REDUCE_PROD → PACK). That int32 arithmetic is
+  evaluated here for batch 1, the RESHAPE gets its static shape, and the ops die.
 * A dilated convolution becomes SPACE_TO_BATCH_ND → [EXPAND_DIMS] → CONV_2D or
   DEPTHWISE_CONV_2D (VALID, stride 1) → [RESHAPE] → BATCH_TO_SPACE_ND. That is
   the same dilated convolution over the original input, padded with the zero
@@ -47,7 +47,6 @@ HINTS = {
     "WHILE": "unroll recurrent layers (unroll=True) and convert with a fixed batch of 1",
     "TRANSPOSE": "keep the time axis first and channels last ([W, C]); avoid Permute layers",
     "GATHER": "avoid indexing layers (Embedding, ops.take); feed the model the gathered values",
-    "LEAKY_RELU": "use ReLU or ReLU6 (LeakyReLU has no int8 kernel in the C engine yet)",
     "HARD_SWISH": "use ReLU or ReLU6",
     "BATCH_MATMUL": "use Dense layers on a flattened input instead of a matrix product of activations",
 }
