@@ -210,3 +210,5 @@ def test_errors_name_the_problem(tmp_path):
         emu.run("cortex-m4", good, args=["two words"])
     with pytest.raises(TinyDistillError, match="stdin"):
         emu.run("cortex-m4", good, stdin=b"x")
+    with pytest.raises(TinyDistillError, match="was it built for this platform"):
+        emu.run("host", C / "hello.c")

@@ -161,6 +161,8 @@ def _execute(cmd: list[str], stdin: bytes | None, cwd, timeout: float) -> RunRes
                               capture_output=True, cwd=cwd, timeout=timeout)
     except subprocess.TimeoutExpired as exc:  # subprocess.run has killed the child
         return RunResult(None, _text(exc.stdout), _text(exc.stderr), True)
+    except OSError as exc:  # not executable here: built for another platform?
+        raise TinyDistillError(f"cannot run {cmd[0]}: {exc.strerror}; was it built for this platform?") from None
     return RunResult(proc.returncode, _text(proc.stdout), _text(proc.stderr), False)
 
 
