@@ -36,7 +36,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import results  # noqa: E402
-from tinydistill import analysis, atomic, emu, oracle, targets  # noqa: E402
+from tinydistill import analysis, atomic, emu, oracle  # noqa: E402
 
 ANCHOR = ROOT.parent / "shared" / "anchors" / "conv1d_m4.tflite"
 HARNESS = Path(__file__).resolve().parent / "engine_vs_tflm_main.c"  # issue 5's harness, reused as is

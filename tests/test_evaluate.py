@@ -33,6 +33,10 @@ def test_test_stream_reproduces_the_test_split(basic_motions_int8):
     assert list(ev.labels) == json.loads((run / "config.json").read_text())["labels"]
 
 
+def as_json_windows(result) -> int:
+    return json.loads(result.output)["windows"]
+
+
 @pytest.mark.slow
 def test_cli(basic_motions_int8):
     run = str(basic_motions_int8[0])
@@ -42,5 +46,7 @@ def test_cli(basic_motions_int8):
     assert "confusion matrix (int8" in ok.output and "walking" in ok.output
     as_json = runner.invoke(cli, ["evaluate", run, "--csv", f"{run}/test_stream.csv", "--json"])
     assert json.loads(as_json.output)["int8"]["accuracy"] > 0.5
+    whole = runner.invoke(cli, ["evaluate", run, "--dataset", "basic-motions", "--json"])
+    assert whole.exit_code == 0 and json.loads(whole.output)["windows"] > as_json_windows(as_json)
     neither = runner.invoke(cli, ["evaluate", run])
     assert neither.exit_code == 2 and "--csv" in neither.output

@@ -72,7 +72,8 @@ def test_basic_motions_int8_accuracy_within_the_allowed_drop(basic_motions_int8)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fixture, metric", [("forecast_run", "mae"), ("anomaly_run", "auc")])
+@pytest.mark.parametrize("fixture, metric", [("forecast_run", "mae"), ("anomaly_run", "auc"),
+                                             ("basic_motions_privileged_run", "accuracy")])
 def test_every_student_kind_quantizes_with_the_same_metric_keys(request, fixture, metric):
     run = request.getfixturevalue(fixture)
     report = quantize_run(run)

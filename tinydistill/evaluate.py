@@ -24,9 +24,13 @@ def predict_float(model, x: np.ndarray) -> np.ndarray:
 
 
 def quantize_input(interp_detail: dict, x: np.ndarray) -> np.ndarray:
-    """Float windows → int8 with the model input's scale and zero point (round half to even, as numpy)."""
+    """Float windows → int8 with the model input's scale and zero point.
+
+    Rounds half away from zero, as the device's streaming code (firmware/stream) does.
+    """
     scale, zero = interp_detail["quantization"]
-    return np.clip(np.round(x / scale) + zero, -128, 127).astype(np.int8)
+    v = np.asarray(x, np.float64) / scale
+    return np.clip(np.sign(v) * np.floor(np.abs(v) + 0.5) + zero, -128, 127).astype(np.int8)
 
 
 def predict_int8(tflite: bytes, x: np.ndarray) -> np.ndarray:

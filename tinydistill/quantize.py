@@ -7,7 +7,6 @@ then converted with TFLITE_BUILTINS_INT8 only and int8 input and output.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
