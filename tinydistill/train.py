@@ -296,7 +296,7 @@ def _fit_models(config: TrainConfig, prep: Prepared, log):
     t_target = (lambda d: d["xt"]) if task == "anomaly" else (lambda d: d["y"])
     has_val = len(va["y"]) > 0
     history["teacher"] = _fit(teacher, tr["xt"], t_target(tr), (va["xt"], t_target(va)) if has_val else None,
-                              config.teacher_epochs, config.batch_size, log, "teacher")
+                              config.teacher_epochs, config.batch_size, log, "teacher", config.seed)
 
     students = {}
     for role, alpha, hint in (("student", config.alpha, config.hint_weight if config.hint else 0.0),
@@ -308,7 +308,7 @@ def _fit_models(config: TrainConfig, prep: Prepared, log):
         distiller.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
         inputs = (lambda d: {"student": d["xs"], "teacher": d["xt"]})
         history[role] = _fit(distiller, inputs(tr), tr["y"], (inputs(va), va["y"]) if has_val else None,
-                             config.epochs, config.batch_size, log, role)
+                             config.epochs, config.batch_size, log, role, config.seed)
         students[role] = student
     return teacher, students, history, (t_width, s_width)
 
@@ -357,8 +357,17 @@ def _write_run(out_dir: Path, config: TrainConfig, prep: Prepared, teacher, stud
         write_json(tmp / "metrics.json", metrics)
 
 
-def _fit(model, x, y, validation, epochs, batch_size, log, phase):
+def _fit(model, x, y, validation, epochs, batch_size, log, phase, seed):
     import keras
+    import tensorflow as tf
+
+    # Our own tf.data pipeline: Keras' adapter for numpy arrays, under op determinism,
+    # builds a dataset op this TensorFlow logs an error line about on every fit.
+    def batches(xs, ys, shuffle):
+        ds = tf.data.Dataset.from_tensor_slices((xs, ys))
+        if shuffle:
+            ds = ds.shuffle(len(ys), seed=seed, reshuffle_each_iteration=True)
+        return ds.batch(batch_size)
 
     start = time.monotonic()
     every = max(1, epochs // 4)
@@ -370,8 +379,8 @@ def _fit(model, x, y, validation, epochs, batch_size, log, phase):
                 log(f"{phase}: epoch {epoch + 1}/{epochs}  loss {logs.get('loss', float('nan')):.4f}  "
                     f"val_loss {logs.get('val_loss', float('nan')):.4f}  ({time.monotonic() - start:.0f} s)")
 
-    h = model.fit(x, y, validation_data=validation, epochs=epochs, batch_size=batch_size, shuffle=True,
-                  verbose=0, callbacks=[_Report()])
+    h = model.fit(batches(x, y, True), validation_data=batches(*validation, False) if validation else None,
+                  epochs=epochs, shuffle=False, verbose=0, callbacks=[_Report()])
     return {k: [float(v) for v in vals] for k, vals in h.history.items()}
 
 
@@ -385,7 +394,9 @@ def _evaluate(task, teacher, students, data, target_std):
     threshold = None
 
     def predict(model, x):
-        return np.asarray(model.predict(x, batch_size=256, verbose=0))
+        import tensorflow as tf  # a tf.data input, for the reason given in _fit
+
+        return np.asarray(model.predict(tf.data.Dataset.from_tensor_slices(x).batch(256), verbose=0))
 
     if task == "anomaly":
         threshold = m.threshold(m.reconstruction_error(data["train"]["xs"], predict(students["student"], data["train"]["xs"])))
