@@ -1,7 +1,8 @@
 """`tinydistill hil` against the host build of the board-independent firmware on a pseudo-terminal.
 
 The firmware process talks through the pty's master side (as a board's UART would),
-hil opens the slave side like a serial port.
+hil opens the slave side like a serial port. The host build does not reset when the
+port opens, so the tests do not wait for a start-up banner (--boot-wait 0).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def test_hil_over_a_pty_agrees_with_python(project):
     need_tools("gcc")
     proc, port = _board(build_app(project, "host"))
     try:
-        report = hil(port, project=project, timeout=10)
+        report = hil(port, project=project, timeout=10, boot_wait=0.1)
     finally:
         _stop(proc)
     assert report.ok, report.mismatches
@@ -58,7 +59,8 @@ def test_hil_over_a_pty_agrees_with_python(project):
 
     proc, port = _board(build_app(project, "host"))
     try:
-        result = CliRunner().invoke(cli, ["hil", "--port", port, "--project", str(project), "--baud", "115200"])
+        result = CliRunner().invoke(cli, ["hil", "--port", port, "--project", str(project), "--baud", "115200",
+                                          "--boot-wait", "0"])
     finally:
         _stop(proc)
     assert result.exit_code == 0, result.output
@@ -69,7 +71,7 @@ def test_hil_takes_the_reference_from_a_run_directory(project, basic_motions_run
     need_tools("gcc")
     proc, port = _board(build_app(project, "host"))
     try:
-        report = hil(port, project=basic_motions_run, timeout=10)
+        report = hil(port, project=basic_motions_run, timeout=10, boot_wait=0.1)
     finally:
         _stop(proc)
     assert report.ok and report.expected > 0
@@ -85,7 +87,7 @@ def test_hil_reports_a_wrong_board_and_a_silent_one(project, tmp_path):
     app.write_text(app.read_text().replace("    inferences++;\n", "    inferences++;\n    output[1] ^= 4;\n"))
     proc, port = _board(build_app(wrong, "host"))
     try:
-        result = CliRunner().invoke(cli, ["hil", "--port", port, "--project", str(project)])
+        result = CliRunner().invoke(cli, ["hil", "--port", port, "--project", str(project), "--boot-wait", "0"])
     finally:
         _stop(proc)
     assert result.exit_code == 1 and "MISMATCH" in result.output
@@ -93,7 +95,7 @@ def test_hil_reports_a_wrong_board_and_a_silent_one(project, tmp_path):
     master, slave = os.openpty()  # nothing answers on this port
     try:
         with pytest.raises(CheckFailed, match="printed no result"):
-            hil(os.ttyname(slave), project=project, timeout=0.5)
+            hil(os.ttyname(slave), project=project, timeout=0.5, boot_wait=0.1)
     finally:
         os.close(master)
         os.close(slave)

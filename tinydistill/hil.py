@@ -59,12 +59,17 @@ def _reference_inputs(project: str | os.PathLike) -> tuple[StreamSpec, Path, Pat
     return spec_from_run(run, model), model, stream if stream.is_file() else None
 
 
-def _open(port: str, baud: int, timeout: float):
+def _pyserial():
     try:
         import serial
     except ImportError:
         raise TinyDistillError("hil needs pyserial: pip install pyserial") from None
-    ser = serial.Serial(baudrate=baud, timeout=timeout, write_timeout=timeout)
+    return serial
+
+
+def _open(port: str, baud: int, read_timeout: float, write_timeout: float):
+    serial = _pyserial()
+    ser = serial.Serial(baudrate=baud, timeout=read_timeout, write_timeout=write_timeout)
     ser.port = port
     # DTR/RTS released: on ESP32 dev boards they drive EN and IO0, and would reset the chip
     ser.dtr = False
@@ -104,6 +109,27 @@ def _wait_ready(ser, seconds: float) -> bool:
     return False
 
 
+def _stream(ser, recorded, at: set[int], timeout: float, boot_wait: float, lines: list[str], port: str,
+            expected: int) -> None:
+    """Send the stream sample by sample; after each sample that completes a window, read the board's line."""
+    _wait_ready(ser, boot_wait)
+    ser.reset_input_buffer()
+    ser.write(b"reset\n")  # forget whatever the board has seen before
+    index = -1
+    for text in device_lines(recorded):
+        ser.write(text.encode() + b"\n")
+        if text == "reset":
+            continue
+        index += 1
+        if index in at:
+            line = _read_result(ser, time.monotonic() + timeout)
+            if line is None:
+                raise CheckFailed(f"the board on {port} printed no result for sample {index} within {timeout:g} s "
+                                  f"({len(lines)} of {expected} inferences received); is it flashed with "
+                                  "this project and its default serial sensor, at the same baud rate?")
+            lines.append(line)
+
+
 def hil(port: str, stream: str | os.PathLike | None = None, project: str | os.PathLike = ".",
         baud: int = DEFAULT_BAUD, timeout: float = 5.0, boot_wait: float = 2.0) -> HilReport:
     """Stream to the board on `port` and compare its every inference with the reference.
@@ -122,23 +148,16 @@ def hil(port: str, stream: str | os.PathLike | None = None, project: str | os.Pa
     at = {e.t for e in expected}
     started = time.monotonic()
     lines: list[str] = []
-    with _open(port, baud, min(timeout, 0.2)) as ser:
-        _wait_ready(ser, boot_wait)
-        ser.reset_input_buffer()
-        ser.write(b"reset\n")  # forget whatever the board has seen before
-        index = -1
-        for text in device_lines(recorded):
-            ser.write(text.encode() + b"\n")
-            if text == "reset":
-                continue
-            index += 1
-            if index in at:
-                line = _read_result(ser, time.monotonic() + timeout)
-                if line is None:
-                    raise CheckFailed(f"the board on {port} printed no result for sample {index} within {timeout:g} s "
-                                      f"({len(lines)} of {len(expected)} inferences received); is it flashed with "
-                                      "this project and its default serial sensor, at the same baud rate?")
-                lines.append(line)
+    serial = _pyserial()
+    with _open(port, baud, read_timeout=min(timeout, 0.2), write_timeout=timeout) as ser:
+        try:
+            _stream(ser, recorded, at, timeout, boot_wait, lines, port, len(expected))
+        except serial.SerialTimeoutException:
+            raise CheckFailed(f"the board on {port} stopped reading its input for {timeout:g} s after "
+                              f"{len(lines)} of {len(expected)} inferences") from None
+        except serial.SerialException as exc:
+            raise CheckFailed(f"the serial port {port} failed after {len(lines)} of {len(expected)} "
+                              f"inferences: {exc}") from None
     matched, mismatches, labels = compare(expected, lines, relative_t=True)
     fw = [type(e)(t=e.t, raw=e.raw, label=lab, score=0.0) for e, lab in zip(expected, labels)]
     return HilReport(port=port, stream=Path(stream), expected=len(expected), matched=matched,
