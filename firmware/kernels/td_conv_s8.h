@@ -78,6 +78,50 @@ TD_INLINE void td_conv_s8_pixel(const td_conv_params *p, const int8_t *TD_RESTRI
     }
 }
 
+/* Two interior output pixels at once: every weight load serves both. */
+TD_INLINE void td_conv_s8_pixel2(const td_conv_params *p, const int8_t *TD_RESTRICT origin0,
+                                 const int8_t *TD_RESTRICT origin1, int8_t *TD_RESTRICT out0,
+                                 int8_t *TD_RESTRICT out1)
+{
+    const int32_t dense = p->dil_w == 1;
+    const int32_t run = dense ? p->k_w * p->in_c : p->in_c;
+    const int32_t runs = dense ? p->k_h : p->k_h * p->k_w;
+    const int32_t k_size = p->k_h * p->k_w * p->in_c;
+    const int8_t *w = p->weights;
+    int32_t oc = 0;
+    for (; oc + 2 <= p->out_c; oc += 2) {
+        int32_t a00 = p->bias_folded[oc], a01 = a00;
+        int32_t a10 = p->bias_folded[oc + 1], a11 = a10;
+        int32_t r;
+        for (r = 0; r < runs; ++r) {
+            const int32_t ky = dense ? r : r / p->k_w;
+            const int32_t kx = dense ? 0 : r % p->k_w;
+            const int32_t off = (ky * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c;
+            td_dot2x2_s8(w + r * run, w + k_size + r * run, origin0 + off, origin1 + off, run, &a00, &a01, &a10,
+                         &a11);
+        }
+        out0[oc] = TD_CONV_REQUANT(p, a00, oc);
+        out1[oc] = TD_CONV_REQUANT(p, a01, oc);
+        out0[oc + 1] = TD_CONV_REQUANT(p, a10, oc + 1);
+        out1[oc + 1] = TD_CONV_REQUANT(p, a11, oc + 1);
+        w += 2 * k_size;
+    }
+    for (; oc < p->out_c; ++oc) {
+        int32_t a0 = p->bias_folded[oc], a1 = a0;
+        int32_t r;
+        for (r = 0; r < runs; ++r) {
+            const int32_t ky = dense ? r : r / p->k_w;
+            const int32_t kx = dense ? 0 : r % p->k_w;
+            const int32_t off = (ky * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c;
+            a0 = td_dot_s8(w + r * run, origin0 + off, run, a0);
+            a1 = td_dot_s8(w + r * run, origin1 + off, run, a1);
+        }
+        out0[oc] = TD_CONV_REQUANT(p, a0, oc);
+        out1[oc] = TD_CONV_REQUANT(p, a1, oc);
+        w += k_size;
+    }
+}
+
 TD_INLINE td_status td_conv_s8_impl(const td_conv_params *p, const int8_t *TD_RESTRICT input,
                                     int8_t *TD_RESTRICT output)
 {
@@ -94,7 +138,12 @@ TD_INLINE td_status td_conv_s8_impl(const td_conv_params *p, const int8_t *TD_RE
         for (ox = 0; ox < lo; ++ox) {
             td_conv_s8_border(p, input, row + ox * p->out_c, iy0, ox * p->stride_w - p->pad_left);
         }
-        for (ox = lo; ox < hi; ++ox) {
+        for (ox = lo; ox + 2 <= hi; ox += 2) {
+            const int8_t *origin = input + (iy0 * p->in_w + ox * p->stride_w - p->pad_left) * p->in_c;
+            td_conv_s8_pixel2(p, origin, origin + p->stride_w * p->in_c, row + ox * p->out_c,
+                              row + (ox + 1) * p->out_c);
+        }
+        for (; ox < hi; ++ox) {
             const int32_t ix0 = ox * p->stride_w - p->pad_left;
             td_conv_s8_pixel(p, input + (iy0 * p->in_w + ix0) * p->in_c, row + ox * p->out_c);
         }

@@ -93,4 +93,40 @@ TD_INLINE void td_dot2_s8(const int8_t *a0, const int8_t *a1, const int8_t *b, i
     *acc1 = s1;
 }
 
+/* Two weight rows against two input runs (two output pixels): four dot products
+ * sharing every load. acc_rp: row r, pixel p. */
+TD_INLINE void td_dot2x2_s8(const int8_t *a0, const int8_t *a1, const int8_t *b0, const int8_t *b1, int32_t n,
+                            int32_t *acc00, int32_t *acc01, int32_t *acc10, int32_t *acc11)
+{
+    int32_t s00 = *acc00, s01 = *acc01, s10 = *acc10, s11 = *acc11;
+    int32_t i = 0;
+#if defined(TD_USE_DSP)
+    TD_UNROLL4
+    for (; i + 4 <= n; i += 4) {
+        const uint32_t va0 = td_load4(a0 + i), va1 = td_load4(a1 + i);
+        const uint32_t w0e = td_sxtb16(va0), w0o = td_sxtb16_ror8(va0);
+        const uint32_t w1e = td_sxtb16(va1), w1o = td_sxtb16_ror8(va1);
+        const uint32_t vb0 = td_load4(b0 + i), vb1 = td_load4(b1 + i);
+        const uint32_t x0e = td_sxtb16(vb0), x0o = td_sxtb16_ror8(vb0);
+        const uint32_t x1e = td_sxtb16(vb1), x1o = td_sxtb16_ror8(vb1);
+        s00 = td_smlad(w0o, x0o, td_smlad(w0e, x0e, s00));
+        s01 = td_smlad(w0o, x1o, td_smlad(w0e, x1e, s01));
+        s10 = td_smlad(w1o, x0o, td_smlad(w1e, x0e, s10));
+        s11 = td_smlad(w1o, x1o, td_smlad(w1e, x1e, s11));
+    }
+#endif
+    TD_UNROLL4
+    for (; i < n; ++i) {
+        const int32_t w0 = a0[i], w1 = a1[i], x0 = b0[i], x1 = b1[i];
+        s00 += w0 * x0;
+        s01 += w0 * x1;
+        s10 += w1 * x0;
+        s11 += w1 * x1;
+    }
+    *acc00 = s00;
+    *acc01 = s01;
+    *acc10 = s10;
+    *acc11 = s11;
+}
+
 #endif /* TD_MAC_H */
