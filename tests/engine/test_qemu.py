@@ -1,5 +1,5 @@
-"""The same generated C on emulated cores: the DSP (SMLAD) path on Cortex-M4 and the
-plain-C path on Cortex-M0+ give BUILTIN_REF's bytes."""
+"""The same generated C on emulated cores: the DSP (SMLAD/SMMULR) path on Cortex-M4 and
+M33, the plain-C path on Cortex-M0+ and rv32 (ESP32-C3's ISA) give BUILTIN_REF's bytes."""
 
 import numpy as np
 import pytest
@@ -30,9 +30,9 @@ int main(int argc, char **argv)
 """
 
 
-@pytest.mark.parametrize("platform", ["cortex-m4", "cortex-m0plus"])
+@pytest.mark.parametrize("platform", ["cortex-m4", "cortex-m33", "cortex-m0plus", "rv32"])
 def test_anchor_in_qemu(anchor_model, tmp_path, platform):
-    need_tools(emu.get(platform).cc, "qemu-system-arm")
+    need_tools(emu.get(platform).cc, "qemu-system-riscv32" if platform == "rv32" else "qemu-system-arm")
     src = tmp_path / "gen"
     files = generate(anchor_model, src)
     (tmp_path / "main.c").write_text(MAIN)
