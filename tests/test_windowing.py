@@ -117,3 +117,27 @@ def test_forecast_windows_for_run_matches_split(forecast_run):
     splits = run.splits()
     np.testing.assert_allclose(x, splits["x_test"], atol=1e-5)
     np.testing.assert_allclose(y, splits["y_test"], atol=1e-5)
+
+
+def test_prepare_hayashi_setting_gives_the_teacher_intermediate_time():
+    from tinydistill.train import TrainConfig, prepare
+
+    prep = prepare(TrainConfig(dataset="mackey-glass"))  # classify: "rises 8 steps ahead"
+    tr = prep.data["train"]
+    assert prep.window == 4 and prep.extra == 7
+    assert tr["xs"].shape[1:] == (4, 1) and tr["xt"].shape[1:] == (11, 1)
+    np.testing.assert_array_equal(tr["xt"][:, :4], tr["xs"])  # the teacher's window starts as the student's
+    assert set(np.unique(tr["y"])) == {0, 1}
+
+
+def test_prepare_anomaly_from_a_01_label_column(tmp_path):
+    from tinydistill.train import TrainConfig, prepare
+
+    rng = np.random.default_rng(0)
+    lines = ["rec,a,flag"] + [f"r{r},{rng.normal():.3f},{int(r % 3 == 0)}" for r in range(9) for _ in range(20)]
+    (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
+    prep = prepare(TrainConfig(csv=str(tmp_path / "d.csv"), group="rec", label="flag", channels=("a",),
+                               task="anomaly", window=5, hop=5))
+    assert prep.labels == ["normal", "anomaly"] and prep.classes[prep.normal_id] == "0"
+    assert (prep.data["train"]["y"] == 0).all()  # autoencoders see normal windows only
+    assert set(np.unique(prep.data["test"]["y"])) == {0, 1}
