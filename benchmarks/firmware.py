@@ -21,7 +21,6 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from benchmarks.results import markdown_table, write_section  # noqa: E402
-from tinydistill import emu  # noqa: E402
 from tinydistill.analysis import analyze  # noqa: E402
 from tinydistill.emulate import emulate  # noqa: E402
 from tinydistill.export import export_project  # noqa: E402
@@ -29,8 +28,6 @@ from tinydistill.export import export_project  # noqa: E402
 CORES = (("Cortex-M0+", "cortex-m0plus"), ("Cortex-M4", "cortex-m4"), ("Cortex-M7", "cortex-m7"),
          ("Cortex-M33", "cortex-m33"), ("rv32imc", "esp32c3"))
 DATASETS = ("basic-motions", "mnist1d")
-# The objects built from the project's src/: what a board's firmware adds to its framework.
-APP_OBJECTS = ("app.o", "model.o", "model_data.o")
 
 
 def _run(dataset: str, work: Path, epochs: int) -> Path:
@@ -44,12 +41,6 @@ def _run(dataset: str, work: Path, epochs: int) -> Path:
     return out
 
 
-def _app_sizes(elf: Path) -> tuple[int, int]:
-    sizes = emu.object_sizes(elf)
-    mine = [s for name, s in sizes.items() if name in APP_OBJECTS or (name.startswith("td_") and "(" not in name)]
-    return sum(s.flash for s in mine), sum(s.data + s.bss for s in mine)
-
-
 def measure(work: Path, epochs: int) -> list[list]:
     rows = []
     for dataset in DATASETS:
@@ -61,11 +52,10 @@ def measure(work: Path, epochs: int) -> list[list]:
             r = emulate(project)
             if not r.ok:
                 raise SystemExit(f"{dataset} on {core}: the firmware disagrees with Python: {r.mismatches}")
-            app_flash, app_ram = _app_sizes(r.elf)
             ipi = r.instructions_per_inference
             rows.append([dataset, core, f"{r.clock_hz / 1e6:g} MHz", f"{macs:,}", f"{ipi:,.0f}", f"{ipi / macs:.2f}",
-                         f"{r.latency_ms:.3f}", f"{app_flash:,}", f"{app_ram:,}", f"{r.flash:,}", f"{r.ram_static:,}",
-                         f"{r.stack_used:,}", f"{r.matched}/{r.expected}"])
+                         f"{r.latency_ms:.3f}", f"{r.app_flash:,}", f"{r.app_ram:,}", f"{r.flash:,}",
+                         f"{r.ram_static:,}", f"{r.stack_used:,}", f"{r.matched}/{r.expected}"])
             print(" | ".join(str(c) for c in rows[-1]), flush=True)
     return rows
 
