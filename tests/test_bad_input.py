@@ -131,3 +131,14 @@ def test_real_process_exits_2_without_traceback(tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "holds 'oops'" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("line, message", [
+    ('alpha = "high"', "option alpha = 'high' should be float"),
+    ("window = 2.5", "option window = 2.5 should be int"),
+    ("privileged = [1, 2]", "should list column names"),
+])
+def test_wrongly_typed_toml_values(tmp_path, line, message):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'dataset = "basic-motions"\n{line}\n')
+    assert message in _train(tmp_path, "--config", str(cfg))

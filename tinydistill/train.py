@@ -26,6 +26,10 @@ TASKS = ("classify", "forecast", "anomaly")
 WIDTHS = {"classify": (64, 24), "forecast": (64, 8), "anomaly": (64, 8)}
 
 
+# The annotations of TrainConfig's fields, as types to check option values against.
+_KINDS = {"str": str, "int": int, "float": (int, float), "bool": bool, "None": type(None), "tuple[str, ...]": tuple}
+
+
 @dataclass
 class TrainConfig:
     """Every `train` option. Unset (None) options take the dataset's or the task's default."""
@@ -65,6 +69,8 @@ class TrainConfig:
     overwrite: bool = False
 
     def __post_init__(self):
+        if isinstance(self.csv, os.PathLike):
+            self.csv = os.fspath(self.csv)
         for name in ("channels", "privileged"):
             value = getattr(self, name)
             if isinstance(value, str):
@@ -97,6 +103,13 @@ class TrainConfig:
         def bad(msg):
             raise TinyDistillError(msg)
 
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            kinds = [_KINDS[k] for k in f.type.split(" | ")]
+            if isinstance(value, bool) and bool not in kinds or not isinstance(value, tuple(kinds)):
+                bad(f"option {f.name.replace('_', '-')} = {value!r} should be {' or '.join(f.type.split(' | '))}")
+            if isinstance(value, tuple) and not all(isinstance(v, str) for v in value):
+                bad(f"option {f.name.replace('_', '-')} should list column names, got {value!r}")
         if (self.dataset is None) == (self.csv is None):
             bad("give exactly one of --dataset NAME or --csv FILE (see `tinydistill datasets`)")
         if self.csv is not None and not (self.group and self.label and self.channels):
