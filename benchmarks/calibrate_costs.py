@@ -8,7 +8,8 @@ kind the cost is one rate: instructions per MAC (convolutions, fully connected),
 addition/comparison (MEAN, pools) or per output element (softmax, activations,
 element-wise ops); 1 cycle per instruction is assumed (it is a retired-instruction count,
 not a cycle count). Code bytes per op kind are the kernels' .text + .rodata in the
-Cortex-M4 build (arm-none-eabi-gcc -O2); a call site's bytes are model.o's text per op.
+Cortex-M4 build (arm-none-eabi-gcc -O2); a call site's bytes are model.o's text per op
+(kernels the generator inlines into model.c count there, and 0 for their kind).
 
 The stack of one inference is the harness's td_stack_used high-water mark.
 
@@ -143,6 +144,9 @@ def fit(measured: dict[str, dict]) -> dict:
                 calls.append(size / len(m["ops"]))
             else:
                 kinds[KERNEL_KINDS[stem]] = max(kinds.get(KERNEL_KINDS[stem], 0), size)
+    for m in measured.values():  # a kind run without an object of its own is inlined into model.o
+        for i in m["ops"]:
+            kinds.setdefault(m["rows"][i].kind, 0)
     stack = {p: max(m["stack"][p] for m in measured.values()) for p in PLATFORMS
              if all(p in m["stack"] for m in measured.values())}
     return {"costs": out, "code": {"kinds": dict(sorted(kinds.items())),
