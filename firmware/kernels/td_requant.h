@@ -63,6 +63,20 @@ TD_INLINE int8_t td_requant_s8(int32_t acc, int32_t multiplier, int32_t shift, i
     return td_clamp_s8(td_rdbpot(high, right) + out_offset, act_min, act_max);
 }
 
+/* floor((a * m + 2^31) / 2^32) for m >= 0 with 32-bit multiplies only (ARMv6-M):
+ * a = ah 2^16 + al, m = mh 2^16 + ml; every partial sum below stays in range. */
+TD_INLINE int32_t td_mulhi_round(int32_t a, int32_t m)
+{
+    const int32_t ah = a >> 16;
+    const uint32_t al = (uint32_t)a & 0xFFFFu;
+    const int32_t mh = m >> 16;
+    const uint32_t ml = (uint32_t)m & 0xFFFFu;
+    const uint32_t lo = al * ml;
+    const int32_t cross = ah * (int32_t)ml;                      /* |.| < 2^31 */
+    const uint32_t u = al * (uint32_t)mh + (lo >> 16) + 0x8000u;  /* < 2^32 */
+    return ah * mh + (cross >> 16) + (int32_t)((((uint32_t)cross & 0xFFFFu) + u) >> 16);
+}
+
 /* td_requant_s8 for the common case the generator proves at build time: shift <= 0
  * and |acc| < 2^30. Then x / 2^right rounded half away from zero is
  * (x + 2^(right-1) - [x < 0]) >> right without overflow: no masks, no branches. */
@@ -74,6 +88,9 @@ TD_INLINE int8_t td_requant_fast_s8(int32_t acc, int32_t multiplier, int32_t shi
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__) && !defined(TD_NO_DSP)
     int32_t high;
     __asm__("smmulr %0, %1, %2" : "=r"(high) : "r"(acc * 2), "r"(multiplier));
+#elif defined(__ARM_ARCH_6M__)
+    /* Cortex-M0/M0+ have no 32x32->64 multiply: the same value from four 16x16 products. */
+    const int32_t high = td_mulhi_round(acc * 2, multiplier);
 #else
     const int32_t high = (int32_t)(((int64_t)(acc * 2) * multiplier + ((int64_t)1 << 31)) >> 32);
 #endif

@@ -25,13 +25,14 @@ def test_kernel_goldens(tmp_path, flags):
 
 
 @pytest.mark.toolchain
-def test_kernel_goldens_on_cortex_m4(tmp_path):
-    """The same goldens through the DSP paths (SMLAD, SMMULR) in QEMU."""
+@pytest.mark.parametrize("platform", ["cortex-m4", "cortex-m0plus"])
+def test_kernel_goldens_in_qemu(tmp_path, platform):
+    """The same goldens through the DSP paths (SMLAD, SMMULR) on M4 and the ARMv6-M paths on M0+."""
     from tinydistill import emu
 
     need_tools("arm-none-eabi-gcc", "qemu-system-arm")
     kernels = firmware_dir() / "kernels"
-    elf = emu.build("cortex-m4", [*sorted(kernels.glob("*.c")), Path(__file__).parent / "c" / DRIVER],
+    elf = emu.build(platform, [*sorted(kernels.glob("*.c")), Path(__file__).parent / "c" / DRIVER],
                     include_dirs=[kernels], out=tmp_path / "test_kernels.elf")
-    result = emu.run("cortex-m4", elf, timeout=120)
+    result = emu.run(platform, elf, timeout=120)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result

@@ -107,6 +107,30 @@ static void test_fast_requant_matches(void)
     CHECK_EQ(td_requant_fast_s8(-5, HALF, -1, 0, -128, 127), -1); /* srdhm: -2.5 -> -2; then -1 */
 }
 
+static void test_mulhi_round(void)
+{
+    /* The ARMv6-M helper against the 64-bit formula, corners and random values. */
+    static const int32_t as[8] = {0, 1, -1, INT32_MAX, INT32_MIN, 65535, -65536, 123456789};
+    static const int32_t ms[5] = {0, 1, 1 << 30, INT32_MAX, 1518500250};
+    uint32_t state = 777u;
+    int i, j, mismatches = 0;
+    for (i = 0; i < 8; ++i) {
+        for (j = 0; j < 5; ++j) {
+            const int32_t want = (int32_t)(((int64_t)as[i] * ms[j] + ((int64_t)1 << 31)) >> 32);
+            mismatches += td_mulhi_round(as[i], ms[j]) != want;
+        }
+    }
+    for (i = 0; i < 20000; ++i) {
+        int32_t a, m;
+        state = state * 1664525u + 1013904223u;
+        a = (int32_t)state;
+        state = state * 1664525u + 1013904223u;
+        m = (int32_t)(state >> 1);
+        mismatches += td_mulhi_round(a, m) != (int32_t)(((int64_t)a * m + ((int64_t)1 << 31)) >> 32);
+    }
+    CHECK_EQ(mismatches, 0);
+}
+
 static void test_conv_same_padding(void)
 {
     /* in [0, 1, 2] with zero point -1 (real 1, 2, 3), kernel [1, 1, 1], SAME: 3, 6, 5. */
@@ -219,6 +243,7 @@ int main(void)
     test_rdbpot();
     test_mbqm();
     test_fast_requant_matches();
+    test_mulhi_round();
     test_conv_same_padding();
     test_depthwise_multiplier();
     test_fully_connected();
