@@ -14,7 +14,9 @@ import collections
 import numpy as np
 import pytest
 
-from .zoo_build import N_MODELS, VARIANTS
+from conftest import need_tools
+
+from .zoo_build import N_MODELS, VARIANTS, ZooResult, covering_subset, generate_sources, windows_for
 
 
 @pytest.mark.slow
@@ -39,3 +41,29 @@ def test_zoo_covers_the_op_set_and_the_dynamic_batch_patterns(zoo):
         assert fixed[op] + dynamic[op] > 0, f"no zoo model has {op}"
     for op in ("SHAPE", "PACK", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND"):
         assert dynamic[op] > 0 and fixed[op] == 0, op
+
+
+@pytest.mark.slow
+@pytest.mark.toolchain
+@pytest.mark.parametrize("platform", ["cortex-m0plus", "cortex-m4", "rv32"])
+def test_zoo_subset_on_emulated_cores(zoo_converted, tmp_path, platform):
+    """Models meeting every zoo opcode, cross-compiled and run in QEMU: BUILTIN_REF's bytes."""
+    from tinydistill import emu, oracle
+
+    plat = emu.get(platform)
+    need_tools(plat.cc, "qemu-system-riscv32" if platform == "rv32" else "qemu-system-arm")
+    keys = covering_subset(zoo_converted, 6)
+    subset = {k: ZooResult(zoo_converted[k].description, zoo_converted[k].opcodes, zoo_converted[k].tflite)
+              for k in keys}
+    src = tmp_path / "src"
+    order = generate_sources(subset, src)
+    assert order == keys, [subset[k].refused for k in keys]
+    elf = emu.build(plat, sorted(src.glob("*.c")), include_dirs=[src], out=tmp_path / "zoo.elf")
+    for k, key in enumerate(order):
+        x = windows_for(key, subset[key].tflite, 6)
+        (tmp_path / f"in{k}.bin").write_bytes(x.tobytes())
+        result = emu.run(plat, elf, args=[str(k), f"in{k}.bin"], cwd=tmp_path, timeout=120)
+        assert result.returncode == 0, result
+        got = np.array([[int(v) for v in line.split()] for line in result.stdout.strip().splitlines()])
+        expected = oracle.run(subset[key].tflite, x).reshape(len(x), -1)
+        assert np.array_equal(got, expected), f"zoo {key} {subset[key].description} differs on {platform}"

@@ -75,10 +75,11 @@ def convert_zoo(n_models: int = N_MODELS) -> dict[tuple[int, str], ZooResult]:
     return results
 
 
-def run_zoo(results: dict[tuple[int, str], ZooResult], root: Path, flags: tuple[str, ...] = (),
-            windows: int = WINDOWS) -> dict[tuple[int, str], ZooResult]:
-    """Generate, build into one program with `flags`, run on random windows and run the oracle."""
-    src = root / "src"
+def generate_sources(results: dict[tuple[int, str], ZooResult], src: Path) -> list[tuple[int, str]]:
+    """Each model's C (prefix zooNN_variant) and the harness in `src`; the keys in harness order.
+
+    A model the engine refuses is marked (ZooResult.refused) and left out.
+    """
     built = []
     for key, result in results.items():
         prefix = f"zoo{key[0]:02d}_{key[1]}"
@@ -88,12 +89,23 @@ def run_zoo(results: dict[tuple[int, str], ZooResult], root: Path, flags: tuple[
             result.refused = str(exc)
         else:
             built.append((key, prefix))
-    models = [read_bytes(results[key].tflite) for key, _ in built]
     (src / "zoo_main.c").write_text(render("engine/multi_check_main.c.j2", prefixes=[p for _, p in built]))
-    exe = compile_program(src, root / "zoo", flags)
-    for k, ((key, _), m) in enumerate(zip(built, models)):
-        x = np.random.default_rng([23, key[0]]).integers(-128, 128, (windows, *m.input.shape), dtype=np.int8)
-        results[key].got = run_program(exe, k, x, m.output.size)
+    return [key for key, _ in built]
+
+
+def windows_for(key: tuple[int, str], tflite: bytes, n: int) -> np.ndarray:
+    m = read_bytes(tflite)
+    return np.random.default_rng([23, key[0]]).integers(-128, 128, (n, *m.input.shape), dtype=np.int8)
+
+
+def run_zoo(results: dict[tuple[int, str], ZooResult], root: Path, flags: tuple[str, ...] = (),
+            windows: int = WINDOWS) -> dict[tuple[int, str], ZooResult]:
+    """Generate, build into one host program with `flags`, run on random windows and run the oracle."""
+    keys = generate_sources(results, root / "src")
+    exe = compile_program(root / "src", root / "zoo", flags)
+    for k, key in enumerate(keys):
+        x = windows_for(key, results[key].tflite, windows)
+        results[key].got = run_program(exe, k, x, read_bytes(results[key].tflite).output.size)
         results[key].expected = oracle.run(results[key].tflite, x).reshape(windows, -1)
     return results
 
