@@ -9,6 +9,9 @@ from tinydistill.engine.reader import read
 
 pytestmark = pytest.mark.slow
 
+MODEL_NAMES = ["conv_same_dilated_pools", "separable_depthwise_sigmoid", "dense_tanh", "conv_valid_stride3_lut",
+               "depthwise_same_dilated_relu6"]
+
 
 def _specs():
     import keras
@@ -40,12 +43,11 @@ def keras_models() -> dict[str, bytes]:
     """Every spec converted once per session."""
     from tinydistill.engine.testing import keras_int8
 
+    assert sorted(_specs()) == sorted(MODEL_NAMES)
     return {name: keras_int8(shape, layers, seed=i) for i, (name, (shape, layers)) in enumerate(_specs().items())}
 
 
-@pytest.mark.parametrize("name", [
-    "conv_same_dilated_pools", "separable_depthwise_sigmoid", "dense_tanh", "conv_valid_stride3_lut",
-    "depthwise_same_dilated_relu6"])
+@pytest.mark.parametrize("name", MODEL_NAMES)
 def test_keras_model_bit_exact(keras_models, name, tmp_path):
     need_tools("gcc")
     report = check_model(keras_models[name], n_windows=150, seed=7, build_dir=tmp_path)
