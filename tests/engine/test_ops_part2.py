@@ -30,6 +30,9 @@ def _model(name: str):
         out = L.Subtract()([L.Multiply()([i, L.Dense(4, activation="sigmoid")(se)]), L.Dense(4)(se)])
     elif name == "constant_operand":  # MUL by a constant
         out = L.Concatenate()([L.Conv1D(3, 3, padding="same")(i), L.Conv1D(2, 1)(i * 5.0)])
+    elif name == "requantize_for_concat":  # TANH's fixed output scale → QUANTIZE int8 → int8
+        c = L.Conv1D(4, 1)(i)
+        out = L.Concatenate(axis=1)([L.MaxPooling1D(2)(c), L.Activation("tanh")(c)])
     elif name == "leaky_relu":
         out = L.LeakyReLU(0.15)(L.Conv1D(3, 3)(i))
     elif name == "relu6_standalone":  # cannot fuse into CONCATENATION
@@ -54,9 +57,10 @@ def _model(name: str):
     return keras.Model(i, out), shape
 
 
-FEATURES = ("broadcast_mul_sub", "constant_operand", "leaky_relu", "relu6_standalone", "split_v_crop",
+FEATURES = ("broadcast_mul_sub", "constant_operand", "requantize_for_concat", "leaky_relu", "relu6_standalone", "split_v_crop",
             "strided_slices", "pad_pools_2d", "dynamic_flatten_dilated")
 EXPECTED_OPS = {"broadcast_mul_sub": {"MUL", "SUB"}, "constant_operand": {"MUL", "CONCATENATION"},
+                "requantize_for_concat": {"QUANTIZE", "TANH", "CONCATENATION"},
                 "leaky_relu": {"LEAKY_RELU"}, "relu6_standalone": {"RELU6"}, "split_v_crop": {"SPLIT_V"},
                 "strided_slices": {"STRIDED_SLICE"}, "pad_pools_2d": {"PAD", "MAX_POOL_2D", "AVERAGE_POOL_2D"},
                 "dynamic_flatten_dilated": {"SPACE_TO_BATCH_ND", "SHAPE", "PACK"}}
