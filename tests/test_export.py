@@ -201,3 +201,11 @@ def test_names_that_would_break_the_output_line_are_refused():
                       input_zero_point=0, output_scale=1 / 256, output_zero_point=-128, outputs=2)
     with pytest.raises(TinyDistillError, match="'sitting down' cannot go into the firmware"):
         extra_header(spec, "run")
+
+
+def test_export_to_a_relative_folder(basic_motions_run, tmp_path, monkeypatch):
+    # PlatformIO's validation changes directory; a relative --out must still work (as in `make demo`).
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["export", str(basic_motions_run), "--target", "esp32", "--out", "fw/esp32"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "fw" / "esp32" / "platformio.ini").is_file()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, need_tools
+from conftest import ROOT, need_tools
 
 
 @pytest.fixture(scope="module")

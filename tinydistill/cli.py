@@ -19,6 +19,10 @@ from . import __version__  # noqa: E402
 from .errors import TinyDistillError  # noqa: E402
 
 
+# Commands that never load TensorFlow; every other one does, so it is imported quietly first.
+_WITHOUT_TENSORFLOW = {"datasets"}
+
+
 class _Group(click.Group):
     def invoke(self, ctx):
         try:
@@ -30,13 +34,18 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="tinydistill")
-def cli():
+@click.pass_context
+def cli(ctx):
     """Distil time-series neural networks into int8 C for microcontrollers.
 
     Example:
 
         tinydistill train --dataset basic-motions --out runs/bm
     """
+    if ctx.invoked_subcommand not in _WITHOUT_TENSORFLOW:
+        from .quiet import import_tensorflow
+
+        import_tensorflow()
 
 
 def main(argv: list[str] | None = None) -> None:

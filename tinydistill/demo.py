@@ -2,11 +2,12 @@
 
     python -m tinydistill.demo --out runs/demo
 
-Step 1 trains on basic-motions with the gyroscope as privileged information: the
+train -> quantize (int8) -> budget (Cortex-M0+ and Cortex-M4) -> export (ESP32 and
+Cortex-M4 PlatformIO projects) -> emulate (the Cortex-M4 firmware in QEMU on the
+test split, compared with the Python streaming reference). Step 1 trains on basic-motions with the gyroscope as privileged information: the
 teacher sees accelerometer and gyroscope, the student (and the baseline) only the
 accelerometer, the sensor a cheap board actually carries. That is the product's
 point: the lab's extra sensor improves the device's model without being on it.
-Later steps (quantize, budget, export, emulate) append themselves to STEPS.
 """
 
 from __future__ import annotations
@@ -30,8 +31,56 @@ def step_train(run: Path) -> None:
     print(f"run directory: {result.path}")
 
 
-# Each step takes the run directory; the integrator appends quantize, budget, export, emulate.
-STEPS = [("train", step_train)]
+def step_quantize(run: Path) -> None:
+    """Full-integer PTQ of the student; float and int8 metrics side by side."""
+    from .errors import CheckFailed
+    from .quantize import format_report, quantize_run
+
+    report = quantize_run(run)
+    print(format_report(report))
+    if not report.ok:
+        raise CheckFailed(report.verdict())
+
+
+def step_budget(run: Path) -> None:
+    """The per-layer budget on the smallest and on the default board."""
+    from .budget import check_budget, format_report
+
+    for target in ("cortex-m0plus", "cortex-m4"):
+        report = check_budget(run, target)
+        print(format_report(report))
+        if not report.ok:
+            from .errors import CheckFailed
+
+            raise CheckFailed(report.verdict())
+
+
+def _projects(run: Path) -> Path:
+    return run.parent / f"{run.name}-firmware"
+
+
+def step_export(run: Path) -> None:
+    """PlatformIO projects for an ESP32 DevKitC and an Arduino Nano 33 BLE (Cortex-M4)."""
+    from .export import export_project, format_report
+
+    for target in ("esp32", "cortex-m4"):
+        print(format_report(export_project(run, target, _projects(run) / target)))
+
+
+def step_emulate(run: Path) -> None:
+    """The Cortex-M4 firmware's app in QEMU on the run's test split, against the Python reference."""
+    from .emulate import emulate, format_report
+    from .errors import CheckFailed
+
+    report = emulate(_projects(run) / "cortex-m4")
+    print(format_report(report))
+    if not report.ok:
+        raise CheckFailed("the emulated firmware disagrees with the Python streaming reference")
+
+
+# Each step takes the run directory and raises the library's errors on failure.
+STEPS = [("train", step_train), ("quantize", step_quantize), ("budget", step_budget),
+         ("export", step_export), ("emulate", step_emulate)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="runs/demo", help="run directory to (re)write")
     args = parser.parse_args(argv)
     from .errors import TinyDistillError
+    from .quiet import import_tensorflow
 
+    import_tensorflow()
     run = Path(args.out)
     for name, step in STEPS:
         print(f"== {name}", flush=True)

@@ -20,7 +20,12 @@ HIGHER_IS_BETTER = {"accuracy": True, "mae": False, "mae_raw": False, "auc": Tru
 
 def predict_float(model, x: np.ndarray) -> np.ndarray:
     """The Keras model's outputs on windows `x` (float32, batched)."""
-    return np.asarray(model.predict(np.asarray(x, np.float32), batch_size=256, verbose=0))
+    import tensorflow as tf
+
+    # A tf.data input: Keras' numpy adapter builds a dataset op that this TensorFlow
+    # logs an error line about (see train._fit).
+    batches = tf.data.Dataset.from_tensor_slices(np.asarray(x, np.float32)).batch(256)
+    return np.asarray(model.predict(batches, verbose=0))
 
 
 def quantize_input(interp_detail: dict, x: np.ndarray) -> np.ndarray:

@@ -74,7 +74,8 @@ def validate(project_dir: str | os.PathLike, target: Target, framework: str) -> 
     except ImportError:
         raise TinyDistillError("validating PlatformIO files needs PlatformIO: pip install platformio") from None
 
-    path = Path(project_dir) / "platformio.ini"
+    # Absolute: the chdir below would otherwise break a relative project path.
+    path = Path(project_dir).resolve() / "platformio.ini"
     cwd = os.getcwd()
     os.chdir(path.parent)  # extra_configs patterns are relative to the project folder
     try:

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import atomic
 from .errors import TinyDistillError
+from .quiet import native_stderr_parked
 from .evaluate import HIGHER_IS_BETTER, PRIMARY_METRIC, predict_float, predict_int8, target_std, task_metrics
 from .rundir import RunDir, open_run
 
@@ -134,7 +135,7 @@ def convert_int8(keras_model, representative_windows: np.ndarray) -> bytes:
         for w in calibration:
             yield [w[None]]
 
-    with tempfile.TemporaryDirectory(prefix="td-export-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="td-export-") as tmp, native_stderr_parked(replay_on_error=False):
         spec = tf.TensorSpec([1, *windows.shape[1:]], tf.float32)
         keras_model.export(tmp, format="tf_saved_model", input_signature=[spec], verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(tmp)

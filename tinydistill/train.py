@@ -406,10 +406,7 @@ def _evaluate(task, teacher, students, data, target_std):
     out = {}
     threshold = None
 
-    def predict(model, x):
-        import tensorflow as tf  # a tf.data input, for the reason given in _fit
-
-        return np.asarray(model.predict(tf.data.Dataset.from_tensor_slices(x).batch(256), verbose=0))
+    from .evaluate import predict_float as predict
 
     if task == "anomaly":
         threshold = m.threshold(m.reconstruction_error(data["train"]["xs"], predict(students["student"], data["train"]["xs"])))
