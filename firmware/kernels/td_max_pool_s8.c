@@ -9,12 +9,12 @@ td_status td_max_pool_s8(const td_pool_params *p, const int8_t *input, int8_t *o
     }
     for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t y0 = oy * p->stride_h - p->pad_top;
-        const int32_t fy0 = y0 < 0 ? -y0 : 0;
-        const int32_t fy1 = p->f_h < p->in_h - y0 ? p->f_h : p->in_h - y0;
+        const int32_t fy0 = td_pool_lo(y0);
+        const int32_t fy1 = td_pool_hi(y0, p->f_h, p->in_h);
         for (ox = 0; ox < p->out_w; ++ox) {
             const int32_t x0 = ox * p->stride_w - p->pad_left;
-            const int32_t fx0 = x0 < 0 ? -x0 : 0;
-            const int32_t fx1 = p->f_w < p->in_w - x0 ? p->f_w : p->in_w - x0;
+            const int32_t fx0 = td_pool_lo(x0);
+            const int32_t fx1 = td_pool_hi(x0, p->f_w, p->in_w);
             if (fy1 <= fy0 || fx1 <= fx0) {
                 return TD_ERR_EMPTY;
             }

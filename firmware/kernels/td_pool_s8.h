@@ -14,6 +14,18 @@ typedef struct {
     int32_t act_min, act_max;
 } td_pool_params;
 
+/* A window starting at input index o (may be negative) with f taps over an input of
+ * length n: its taps [td_pool_lo(o), td_pool_hi(o, f, n)) fall inside the input. */
+TD_INLINE int32_t td_pool_lo(int32_t o)
+{
+    return o < 0 ? -o : 0;
+}
+
+TD_INLINE int32_t td_pool_hi(int32_t o, int32_t f, int32_t n)
+{
+    return f < n - o ? f : n - o;
+}
+
 td_status td_avg_pool_s8(const td_pool_params *p, const int8_t *input, int8_t *output);
 td_status td_max_pool_s8(const td_pool_params *p, const int8_t *input, int8_t *output);
 
