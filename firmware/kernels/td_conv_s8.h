@@ -42,12 +42,31 @@ void td_conv_s8_border(const td_conv_params *p, const int8_t *input, int8_t *out
                               (p)->act_max)                                                          \
          : td_requant_s8((acc), (p)->mult[c], (p)->shift[c], (p)->out_offset, (p)->act_min, (p)->act_max))
 
+/* The kernel window as contiguous runs of inputs: whole kernel rows when dil_w == 1,
+ * else single taps. Run r starts td_conv_s8_run_at(p, r) inputs after the window's origin. */
+TD_INLINE int32_t td_conv_s8_run_len(const td_conv_params *p)
+{
+    return p->dil_w == 1 ? p->k_w * p->in_c : p->in_c;
+}
+
+TD_INLINE int32_t td_conv_s8_runs(const td_conv_params *p)
+{
+    return p->dil_w == 1 ? p->k_h : p->k_h * p->k_w;
+}
+
+TD_INLINE int32_t td_conv_s8_run_at(const td_conv_params *p, int32_t r)
+{
+    const int32_t dense = p->dil_w == 1;
+    const int32_t ky = dense ? r : r / p->k_w;
+    const int32_t kx = dense ? 0 : r % p->k_w;
+    return (ky * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c;
+}
+
 /* Interior output pixel: sum(w * x) over contiguous runs plus the folded bias. */
 TD_INLINE void td_conv_s8_pixel(const td_conv_params *p, const int8_t *TD_RESTRICT origin, int8_t *TD_RESTRICT out)
 {
-    const int32_t dense = p->dil_w == 1;
-    const int32_t run = dense ? p->k_w * p->in_c : p->in_c;
-    const int32_t runs = dense ? p->k_h : p->k_h * p->k_w;
+    const int32_t run = td_conv_s8_run_len(p);
+    const int32_t runs = td_conv_s8_runs(p);
     const int32_t k_size = p->k_h * p->k_w * p->in_c;
     const int8_t *w = p->weights;
     int32_t oc = 0;
@@ -56,10 +75,7 @@ TD_INLINE void td_conv_s8_pixel(const td_conv_params *p, const int8_t *TD_RESTRI
         int32_t acc1 = p->bias_folded[oc + 1];
         int32_t r;
         for (r = 0; r < runs; ++r) {
-            const int32_t ky = dense ? r : r / p->k_w;
-            const int32_t kx = dense ? 0 : r % p->k_w;
-            const int8_t *in = origin + (ky * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c;
-            td_dot2_s8(w + r * run, w + k_size + r * run, in, run, &acc0, &acc1);
+            td_dot2_s8(w + r * run, w + k_size + r * run, origin + td_conv_s8_run_at(p, r), run, &acc0, &acc1);
         }
         out[oc] = TD_CONV_REQUANT(p, acc0, oc);
         out[oc + 1] = TD_CONV_REQUANT(p, acc1, oc + 1);
@@ -69,9 +85,7 @@ TD_INLINE void td_conv_s8_pixel(const td_conv_params *p, const int8_t *TD_RESTRI
         int32_t acc = p->bias_folded[oc];
         int32_t r;
         for (r = 0; r < runs; ++r) {
-            const int32_t ky = dense ? r : r / p->k_w;
-            const int32_t kx = dense ? 0 : r % p->k_w;
-            acc = td_dot_s8(w + r * run, origin + (ky * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c, run, acc);
+            acc = td_dot_s8(w + r * run, origin + td_conv_s8_run_at(p, r), run, acc);
         }
         out[oc] = TD_CONV_REQUANT(p, acc, oc);
         w += k_size;
@@ -83,9 +97,8 @@ TD_INLINE void td_conv_s8_pixel2(const td_conv_params *p, const int8_t *TD_RESTR
                                  const int8_t *TD_RESTRICT origin1, int8_t *TD_RESTRICT out0,
                                  int8_t *TD_RESTRICT out1)
 {
-    const int32_t dense = p->dil_w == 1;
-    const int32_t run = dense ? p->k_w * p->in_c : p->in_c;
-    const int32_t runs = dense ? p->k_h : p->k_h * p->k_w;
+    const int32_t run = td_conv_s8_run_len(p);
+    const int32_t runs = td_conv_s8_runs(p);
     const int32_t k_size = p->k_h * p->k_w * p->in_c;
     const int8_t *w = p->weights;
     int32_t oc = 0;
@@ -94,9 +107,7 @@ TD_INLINE void td_conv_s8_pixel2(const td_conv_params *p, const int8_t *TD_RESTR
         int32_t a10 = p->bias_folded[oc + 1], a11 = a10;
         int32_t r;
         for (r = 0; r < runs; ++r) {
-            const int32_t ky = dense ? r : r / p->k_w;
-            const int32_t kx = dense ? 0 : r % p->k_w;
-            const int32_t off = (ky * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c;
+            const int32_t off = td_conv_s8_run_at(p, r);
             td_dot2x2_s8(w + r * run, w + k_size + r * run, origin0 + off, origin1 + off, run, &a00, &a01, &a10,
                          &a11);
         }
@@ -110,9 +121,7 @@ TD_INLINE void td_conv_s8_pixel2(const td_conv_params *p, const int8_t *TD_RESTR
         int32_t a0 = p->bias_folded[oc], a1 = a0;
         int32_t r;
         for (r = 0; r < runs; ++r) {
-            const int32_t ky = dense ? r : r / p->k_w;
-            const int32_t kx = dense ? 0 : r % p->k_w;
-            const int32_t off = (ky * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c;
+            const int32_t off = td_conv_s8_run_at(p, r);
             a0 = td_dot_s8(w + r * run, origin0 + off, run, a0);
             a1 = td_dot_s8(w + r * run, origin1 + off, run, a1);
         }
