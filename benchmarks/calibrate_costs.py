@@ -37,6 +37,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import results  # noqa: E402
+from benchmarks.instrument import bracket_calls  # noqa: E402
+from benchmarks.students import student_model  # noqa: E402
 from tinydistill import analysis, atomic, emu, oracle  # noqa: E402
 
 ANCHOR = ROOT.parent / "shared" / "anchors" / "conv1d_m4.tflite"
@@ -52,34 +54,20 @@ KERNEL_KINDS = {"td_conv_s8": "conv", "td_depthwise_conv_s8": "depthwise", "td_f
                 "td_max_pool_s8": "pool", "td_softmax_s8": "softmax", "td_lut_s8": "activation",
                 "td_add_s8": "elementwise", "td_mul_s8": "elementwise"}
 _OP_COMMENT = re.compile(r"^\s*/\* op (\d+): ")
-_OP_CALL = re.compile(r"^\s*status = \w+\(")
 
 
 def models(runs: Path) -> dict[str, Path]:
-    """The models measured: the anchor and the benchmark students (trained by model_sizes.py if missing)."""
-    from benchmarks.model_sizes import _run
-    from tinydistill.quantize import ensure_int8
-    from tinydistill.rundir import open_run
-
+    """The models measured: the anchor and the benchmark students, trained if missing (benchmarks/students.py)."""
     out = {"anchor": ANCHOR}
     for dataset in ("basic-motions", "mnist1d"):
-        out[dataset] = ensure_int8(open_run(_run(dataset, runs)))
+        out[dataset] = student_model(dataset, runs)
     return out
 
 
 def instrument(gen: Path, dest: Path) -> list[int]:
     """A copy of gen/model.c with every kernel call between td_bench_begin/end; returns the op indices."""
-    ops, lines, current = [], ['#include "td_bench.h"'], None
-    for line in (gen / "model.c").read_text().splitlines():
-        m = _OP_COMMENT.match(line)
-        if m:
-            current = int(m.group(1))
-        if _OP_CALL.match(line) and current is not None:
-            ops.append(current)
-            lines += ["    td_bench_begin();", line, "    td_bench_end();"]
-            current = None
-        else:
-            lines.append(line)
+    keys, lines = bracket_calls((gen / "model.c").read_text(), _OP_COMMENT)
+    ops = [int(k) for k in keys]
     if not ops:
         raise RuntimeError(f"{gen / 'model.c'} has no `/* op N: */` + `status = kernel(...)` layout to instrument")
     dest.mkdir(parents=True, exist_ok=True)

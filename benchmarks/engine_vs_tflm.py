@@ -36,6 +36,8 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import results  # noqa: E402
+from benchmarks.instrument import bracket_calls  # noqa: E402
+from benchmarks.students import student_model  # noqa: E402
 from tinydistill import emu, oracle  # noqa: E402
 
 ANCHOR = ROOT.parent / "shared" / "anchors" / "conv1d_m4.tflite"
@@ -231,7 +233,6 @@ def measure(name: str, model_path: Path, work: Path, windows: int = 4, seed: int
 
 
 _OP_COMMENT = re.compile(r"^\s*/\* (op \d+: [^*]*?)\s*\*/\s*$")
-_OP_CALL = re.compile(r"^\s*status = \w+\(")
 
 
 CORES = ("cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m33", "rv32")
@@ -265,18 +266,7 @@ def per_op(gen: Path, work: Path, windows: int) -> list[tuple[str, float]]:
     """
     inst = work / "per_op"
     inst.mkdir(exist_ok=True)
-    labels, lines = [], ['#include "td_bench.h"']
-    label = None
-    for line in (gen / "model.c").read_text().splitlines():
-        m = _OP_COMMENT.match(line)
-        if m:
-            label = m.group(1)
-        if _OP_CALL.match(line) and label:
-            labels.append(label)
-            lines += ["    td_bench_begin();", line, "    td_bench_end();"]
-            label = None
-        else:
-            lines.append(line)
+    labels, lines = bracket_calls((gen / "model.c").read_text(), _OP_COMMENT)
     if not labels:
         return []
     (inst / "model.c").write_text("\n".join(lines) + "\n")
@@ -295,20 +285,6 @@ def _stack(stdout: str) -> int:
     if not m:
         raise RuntimeError(f"the harness printed no stack figure:\n{stdout}")
     return int(m.group(1))
-
-
-def student_model(dataset: str, runs: Path) -> Path:
-    """runs/bench-<dataset>/student_int8.tflite, trained with the defaults if missing."""
-    from tinydistill.quantize import ensure_int8
-    from tinydistill.rundir import open_run
-    from tinydistill.train import TrainConfig, train
-
-    out = runs / f"bench-{dataset}"
-    if not (out / "student.keras").is_file():
-        config = TrainConfig(dataset=dataset, overwrite=True)
-        config.validate()
-        train(config, out, progress=False)
-    return ensure_int8(open_run(out))
 
 
 def _int(v: float) -> str:

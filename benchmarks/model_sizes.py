@@ -23,6 +23,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import results  # noqa: E402
+from benchmarks.students import student_run  # noqa: E402
 from tinydistill import budget, targets  # noqa: E402
 
 STUDENTS = ("basic-motions", "mnist1d")
@@ -30,24 +31,12 @@ TARGET = "cortex-m4"
 LATENCY_TARGETS = ("cortex-m0plus", "cortex-m4", "esp32")
 
 
-def _run(dataset: str, runs: Path) -> Path:
-    """runs/bench-<dataset>, trained with the defaults if missing."""
-    from tinydistill.train import TrainConfig, train
-
-    out = runs / f"bench-{dataset}"
-    if not (out / "student.keras").is_file():
-        config = TrainConfig(dataset=dataset, overwrite=True)
-        config.validate()
-        train(config, out, progress=False)
-    return out
-
-
 def measure(dataset: str, runs: Path) -> dict:
     """One row of figures for the student of `dataset`."""
     from tinydistill.quantize import quantize_run
     from tinydistill.rundir import open_run
 
-    run = open_run(_run(dataset, runs))
+    run = open_run(student_run(dataset, runs))
     q = quantize_run(run)
     metrics = run.metrics
     report = budget.check_budget(run.path, TARGET)

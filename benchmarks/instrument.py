@@ -1,0 +1,25 @@
+"""Bracket every kernel call of a generated model.c with td_bench_begin/end, so the
+harness counts instructions per op (engine_vs_tflm.py and calibrate_costs.py)."""
+
+from __future__ import annotations
+
+import re
+
+OP_CALL = re.compile(r"^\s*status = \w+\(")
+
+
+def bracket_calls(model_c: str, op_comment: re.Pattern) -> tuple[list[str], list[str]]:
+    """(keys, lines): `op_comment`'s first group for each instrumented call, in order, and
+    model.c's lines with each call that follows such a comment between td_bench_begin/end."""
+    keys, lines, current = [], ['#include "td_bench.h"'], None
+    for line in model_c.splitlines():
+        m = op_comment.match(line)
+        if m:
+            current = m.group(1)
+        if OP_CALL.match(line) and current is not None:
+            keys.append(current)
+            lines += ["    td_bench_begin();", line, "    td_bench_end();"]
+            current = None
+        else:
+            lines.append(line)
+    return keys, lines
