@@ -135,9 +135,7 @@ def test_cli_reports_agreement_and_instructions(projects):
 
 def test_a_wrong_output_is_a_mismatch_and_exit_1(projects, tmp_path):
     need_tools("gcc")
-    project = _copy(projects("cortex-m4"), tmp_path / "wrong")
-    app = project / "src" / "app.c"
-    app.write_text(app.read_text().replace("    inferences++;\n", "    inferences++;\n    output[0] ^= 1;\n"))
+    project = _with_app_patch(projects("cortex-m4"), tmp_path / "wrong", "    output[0] ^= 1;\n")
     report = emulate(project, on="host")
     assert not report.ok and report.matched == 0 and "raw=" in report.mismatches[0]
     result = CliRunner().invoke(cli, ["emulate", str(project), "--on", "host"])
@@ -146,11 +144,9 @@ def test_a_wrong_output_is_a_mismatch_and_exit_1(projects, tmp_path):
 
 def test_an_emulated_crash_fails_within_seconds(projects, tmp_path):
     need_tools("arm-none-eabi-gcc", "qemu-system-arm")
-    project = _copy(projects("cortex-m4"), tmp_path / "crash")
-    app = project / "src" / "app.c"
     # a store to an unmapped address: a bus fault on the emulated core
-    crash = "    inferences++;\n    if (inferences == 3) *(volatile int *)0xF0000000u = 1;\n"
-    app.write_text(app.read_text().replace("    inferences++;\n", crash))
+    crash = "    if (inferences == 3) *(volatile int *)0xF0000000u = 1;\n"
+    project = _with_app_patch(projects("cortex-m4"), tmp_path / "crash", crash)
     start = time.monotonic()
     with pytest.raises(CheckFailed, match="crashed"):
         emulate(project, timeout=60)
@@ -161,10 +157,8 @@ def test_an_emulated_crash_fails_within_seconds(projects, tmp_path):
 
 def test_a_hanging_app_is_killed_at_the_timeout(projects, tmp_path):
     need_tools("gcc")
-    project = _copy(projects("esp32"), tmp_path / "hang")
-    app = project / "src" / "app.c"
-    hang = "    inferences++;\n    while (inferences == 2) {\n    }\n"
-    app.write_text(app.read_text().replace("    inferences++;\n", hang))
+    hang = "    while (inferences == 2) {\n    }\n"
+    project = _with_app_patch(projects("esp32"), tmp_path / "hang", hang)
     start = time.monotonic()
     with pytest.raises(CheckFailed, match="timed out"):
         emulate(project, timeout=3)
@@ -183,6 +177,14 @@ def _copy(src: Path, dest: Path) -> Path:
 
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns(".tinydistill"))
     return dest
+
+
+def _with_app_patch(src: Path, dest: Path, after_count: str) -> Path:
+    """A copy of the project whose app.c runs `after_count` right after counting each inference."""
+    project = _copy(src, dest)
+    app = project / "src" / "app.c"
+    app.write_text(app.read_text().replace("    inferences++;\n", "    inferences++;\n" + after_count))
+    return project
 
 
 def test_anomaly_detector_agrees_including_threshold_decisions(anomaly_run, tmp_path):

@@ -7,6 +7,7 @@ port opens, so the tests do not wait for a start-up banner (--boot-wait 0).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from pathlib import Path
@@ -31,49 +32,39 @@ def project(basic_motions_run, tmp_path_factory) -> Path:
     return out
 
 
+@contextlib.contextmanager
 def _board(elf: Path):
-    """Start the host firmware on a new pty; returns (process, serial port path)."""
+    """The host firmware running on a new pty: yields the serial port path, stops the firmware on exit."""
     master, slave = os.openpty()
     port = os.ttyname(slave)
     proc = subprocess.Popen([str(elf)], stdin=master, stdout=master, stderr=subprocess.DEVNULL)
     os.close(master)
-    proc.slave_fd = slave  # the pty's device node lives as long as a slave descriptor is open
-    return proc, port
-
-
-def _stop(proc) -> None:
-    proc.kill()
-    proc.wait(timeout=10)
-    os.close(proc.slave_fd)
+    try:
+        yield port
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+        os.close(slave)  # the pty's device node lives as long as a slave descriptor is open
 
 
 def test_hil_over_a_pty_agrees_with_python(project):
     need_tools("gcc")
-    proc, port = _board(build_app(project, "host"))
-    try:
+    with _board(build_app(project, "host")) as port:
         report = hil(port, project=project, timeout=10, boot_wait=0.1)
-    finally:
-        _stop(proc)
     assert report.ok, report.mismatches
     assert report.expected > 0 and report.agreement == 1.0 and report.accuracy is not None
 
-    proc, port = _board(build_app(project, "host"))
-    try:
+    with _board(build_app(project, "host")) as port:
         result = CliRunner().invoke(cli, ["hil", "--port", port, "--project", str(project), "--baud", "115200",
                                           "--boot-wait", "0"])
-    finally:
-        _stop(proc)
     assert result.exit_code == 0, result.output
     assert "(100.0 %)" in result.output
 
 
 def test_hil_takes_the_reference_from_a_run_directory(project, basic_motions_run):
     need_tools("gcc")
-    proc, port = _board(build_app(project, "host"))
-    try:
+    with _board(build_app(project, "host")) as port:
         report = hil(port, project=basic_motions_run, timeout=10, boot_wait=0.1)
-    finally:
-        _stop(proc)
     assert report.ok and report.expected > 0
 
 
@@ -85,11 +76,8 @@ def test_hil_reports_a_wrong_board_and_a_silent_one(project, tmp_path):
     shutil.copytree(project, wrong, ignore=shutil.ignore_patterns(".tinydistill"))
     app = wrong / "src" / "app.c"
     app.write_text(app.read_text().replace("    inferences++;\n", "    inferences++;\n    output[1] ^= 4;\n"))
-    proc, port = _board(build_app(wrong, "host"))
-    try:
+    with _board(build_app(wrong, "host")) as port:
         result = CliRunner().invoke(cli, ["hil", "--port", port, "--project", str(project), "--boot-wait", "0"])
-    finally:
-        _stop(proc)
     assert result.exit_code == 1 and "MISMATCH" in result.output
 
     master, slave = os.openpty()  # nothing answers on this port
