@@ -109,10 +109,13 @@ def train_plain(model, x, y, *, epochs: int, batch_size: int, learning_rate: flo
     """Train a teacher on hard labels (sparse cross-entropy on logits unless `loss` is given)."""
     import keras
 
+    from tinydistill import models
+
     loss = loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, steps_per_execution=32,
                   jit_compile=False)
     fit(model, x, y, epochs=epochs, batch_size=batch_size, seed=seed)
+    models.recalibrate_batch_norm(model, x)  # as `tinydistill train` does for its teachers
     return model
 
 

@@ -89,3 +89,24 @@ def test_distillation_trains_the_student_and_never_the_teacher(hint):
         np.testing.assert_array_equal(a, b)  # BatchNorm statistics included
     assert any(not np.array_equal(a, b) for a, b in zip(before_s, student.get_weights()))
     assert (distiller.regressor is not None) == (hint > 0)
+
+
+def test_batch_norm_recalibration_makes_inference_use_the_training_statistics():
+    import keras
+
+    from tinydistill.models import recalibrate_batch_norm
+
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((16, 3))
+    x = keras.layers.Conv1D(4, 3, use_bias=False)(inp)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.Conv1D(2, 3)(keras.layers.ReLU()(x))
+    out = keras.layers.BatchNormalization()(x)
+    model = keras.Model(inp, out)
+    windows = np.random.default_rng(0).normal(3.0, 2.0, (64, 16, 3)).astype(np.float32)
+    # Fresh moving statistics (mean 0, variance 1) are far from the data's: inference differs from training mode.
+    assert not np.allclose(model(windows, training=False), model(windows, training=True), atol=1e-3)
+    momenta = [layer.momentum for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert recalibrate_batch_norm(model, windows) == 2
+    np.testing.assert_allclose(model(windows, training=False), model(windows, training=True), atol=1e-3)
+    assert [layer.momentum for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)] == momenta

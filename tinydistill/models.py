@@ -115,3 +115,36 @@ def with_softmax(model: keras.Model) -> keras.Model:
 def count_params(model: keras.Model) -> int:
     """Trainable plus non-trainable parameters."""
     return int(model.count_params())
+
+
+# Windows used to recompute batch-norm statistics: all of a small training set, an even
+# subset of a large one (one forward pass holds their activations in memory).
+RECALIBRATION_WINDOWS = 4096
+
+
+def recalibrate_batch_norm(model: keras.Model, x) -> int:
+    """Set every BatchNormalization layer's moving mean/variance to the statistics of windows `x`.
+
+    Keras keeps exponential moving averages that lag the weights; on mnist1d they left
+    the teacher misclassifying up to 12 % of its own training windows in inference mode
+    (1 % with batch statistics), and the student then copied those mistakes. One
+    full-batch pass in training mode with momentum 0 makes each layer's moving
+    statistics exactly those of `x` (every earlier layer normalizes with the same
+    full-batch statistics). Returns the number of layers recalibrated.
+    """
+    import numpy as np
+
+    norms = [layer for layer in model._flatten_layers() if isinstance(layer, layers.BatchNormalization)]
+    if not norms:
+        return 0
+    x = np.asarray(x, np.float32)
+    x = x[np.unique(np.linspace(0, len(x) - 1, min(len(x), RECALIBRATION_WINDOWS)).astype(int))]
+    momenta = [layer.momentum for layer in norms]
+    try:
+        for layer in norms:
+            layer.momentum = 0.0
+        model(x, training=True)
+    finally:
+        for layer, momentum in zip(norms, momenta):
+            layer.momentum = momentum
+    return len(norms)

@@ -310,6 +310,7 @@ def _fit_models(config: TrainConfig, prep: Prepared, log):
     has_val = len(va["y"]) > 0
     history["teacher"] = _fit(teacher, tr["xt"], t_target(tr), (va["xt"], t_target(va)) if has_val else None,
                               config.teacher_epochs, config.batch_size, log, "teacher", config.seed)
+    models.recalibrate_batch_norm(teacher, tr["xt"])
 
     students = {}
     for role, alpha, hint in (("student", config.alpha, config.hint_weight if config.hint else 0.0),
