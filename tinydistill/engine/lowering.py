@@ -171,14 +171,17 @@ def _conv_requant(model: Model, op: Operator, inp: Tensor, w: Tensor, out: Tenso
     return fields, arrays
 
 
-def lower_conv_2d(model: Model, op: Operator) -> Call:
+def _conv_operands(model: Model, op: Operator):
+    """Input, filter and output of a (depthwise) convolution, checked, with their NHWC and kernel sizes."""
     inp, w = model.tensor(op.inputs[0]), model.tensor(op.inputs[1])
     out = model.tensor(op.outputs[0])
     _int8(op, inp, out)
     _weights_symmetric(op, w)
-    in_h, in_w, in_c = _nhwc(op, inp)
-    out_h, out_w, out_c = _nhwc(op, out)
-    k_h, k_w = w.shape[1], w.shape[2]
+    return inp, w, out, _nhwc(op, inp), _nhwc(op, out), (w.shape[1], w.shape[2])
+
+
+def lower_conv_2d(model: Model, op: Operator) -> Call:
+    inp, w, out, (in_h, in_w, in_c), (out_h, out_w, out_c), (k_h, k_w) = _conv_operands(model, op)
     if w.shape[3] != in_c:
         raise _refuse(op, "grouped convolution (filter depth differs from the input's)",
                       "use groups=1 or a DepthwiseConv1D")
@@ -192,13 +195,7 @@ def lower_conv_2d(model: Model, op: Operator) -> Call:
 
 
 def lower_depthwise_conv_2d(model: Model, op: Operator) -> Call:
-    inp, w = model.tensor(op.inputs[0]), model.tensor(op.inputs[1])
-    out = model.tensor(op.outputs[0])
-    _int8(op, inp, out)
-    _weights_symmetric(op, w)
-    in_h, in_w, in_c = _nhwc(op, inp)
-    out_h, out_w, out_c = _nhwc(op, out)
-    k_h, k_w = w.shape[1], w.shape[2]
+    inp, w, out, (in_h, in_w, in_c), (out_h, out_w, out_c), (k_h, k_w) = _conv_operands(model, op)
     mult_depth = out_c // in_c
     if mult_depth * in_c != out_c or w.shape[3] != out_c:
         raise _refuse(op, "output channels are not a multiple of the input channels",
