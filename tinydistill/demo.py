@@ -45,13 +45,12 @@ def step_quantize(run: Path) -> None:
 def step_budget(run: Path) -> None:
     """The per-layer budget on the smallest and on the default board."""
     from .budget import check_budget, format_report
+    from .errors import CheckFailed
 
     for target in ("cortex-m0plus", "cortex-m4"):
         report = check_budget(run, target)
         print(format_report(report))
         if not report.ok:
-            from .errors import CheckFailed
-
             raise CheckFailed(report.verdict())
 
 
