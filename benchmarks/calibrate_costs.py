@@ -13,7 +13,7 @@ Cortex-M4 build (arm-none-eabi-gcc -O2); a call site's bytes are model.o's text 
 
 The stack of one inference is the harness's td_stack_used high-water mark.
 
-Writes tinydistill/costs_measured.json (read by tinydistill.targets over the estimates
+Writes tinydistill/deploy/costs_measured.json (read by tinydistill.deploy.targets over the estimates
 of targets.toml) and a RESULTS.md section.
 
     python benchmarks/calibrate_costs.py [--no-write]
@@ -46,7 +46,7 @@ HARNESS = Path(__file__).resolve().parent / "engine_vs_tflm_main.c"  # issue 5's
 PLATFORMS = ("cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m33", "rv32")
 CODE_PLATFORM = "cortex-m4"
 WINDOWS = 2
-OUT = ROOT / "tinydistill" / "costs_measured.json"
+OUT = ROOT / "tinydistill" / "deploy" / "costs_measured.json"
 RATE = {"conv": "mac", "depthwise": "mac", "fully_connected": "mac", "reduce": "add", "pool": "add",
         "softmax": "element", "activation": "element", "elementwise": "element", "other": "element"}
 KERNEL_KINDS = {"td_conv_s8": "conv", "td_depthwise_conv_s8": "depthwise", "td_fully_connected_s8": "fully_connected",

@@ -13,7 +13,7 @@ its arena is larger than on a 32-bit MCU; the anchor's row shows by how much).
     python benchmarks/engine_vs_tflm.py            # everything; writes RESULTS.md
     python benchmarks/engine_vs_tflm.py --anchor-only --no-write
 
-Students are trained with `tinydistill.train` defaults and quantized like
+Students are trained with `tinydistill.training.train` defaults and quantized like
 `tinydistill quantize`, into runs/bench-<dataset> (reused when present).
 """
 

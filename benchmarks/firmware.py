@@ -1,7 +1,7 @@
 """Issue 7's benchmark: the exported firmware's app on the emulated cores.
 
 For the basic-motions and mnist1d students, export a project per core, run it in
-QEMU on the run's test split with `tinydistill.emulate`, and record instructions per
+QEMU on the run's test split with `tinydistill.deploy.emulate`, and record instructions per
 inference (exact, QEMU's instruction counter between td_bench_begin/end around the
 model call) and per MAC, the flash and RAM of the whole emulation firmware and of
 the model + runtime + app alone, the stack high-water mark, and the latency implied
@@ -21,9 +21,9 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from benchmarks.results import markdown_table, write_section  # noqa: E402
-from tinydistill.analysis import analyze  # noqa: E402
-from tinydistill.emulate import emulate  # noqa: E402
-from tinydistill.export import export_project  # noqa: E402
+from tinydistill.deploy.analysis import analyze  # noqa: E402
+from tinydistill.deploy.emulate import emulate  # noqa: E402
+from tinydistill.deploy.export import export_project  # noqa: E402
 
 CORES = (("Cortex-M0+", "cortex-m0plus"), ("Cortex-M4", "cortex-m4"), ("Cortex-M7", "cortex-m7"),
          ("Cortex-M33", "cortex-m33"), ("rv32imc", "esp32c3"))
@@ -32,7 +32,7 @@ DATASETS = ("basic-motions", "mnist1d")
 
 def _run(dataset: str, work: Path, epochs: int) -> Path:
     """The run directory of `dataset`, trained once (small epochs: the figures depend on the architecture)."""
-    from tinydistill.train import TrainConfig, train
+    from tinydistill.training.train import TrainConfig, train
 
     out = work / dataset
     if not (out / "metrics.json").is_file():
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     header = ["student", "core", "clock", "MACs", "instructions / inference", "per MAC", "latency ms",
               "app flash B", "app RAM B", "ELF flash B", "ELF RAM B", "stack B", "agreement"]
     body = (
-        "The exported project's app.c, model and runtime, built with -O2 by `tinydistill.emulate` and run in QEMU "
+        "The exported project's app.c, model and runtime, built with -O2 by `tinydistill.deploy.emulate` and run in QEMU "
         "(`-icount shift=0`) on the run's test split. Instructions per inference are exact (a TCG plugin counts "
         "retired instructions between td_bench_begin/td_bench_end around `td_model_invoke`), averaged over every "
         "inference of the stream; latency assumes one instruction per cycle at the target's clock (rv32imc: "

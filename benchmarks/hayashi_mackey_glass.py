@@ -10,7 +10,7 @@ the last 4 values x[t-3..t] (all that exists at test time). The teacher is train
 privileged intermediate time: the 2 values nearest the target, x[t+6] and x[t+7], given
 as differences to x[t] (the value the label compares with), so its input has length 2.
 100 training, 100 validation and 10,000 test points per seed; each seed draws a new
-Mackey-Glass trajectory (tau = 17, tinydistill.datasets.mackey_glass), new training and
+Mackey-Glass trajectory (tau = 17, tinydistill.data.datasets.mackey_glass), new training and
 validation points and new initial weights. Students: logistic regression and a small MLP,
 trained by the project's Distiller with imitation weight lambda (the Distiller's alpha).
 """
@@ -43,7 +43,7 @@ QUICK = Schedule(epochs=5)
 
 def load(seed: int):
     """Student inputs, teacher inputs and labels for train / validation / test (normalized on train)."""
-    from tinydistill import datasets, windowing
+    from tinydistill.data import datasets, windowing
 
     length = POOL + N_TEST + D_STUDENT + K
     rec = datasets.mackey_glass(horizon=K, n_recordings=1, length=length, seed=1000 + seed).recordings[0]

@@ -47,7 +47,7 @@ QUICK = Schedule(teacher_epochs={"MLP": 1, "Conv1D": 1}, student_epochs=1)
 
 def load():
     """(x_train, y_train, x_val, y_val, x_test, y_test), normalized on the training part."""
-    from tinydistill import datasets, windowing
+    from tinydistill.data import datasets, windowing
 
     ds = datasets.load("mnist1d")
     x = np.stack([r.values for r in ds.recordings])
@@ -78,9 +78,9 @@ def mlp(role: str, shape, n_classes: int = 10):
 
 
 def conv(role: str, shape, n_classes: int = 10):
-    """The project's Conv1D families at their default widths (tinydistill.models / train.WIDTHS)."""
-    from tinydistill import models
-    from tinydistill.train import WIDTHS
+    """The project's Conv1D families at their default widths (tinydistill.training.models / train.WIDTHS)."""
+    from tinydistill.training import models
+    from tinydistill.training.train import WIDTHS
 
     teacher_width, student_width = WIDTHS["classify"]
     return models.build(role, "classify", shape, n_classes, teacher_width if role == "teacher" else student_width)

@@ -6,7 +6,7 @@ computes them, MACs, float and int8 test accuracy, and the teacher-to-student si
     python benchmarks/model_sizes.py              # writes its section of RESULTS.md
     python benchmarks/model_sizes.py --no-write   # prints it instead
 
-Students are trained with `tinydistill.train` defaults into runs/bench-<dataset> (reused
+Students are trained with `tinydistill.training.train` defaults into runs/bench-<dataset> (reused
 when present, shared with benchmarks/engine_vs_tflm.py) and quantized like `tinydistill quantize`.
 """
 
@@ -33,7 +33,7 @@ LATENCY_TARGETS = ("cortex-m0plus", "cortex-m4", "esp32")
 
 def measure(dataset: str, runs: Path) -> dict:
     """One row of figures for the student of `dataset`."""
-    from tinydistill.quantize import quantize_run
+    from tinydistill.deploy.quantize import quantize_run
     from tinydistill.rundir import open_run
 
     run = open_run(student_run(dataset, runs))

@@ -50,7 +50,7 @@ def load(seed: int, per_class: int | None = None):
     data-scarce condition); validation and test recordings are the same as without it,
     and the epoch scale (full / kept recordings) keeps the number of training steps about equal.
     """
-    from tinydistill import datasets, windowing
+    from tinydistill.data import datasets, windowing
 
     ds = datasets.load("basic-motions")
     channels = ACC + GYRO
@@ -79,7 +79,7 @@ def load(seed: int, per_class: int | None = None):
 
 def run_seed(seed: int, sched: Schedule, sweep: list, per_class: int | None) -> dict:
     """Teachers and students of one seed in one condition; `sweep` lists the (T, alpha) of distilled students."""
-    from tinydistill import models
+    from tinydistill.training import models
 
     data, labels, scale = load(seed, per_class)
     xa, xall, y = data["train"]

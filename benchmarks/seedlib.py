@@ -97,7 +97,7 @@ def train_student(student, teacher, xs, xt, y, *, task: str = "classify", temper
     """Train `student` with the project's Distiller (alpha = 0: labels only; the teacher is ignored)."""
     import keras
 
-    from tinydistill.distill import Distiller
+    from tinydistill.training.distill import Distiller
 
     distiller = Distiller(student, teacher if alpha > 0 else None, task, temperature=temperature, alpha=alpha)
     distiller.compile(optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=32, jit_compile=False)
@@ -109,7 +109,7 @@ def train_plain(model, x, y, *, epochs: int, batch_size: int, learning_rate: flo
     """Train a teacher on hard labels (sparse cross-entropy on logits unless `loss` is given)."""
     import keras
 
-    from tinydistill import models
+    from tinydistill.training import models
 
     loss = loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, steps_per_execution=32,

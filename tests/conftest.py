@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tinydistill import toolchains
+from tinydistill.emu import toolchains
 
 ROOT = Path(__file__).resolve().parent.parent
 ANCHOR_MODEL = ROOT.parent / "shared" / "anchors" / "conv1d_m4.tflite"
@@ -37,7 +37,7 @@ def anchor_model() -> Path:
 @pytest.fixture(scope="session")
 def basic_motions_int8(basic_motions_run):
     """basic_motions_run quantized once per session: (run directory, QuantizeReport)."""
-    from tinydistill.quantize import quantize_run
+    from tinydistill.deploy.quantize import quantize_run
 
     return basic_motions_run, quantize_run(basic_motions_run)
 
@@ -48,7 +48,7 @@ def basic_motions_int8(basic_motions_run):
 
 
 def _train_fixture(tmp_path_factory, name: str, **options) -> Path:
-    from tinydistill.train import TrainConfig, train
+    from tinydistill.training.train import TrainConfig, train
 
     options = {"epochs": 15, "teacher_epochs": 8, "seed": 0, **options}
     out = tmp_path_factory.mktemp("runs") / name

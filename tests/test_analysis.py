@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from tinydistill import analysis
-from tinydistill.quantize import convert_int8
+from tinydistill.deploy import analysis
+from tinydistill.deploy.quantize import convert_int8
 
 RNG = np.random.default_rng(0)
 

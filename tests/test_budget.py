@@ -5,7 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from tinydistill import budget, targets
+from tinydistill.deploy import budget, targets
 from tinydistill.cli import cli
 
 
@@ -38,7 +38,7 @@ def test_flash_over_budget_names_the_heaviest_layer():
     import keras
     import numpy as np
 
-    from tinydistill.quantize import convert_int8
+    from tinydistill.deploy.quantize import convert_int8
 
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((16, 2)), keras.layers.Flatten(name="flat"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from click.testing import CliRunner
 
-from tinydistill import datasets
+from tinydistill.data import datasets
 from tinydistill.cli import cli
-from tinydistill.csvdata import CsvSpec
+from tinydistill.data.csvdata import CsvSpec
 
 
 def test_datasets_command_lists_builtins_with_channels_and_provenance():

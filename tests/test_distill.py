@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinydistill.distill import Distiller, regression_loss, soft_target_loss
+from tinydistill.training.distill import Distiller, regression_loss, soft_target_loss
 
 # Student logits z_s = [1, 0, -1], teacher logits z_t = [0, 2, 0], true class 1.
 # CE(y, softmax(z_s)) = log(e + 1 + 1/e) = 1.4076060
@@ -61,7 +61,7 @@ def test_regression_loss_mixes_truth_and_teacher():
 def _tiny_models(seed=0):
     import keras
 
-    from tinydistill import models
+    from tinydistill.training import models
 
     keras.utils.set_random_seed(seed)
     teacher = models.classify_teacher((16, 4), 3, width=8)
@@ -94,7 +94,7 @@ def test_distillation_trains_the_student_and_never_the_teacher(hint):
 def test_batch_norm_recalibration_makes_inference_use_the_training_statistics():
     import keras
 
-    from tinydistill.models import recalibrate_batch_norm
+    from tinydistill.training.models import recalibrate_batch_norm
 
     keras.utils.set_random_seed(0)
     inp = keras.Input((16, 3))

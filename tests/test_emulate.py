@@ -15,11 +15,11 @@ from click.testing import CliRunner
 from conftest import need_tools
 from tinydistill.cli import cli
 from tinydistill import emu
-from tinydistill.emulate import app_sources, compare, emulate
+from tinydistill.deploy.emulate import app_sources, compare, emulate
 from tinydistill.errors import CheckFailed, TinyDistillError
-from tinydistill.export import export_project, read_manifest
-from tinydistill.stream_csv import device_lines, load_stream
-from tinydistill.streaming import StreamSpec, reference
+from tinydistill.deploy.export import export_project, read_manifest
+from tinydistill.data.stream_csv import device_lines, load_stream
+from tinydistill.deploy.streaming import StreamSpec, reference
 
 pytestmark = pytest.mark.slow  # the run fixture trains Keras models
 

@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import need_tools
-from tinydistill import platformio
+from tinydistill.deploy import platformio
 from tinydistill.cli import cli
 from tinydistill.errors import CheckFailed
-from tinydistill.export import MAINS, USER_FILES, export_project, read_manifest
-from tinydistill.targets import TARGETS, get_target
+from tinydistill.deploy.export import MAINS, USER_FILES, export_project, read_manifest
+from tinydistill.deploy.targets import TARGETS, get_target
 
 pytestmark = pytest.mark.slow  # the run fixture trains Keras models
 
@@ -122,7 +122,7 @@ def test_refuses_a_foreign_folder_and_leaves_no_half_written_project(basic_motio
     def reject(*args, **kwargs):
         raise CheckFailed("injected: PlatformIO rejects the project")
 
-    monkeypatch.setattr("tinydistill.export.validate", reject)  # a failure after everything was generated
+    monkeypatch.setattr("tinydistill.deploy.export.validate", reject)  # a failure after everything was generated
     with pytest.raises(CheckFailed):
         export_project(basic_motions_run, "cortex-m7", out, framework="stm32cube")
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
@@ -193,8 +193,8 @@ def test_board_mains_type_check_against_the_framework_apis(basic_motions_run, tm
 
 def test_names_that_would_break_the_output_line_are_refused():
     from tinydistill.errors import TinyDistillError
-    from tinydistill.export import extra_header
-    from tinydistill.streaming import StreamSpec
+    from tinydistill.deploy.export import extra_header
+    from tinydistill.deploy.streaming import StreamSpec
 
     spec = StreamSpec(task="classify", channels=("ax",), window=4, hop=2, sample_rate_hz=50.0,
                       labels=("sitting down", "up"), scale=(1.0,), offset=(0.0,), input_scale=0.1,

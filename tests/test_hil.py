@@ -17,10 +17,10 @@ from click.testing import CliRunner
 
 from conftest import need_tools
 from tinydistill.cli import cli
-from tinydistill.emulate import build_app
+from tinydistill.deploy.emulate import build_app
 from tinydistill.errors import CheckFailed
-from tinydistill.export import export_project
-from tinydistill.hil import hil
+from tinydistill.deploy.export import export_project
+from tinydistill.deploy.hil import hil
 
 pytestmark = pytest.mark.slow  # the run fixture trains Keras models
 

@@ -11,7 +11,7 @@ from tinydistill import oracle
 from tinydistill.cli import cli
 from tinydistill.engine import reader
 from tinydistill.errors import TinyDistillError
-from tinydistill.quantize import convert_int8, quantize_run
+from tinydistill.deploy.quantize import convert_int8, quantize_run
 
 WINDOWS = np.random.default_rng(0).normal(size=(40, 16, 2)).astype(np.float32)
 

@@ -2,7 +2,7 @@
 
 The C side is compiled by gcc with the project's strict flags and driven over stdin
 with the serial protocol; its quantized values, windows and decisions must equal
-tinydistill.streaming's, bit for bit.
+tinydistill.deploy.streaming's, bit for bit.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ import numpy as np
 import pytest
 
 from conftest import need_tools
-from tinydistill import oracle, streaming
+from tinydistill import oracle
+from tinydistill.deploy import streaming
 from tinydistill.errors import TinyDistillError
 from tinydistill.resources import firmware_dir
-from tinydistill.stream_csv import device_lines, load_stream
+from tinydistill.data.stream_csv import device_lines, load_stream
 
 CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-ffp-contract=off"]
 
@@ -159,7 +160,7 @@ def test_stream_csv_explains_missing_channels_and_bad_values(tmp_path):
 def test_reference_runs_the_interpreter_on_each_window(tmp_path):
     import keras
 
-    from tinydistill.quantize import convert_int8
+    from tinydistill.deploy.quantize import convert_int8
 
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((10, 3), batch_size=1), keras.layers.Conv1D(4, 3, activation="relu"),

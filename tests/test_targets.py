@@ -2,7 +2,7 @@
 
 import pytest
 
-from tinydistill import targets
+from tinydistill.deploy import targets
 from tinydistill.errors import TinyDistillError
 
 
@@ -42,7 +42,7 @@ def test_unknown_target_lists_valid_names():
 
 
 def test_measured_costs_replace_estimates_on_emulated_cores_only():
-    # tinydistill/costs_measured.json comes from benchmarks/calibrate_costs.py (QEMU instruction counts).
+    # tinydistill/deploy/costs_measured.json comes from benchmarks/calibrate_costs.py (QEMU instruction counts).
     for name in ("cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m33", "esp32c3"):
         cost = targets.get_target(name).cost
         assert cost.source.startswith("measured: ") and "other op kinds: estimate" in cost.source

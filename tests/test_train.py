@@ -11,7 +11,7 @@ import pytest
 
 from tinydistill.errors import TinyDistillError
 from tinydistill.rundir import CONFIG_KEYS, open_run
-from tinydistill.train import TrainConfig, train
+from tinydistill.training.train import TrainConfig, train
 
 pytestmark = pytest.mark.slow
 

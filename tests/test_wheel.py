@@ -25,7 +25,7 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_holds_the_package_data(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     for needed in ("tinydistill/_data/firmware/kernels/td_requant.h", "tinydistill/_data/templates/engine/model.c.j2",
-                   "tinydistill/_data/datasets/basic_motions.csv", "tinydistill/targets.toml"):
+                   "tinydistill/_data/datasets/basic_motions.csv", "tinydistill/deploy/targets.toml"):
         assert needed in names, needed
 
 

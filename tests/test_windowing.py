@@ -7,12 +7,12 @@ import os
 import numpy as np
 import pytest
 
-from tinydistill import datasets
-from tinydistill.csvdata import CsvSpec
-from tinydistill.datasets import Recording
+from tinydistill.data import datasets
+from tinydistill.data.csvdata import CsvSpec
+from tinydistill.data.datasets import Recording
 from tinydistill.errors import TinyDistillError
 from tinydistill.rundir import open_run
-from tinydistill.windowing import (WindowPlan, check_lengths, fit_normalization, make_windows, split_recordings,
+from tinydistill.data.windowing import (WindowPlan, check_lengths, fit_normalization, make_windows, split_recordings,
                                    windows_for_run)
 
 
@@ -120,7 +120,7 @@ def test_forecast_windows_for_run_matches_split(forecast_run):
 
 
 def test_prepare_hayashi_setting_gives_the_teacher_intermediate_time():
-    from tinydistill.train import TrainConfig, prepare
+    from tinydistill.training.train import TrainConfig, prepare
 
     prep = prepare(TrainConfig(dataset="mackey-glass"))  # classify: "rises 8 steps ahead"
     tr = prep.data["train"]
@@ -131,7 +131,7 @@ def test_prepare_hayashi_setting_gives_the_teacher_intermediate_time():
 
 
 def test_prepare_anomaly_from_a_01_label_column(tmp_path):
-    from tinydistill.train import TrainConfig, prepare
+    from tinydistill.training.train import TrainConfig, prepare
 
     rng = np.random.default_rng(0)
     lines = ["rec,a,flag"] + [f"r{r},{rng.normal():.3f},{int(r % 3 == 0)}" for r in range(9) for _ in range(20)]

@@ -64,7 +64,7 @@ def datasets():
 
         tinydistill datasets
     """
-    from .datasets import list_datasets
+    from .data.datasets import list_datasets
 
     for d in list_datasets():
         click.echo(f"{d.name}\n  task:       {d.task}\n  channels:   {', '.join(d.channels)}\n"
@@ -123,8 +123,8 @@ def train(config_file, out, quiet, time_col, **options):
         tinydistill train --dataset basic-motions --privileged gyro_x,gyro_y,gyro_z --out runs/bm
         tinydistill train --csv imu.csv --group session --label activity --channels ax,ay,az --out runs/mine
     """
-    from .train import TrainConfig, comparison_table
-    from .train import train as run_training
+    from .training.train import TrainConfig, comparison_table
+    from .training.train import train as run_training
 
     options["time"] = time_col
     if config_file:
@@ -154,7 +154,7 @@ def quantize(run, max_drop):
         tinydistill quantize runs/bm --max-drop 1.5
     """
     from .errors import CheckFailed
-    from .quantize import format_report, quantize_run
+    from .deploy.quantize import format_report, quantize_run
 
     report = quantize_run(run, max_drop=max_drop)
     click.echo(format_report(report))
@@ -163,7 +163,7 @@ def quantize(run, max_drop):
 
 
 def _target_option(f):
-    from .targets import target_names
+    from .deploy.targets import target_names
 
     return click.option("--target", "target", required=True, type=click.Choice(target_names()),
                         help="The board to check against.")(f)
@@ -187,7 +187,7 @@ def budget(run, target, max_flash, max_ram, max_latency, as_json):
     """
     import json
 
-    from . import budget as budget_mod
+    from .deploy import budget as budget_mod
     from .errors import CheckFailed
 
     report = budget_mod.check_budget(run, target, max_flash, max_ram, max_latency)
@@ -294,7 +294,7 @@ def export(run, target, out, framework, force, smoothing, smooth_n, baud, max_fl
 
         tinydistill export runs/bm --target esp32 --out fw/bm-esp32
     """
-    from .export import export_project, format_report
+    from .deploy.export import export_project, format_report
 
     report = export_project(run, target, out, framework=framework, force=force, smoothing=smoothing,
                             smooth_n=smooth_n, baud=baud, max_flash=max_flash, max_ram=max_ram,
@@ -320,8 +320,8 @@ def emulate(project, stream, on, timeout):
 
         tinydistill emulate fw/bm-m4 --on qemu
     """
-    from .emulate import emulate as run_emulation
-    from .emulate import format_report
+    from .deploy.emulate import emulate as run_emulation
+    from .deploy.emulate import format_report
     from .errors import CheckFailed
 
     report = run_emulation(project, stream=stream, on=on, timeout=timeout)
@@ -352,8 +352,8 @@ def hil(port, stream, baud, project, timeout, boot_wait):
         tinydistill hil --port /dev/ttyACM0 --project fw/bm-esp32
     """
     from .errors import CheckFailed
-    from .hil import format_report
-    from .hil import hil as run_hil
+    from .deploy.hil import format_report
+    from .deploy.hil import hil as run_hil
 
     report = run_hil(port, stream=stream, project=project, baud=baud, timeout=timeout, boot_wait=boot_wait)
     click.echo(format_report(report))

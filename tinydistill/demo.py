@@ -24,7 +24,7 @@ PRIVILEGED = ("gyro_x", "gyro_y", "gyro_z")
 
 def step_train(run: Path) -> None:
     """Teacher (acc + gyro) -> distilled accelerometer student, plus the baseline."""
-    from .train import TrainConfig, comparison_table, train
+    from .training.train import TrainConfig, comparison_table, train
 
     result = train(TrainConfig(dataset="basic-motions", privileged=PRIVILEGED, overwrite=True), run)
     print(comparison_table(result))
@@ -34,7 +34,7 @@ def step_train(run: Path) -> None:
 def step_quantize(run: Path) -> None:
     """Full-integer PTQ of the student; float and int8 metrics side by side."""
     from .errors import CheckFailed
-    from .quantize import format_report, quantize_run
+    from .deploy.quantize import format_report, quantize_run
 
     report = quantize_run(run)
     print(format_report(report))
@@ -44,7 +44,7 @@ def step_quantize(run: Path) -> None:
 
 def step_budget(run: Path) -> None:
     """The per-layer budget on the smallest and on the default board."""
-    from .budget import check_budget, format_report
+    from .deploy.budget import check_budget, format_report
     from .errors import CheckFailed
 
     for target in ("cortex-m0plus", "cortex-m4"):
@@ -60,7 +60,7 @@ def _projects(run: Path) -> Path:
 
 def step_export(run: Path) -> None:
     """PlatformIO projects for an ESP32 DevKitC and an Arduino Nano 33 BLE (Cortex-M4)."""
-    from .export import export_project, format_report
+    from .deploy.export import export_project, format_report
 
     for target in ("esp32", "cortex-m4"):
         print(format_report(export_project(run, target, _projects(run) / target)))
@@ -68,7 +68,7 @@ def step_export(run: Path) -> None:
 
 def step_emulate(run: Path) -> None:
     """The Cortex-M4 firmware's app in QEMU on the run's test split, against the Python reference."""
-    from .emulate import emulate, format_report
+    from .deploy.emulate import emulate, format_report
     from .errors import CheckFailed
 
     report = emulate(_projects(run) / "cortex-m4")

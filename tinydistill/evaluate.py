@@ -118,7 +118,7 @@ class Evaluation:
 
 def evaluate_windows(run: RunDir, x: np.ndarray, y: np.ndarray) -> Evaluation:
     """Float and int8 metrics of RUN's student on windows x, y (normalized like splits.npz)."""
-    from .quantize import ensure_int8
+    from .deploy.quantize import ensure_int8
 
     if len(x) == 0:
         raise TinyDistillError("the recordings give no window; they must be at least one window long")
@@ -146,8 +146,8 @@ def evaluate_run(run_dir, *, csv: list[str] | None = None, dataset: str | None =
     CSV columns default to those of RUN/test_stream.csv: `rec` (recording id), `label` and the
     student's channels by name.
     """
-    from . import datasets, windowing
-    from .csvdata import CsvSpec
+    from .data import datasets, windowing
+    from .data.csvdata import CsvSpec
 
     run = run_dir if isinstance(run_dir, RunDir) else open_run(run_dir)
     config = run.config

@@ -85,7 +85,7 @@ class RunDir:
         """Load `name`.keras (teacher, student or baseline)."""
         import keras
 
-        from . import layers  # noqa: F401  (registers the project's custom layers, if any)
+        from .training import layers  # noqa: F401  (registers the project's custom layers, if any)
 
         self.require(f"{name}.keras")
         return keras.models.load_model(self.file(f"{name}.keras"), compile=False)

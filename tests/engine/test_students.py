@@ -21,7 +21,7 @@ def _test_windows_int8(tflite, run) -> np.ndarray:
 @pytest.mark.parametrize("fixture", ["basic_motions_run", "forecast_run", "anomaly_run"])
 def test_student_bit_exact_on_every_test_window(request, fixture, tmp_path):
     need_tools("gcc")
-    from tinydistill.quantize import ensure_int8
+    from tinydistill.deploy.quantize import ensure_int8
 
     run = open_run(request.getfixturevalue(fixture))
     tflite = ensure_int8(run)

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from .. import toolchains
+from . import toolchains
 from ..errors import TinyDistillError
 from ..resources import firmware_dir
 from .platforms import STACK_BYTES, Platform, get

@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .. import toolchains
+from . import toolchains
 from ..errors import TinyDistillError
 
 SOURCE = Path(__file__).resolve().parent / "icount_plugin.c"

@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import toolchains
+from . import toolchains
 from ..errors import TinyDistillError
 from . import plugin, symbols
 from .platforms import Platform, get

@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import toolchains
+from . import toolchains
 from .platforms import Platform, get
 
 

@@ -7,7 +7,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import toolchains
+from . import toolchains
 from .platforms import Platform
 
 

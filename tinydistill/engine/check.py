@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import atomic, oracle, toolchains
+from .. import atomic, oracle
+from ..emu import toolchains
 from ..errors import TinyDistillError
 from .codegen import DEFAULT_PREFIX, generate, main_source
 from .fold import fold

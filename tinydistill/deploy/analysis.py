@@ -26,8 +26,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .engine import planner, reader
-from .engine.ir import Model, Operator
+from ..engine import planner, reader
+from ..engine.ir import Model, Operator
 
 OP_KINDS = {
     "CONV_2D": "conv", "DEPTHWISE_CONV_2D": "depthwise", "FULLY_CONNECTED": "fully_connected",

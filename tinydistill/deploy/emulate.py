@@ -12,11 +12,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, atomic, emu
-from .errors import CheckFailed, TinyDistillError
+from .. import __version__, atomic, emu
+from ..errors import CheckFailed, TinyDistillError
 from .export import read_manifest
-from .render import render
-from .stream_csv import device_lines, load_stream
+from ..render import render
+from ..data.stream_csv import device_lines, load_stream
 from .streaming import Inference, StreamSpec, accuracy, reference
 from .targets import get_target
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .datasets import Dataset, Recording
-from .errors import TinyDistillError
+from ..errors import TinyDistillError
 
 
 @dataclass(frozen=True)

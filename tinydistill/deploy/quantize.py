@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomic
-from .errors import TinyDistillError
-from .quiet import native_stderr_parked
-from .evaluate import HIGHER_IS_BETTER, PRIMARY_METRIC, predict_float, predict_int8, target_std, task_metrics
-from .rundir import RunDir, open_run
+from .. import atomic
+from ..errors import TinyDistillError
+from ..quiet import native_stderr_parked
+from ..evaluate import HIGHER_IS_BETTER, PRIMARY_METRIC, predict_float, predict_int8, target_std, task_metrics
+from ..rundir import RunDir, open_run
 
 # Calibration windows: enough to cover the ranges, few enough to keep conversion ~1 s.
 REPRESENTATIVE_WINDOWS = 400
@@ -105,7 +105,7 @@ def _refuse(model, detail: str, where: str):
 
 def _check_int8(tflite: bytes, model) -> None:
     """Every op of the converted graph computes in int8 (the converter silently keeps some float)."""
-    from .engine import reader
+    from ..engine import reader
 
     ir = reader.read(tflite)
     for op in ir.operators:

@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from . import oracle
-from .errors import TinyDistillError
-from .stream_csv import Stream
+from .. import oracle
+from ..errors import TinyDistillError
+from ..data.stream_csv import Stream
 
 TASKS = ("classify", "forecast", "anomaly")
 SMOOTHING = ("none", "average", "vote")

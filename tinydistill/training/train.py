@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, atomic
-from .errors import TinyDistillError
-from .rundir import RunDir, write_json
+from .. import __version__, atomic
+from ..errors import TinyDistillError
+from ..rundir import RunDir, write_json
 
 TASKS = ("classify", "forecast", "anomaly")
 # Widths per task (teacher, student): the readable knobs of the model families.
@@ -165,8 +165,8 @@ class Prepared:
 
 def prepare(config: TrainConfig) -> Prepared:
     """Load, check, window, split (by recording) and normalize (training split only)."""
-    from . import datasets, windowing
-    from .csvdata import CsvSpec
+    from ..data import datasets, windowing
+    from ..data.csvdata import CsvSpec
 
     config.validate()
     horizon = config.horizon if config.horizon is not None else 8
@@ -273,7 +273,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True
     # budget warning (issue 4)
     if config.target:
         try:
-            from .budget import warn_if_over_budget
+            from ..deploy.budget import warn_if_over_budget
         except ImportError:
             warn_if_over_budget = None
         if warn_if_over_budget is not None:
@@ -400,14 +400,14 @@ def _fit(model, x, y, validation, epochs, batch_size, log, phase, seed):
 
 def _evaluate(task, teacher, students, data, target_std):
     """Test metrics of the three models (and the anomaly threshold of the float student)."""
-    from . import metrics as m
+    from .. import metrics as m
     from .models import count_params
 
     te = data["test"]
     out = {}
     threshold = None
 
-    from .evaluate import predict_float as predict
+    from ..evaluate import predict_float as predict
 
     if task == "anomaly":
         threshold = m.threshold(m.reconstruction_error(data["train"]["xs"], predict(students["student"], data["train"]["xs"])))

@@ -11,9 +11,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
-from .errors import CheckFailed, TinyDistillError
-from .render import render
+from .. import __version__
+from ..errors import CheckFailed, TinyDistillError
+from ..render import render
 from .targets import Target
 
 DEFAULT_BAUD = 115200

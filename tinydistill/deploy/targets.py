@@ -9,7 +9,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-from .errors import TinyDistillError
+from ..errors import TinyDistillError
 
 REGISTRY_FILE = Path(__file__).resolve().parent / "targets.toml"
 # Written by benchmarks/calibrate_costs.py: measured instruction rates per emulated core and

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 
-from .errors import ToolchainMissing
+from ..errors import ToolchainMissing
 
 
 @dataclass(frozen=True)

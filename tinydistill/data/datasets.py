@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import TinyDistillError
+from ..errors import TinyDistillError
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def load(spec, *, horizon: int = 8, seed: int = 0) -> Dataset:
 
 def _basic_motions() -> Dataset:
     from .csvdata import CsvSpec, read_csv
-    from .resources import datasets_dir
+    from ..resources import datasets_dir
 
     spec = CsvSpec(path=datasets_dir() / "basic_motions.csv", group="rec", label="activity",
                    channels=BUILTINS["basic-motions"].channels, time="t")

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .emulate import compare, parse_line
-from .errors import CheckFailed, TinyDistillError
+from ..errors import CheckFailed, TinyDistillError
 from .export import MANIFEST, read_manifest
 from .platformio import DEFAULT_BAUD
-from .rundir import open_run
-from .stream_csv import device_lines, load_stream
+from ..rundir import open_run
+from ..data.stream_csv import device_lines, load_stream
 from .streaming import StreamSpec, accuracy, reference, spec_from_run
 
 

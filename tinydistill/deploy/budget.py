@@ -16,8 +16,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import analysis, targets, units
-from .errors import TinyDistillError
+from . import analysis, targets
+from .. import units
+from ..errors import TinyDistillError
 
 # firmware/stream/td_stream.h writes each sample twice into a ring of 2·W samples.
 STREAM_RING_COPIES = 2
@@ -161,7 +162,7 @@ def code_bytes(rows) -> int:
 
 def _resolve(model) -> tuple[object, list[str] | None, str | None]:
     """(model for analysis, Keras layer names if known, path shown) from a run dir, .tflite path or bytes."""
-    from .rundir import open_run
+    from ..rundir import open_run
 
     if isinstance(model, (bytes, bytearray)):
         return bytes(model), None, None

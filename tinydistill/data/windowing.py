@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .datasets import Dataset, Recording
-from .errors import TinyDistillError
+from ..errors import TinyDistillError
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ def windows_for_run(run_dir, recordings: Dataset | Sequence[Recording]) -> tuple
     matched by name. A plain list of Recordings must hold the run's `channels` (or only
     its `student_channels`) in that order, with class ids of the run's labels.
     """
-    from .rundir import RunDir, open_run
+    from ..rundir import RunDir, open_run
 
     run = run_dir if isinstance(run_dir, RunDir) else open_run(os.fspath(run_dir))
     cfg, norm = run.config, run.normalization

@@ -19,13 +19,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__, atomic
-from .errors import CheckFailed, TinyDistillError
+from .. import __version__, atomic
+from ..errors import CheckFailed, TinyDistillError
 from .platformio import (DEFAULT_BAUD, available, check_framework, environments, platformio_ini, tinydistill_ini,
                          validate)
-from .render import render
-from .resources import firmware_dir
-from .rundir import open_run
+from ..render import render
+from ..resources import firmware_dir
+from ..rundir import open_run
 from .streaming import StreamSpec, spec_from_run
 from .targets import Target, get_target
 
@@ -114,7 +114,7 @@ def _check_budget(run_path: Path, target: Target, force: bool, limits: dict) -> 
 
 
 def _generate_model(model: Path, src: Path, header: str) -> list[Path]:
-    from .engine.codegen import generate
+    from ..engine.codegen import generate
 
     return generate(model, src, prefix="td_model", extra_header=header)
 

@@ -1,0 +1,1 @@
+"""Training: teacher and student families, the distillation loss, and the `train` step."""
