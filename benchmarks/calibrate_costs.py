@@ -41,7 +41,7 @@ from benchmarks.instrument import bracket_calls  # noqa: E402
 from benchmarks.students import student_model  # noqa: E402
 from tinydistill import analysis, atomic, emu, oracle  # noqa: E402
 
-ANCHOR = ROOT.parent / "shared" / "anchors" / "conv1d_m4.tflite"
+ANCHOR = ROOT / "benchmarks" / "anchors" / "conv1d_m4.tflite"
 HARNESS = Path(__file__).resolve().parent / "engine_vs_tflm_main.c"  # issue 5's harness, reused as is
 PLATFORMS = ("cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m33", "rv32")
 CODE_PLATFORM = "cortex-m4"

@@ -1,12 +1,12 @@
 """The generated C engine against TensorFlow Lite Micro (issue 5, item 5).
 
-For the anchor model (../shared/anchors/conv1d_m4.tflite) and the basic-motions and
+For the anchor model (benchmarks/anchors/conv1d_m4.tflite) and the basic-motions and
 mnist1d students: generate the C, build it for Cortex-M4 (arm-none-eabi-gcc -O2
 -mcpu=cortex-m4 -mfloat-abi=hard) and run it on QEMU mps2-an386, counting retired
 instructions per inference exactly; compare its output with the reference
 interpreter (BUILTIN_REF); measure arena, flash (model + kernels) and stack; time
 the same C on the host against the LiteRT interpreter. TFLM's figures for the anchor
-are the measured ones of anchors/README.md; its arena for the students comes from the
+are the measured ones of benchmarks/anchors/README.md; its arena for the students comes from the
 `tflite-micro` package's Python interpreter (a 64-bit build: pointers are 8 bytes, so
 its arena is larger than on a 32-bit MCU; the anchor's row shows by how much).
 
@@ -40,12 +40,12 @@ from benchmarks.instrument import bracket_calls  # noqa: E402
 from benchmarks.students import student_model  # noqa: E402
 from tinydistill import emu, oracle  # noqa: E402
 
-ANCHOR = ROOT.parent / "shared" / "anchors" / "conv1d_m4.tflite"
+ANCHOR = ROOT / "benchmarks" / "anchors" / "conv1d_m4.tflite"
 HARNESS = Path(__file__).resolve().parent / "engine_vs_tflm_main.c"
 PLATFORM = "cortex-m4"
 STUDENTS = ("basic-motions", "mnist1d")
 
-# Measured for the anchor model (anchors/README.md): tflite-micro 90b983c2, Cortex-M4F,
+# Measured for the anchor model (benchmarks/anchors/README.md): tflite-micro 90b983c2, Cortex-M4F,
 # GCC 12.2.1, mps2-an386, retired instructions counted exactly.
 TFLM_ANCHOR = {
     "instructions_ref": 580_319,
@@ -317,7 +317,7 @@ def report(ms: list[Measurement]) -> str:
             ["flash of the harness with the model minus with a no-op", _int(anchor.flash_delta), "", ""],
             ["output equals BUILTIN_REF (QEMU and host)", "yes" if anchor.bit_exact else "**NO**", "yes", "yes"],
         ]
-        parts.append("### Anchor model (`../shared/anchors/conv1d_m4.tflite`, 16,624 MACs)\n")
+        parts.append("### Anchor model (`benchmarks/anchors/conv1d_m4.tflite`, 16,624 MACs)\n")
         parts.append(results.markdown_table(["", "tinydistill engine", "TFLM reference", "TFLM + CMSIS-NN"], rows))
         parts.append(
             f"\nThe engine needs **{ratio_cmsis:.1%}** of TFLM + CMSIS-NN's instructions "
@@ -342,7 +342,7 @@ def report(ms: list[Measurement]) -> str:
         parts.append(f"\n### Per op: {m.name}\n\nMean over the windows, from a build with a marker pair around "
                      f"every kernel call (markers subtracted; the ops sum to {_int(total)} against "
                      f"{_int(m.mean_instructions)} unmarked)"
-                     + (", against TFLM + CMSIS-NN's per-op counts from anchors/README.md" if m.name == "anchor"
+                     + (", against TFLM + CMSIS-NN's per-op counts from benchmarks/anchors/README.md" if m.name == "anchor"
                         else "") + ":\n\n")
         peers = {k: list(v) for k, v in tflm_ops.items()}
         rows = []
@@ -389,7 +389,7 @@ def report(ms: list[Measurement]) -> str:
         f"on the anchor it reports {_int(anchor.tflm_arena_64bit) if anchor and anchor.tflm_arena_64bit else 'n/a'} "
         "B where the Cortex-M4 build needs 4,068 B. Per MAC: over the MACs the generated code's op comments "
         "count (MEAN's additions and SOFTMAX's elements included, so the anchor has 17,588 there against the "
-        "16,624 multiply-accumulates of anchors/README.md used above). Stack: the harness's high-water mark with the model minus "
+        "16,624 multiply-accumulates of benchmarks/anchors/README.md used above). Stack: the harness's high-water mark with the model minus "
         "with a no-op model. Host time: the same C built with gcc -O2 (no -march), CPU time per inference, the "
         "fastest of 5 interleaved rounds, "
         "against LiteRT's `Interpreter.invoke()` (1 thread; default kernels, and the reference kernels) in the same "

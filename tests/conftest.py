@@ -10,7 +10,7 @@ import pytest
 from tinydistill.emu import toolchains
 
 ROOT = Path(__file__).resolve().parent.parent
-ANCHOR_MODEL = ROOT.parent / "shared" / "anchors" / "conv1d_m4.tflite"
+ANCHOR_MODEL = ROOT / "benchmarks" / "anchors" / "conv1d_m4.tflite"
 REQUIRE_TOOLCHAINS = os.environ.get("TD_REQUIRE_TOOLCHAINS") == "1"
 
 
@@ -27,7 +27,7 @@ def need_tools(*commands: str) -> None:
 
 @pytest.fixture
 def anchor_model() -> Path:
-    """The shared anchor model (../shared/anchors/conv1d_m4.tflite)."""
+    """The anchor model shipped in the repository (benchmarks/anchors/conv1d_m4.tflite)."""
     if not ANCHOR_MODEL.is_file():
         pytest.fail(f"anchor model not found at {ANCHOR_MODEL}")
     return ANCHOR_MODEL
