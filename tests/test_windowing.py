@@ -12,8 +12,8 @@ from tinydistill.data.csvdata import CsvSpec
 from tinydistill.data.datasets import Recording
 from tinydistill.errors import TinyDistillError
 from tinydistill.rundir import open_run
-from tinydistill.data.windowing import (WindowPlan, check_lengths, fit_normalization, make_windows, split_recordings,
-                                   windows_for_run)
+from tinydistill.data.windowing import (WindowPlan, check_lengths, fit_normalization, make_windows, missing_classes,
+                                        split_recordings, warn_missing_classes, windows_for_run)
 
 
 def _ramp(rec_id, n, channels=2, label=0):
@@ -56,6 +56,20 @@ def test_splits_are_disjoint_stratified_and_seeded():
         assert len({int(ds.recordings[i].labels[0]) for i in part}) == 4
     assert split_recordings(ds.recordings, seed=3) == (train, val, test)
     assert split_recordings(ds.recordings, seed=4) != (train, val, test)
+
+
+def test_a_class_too_rare_for_val_and_test_is_reported(capsys):
+    recs = [_ramp(f"a{i}", 10, label=0) for i in range(5)] + [_ramp(f"b{i}", 10, label=1) for i in range(5)]
+    recs.append(_ramp("c0", 10, label=2))  # one recording: it can only train
+    parts = split_recordings(recs, seed=0)
+    for part in parts:  # the classes with enough recordings are in every split
+        assert {0, 1} <= {int(recs[i].labels[0]) for i in part}
+    assert 10 in parts[0]
+    assert missing_classes(recs, parts, ["a", "b", "c"]) == {"val": ["c"], "test": ["c"]}
+    assert warn_missing_classes(recs, parts, ["a", "b", "c"]) == {"val": ["c"], "test": ["c"]}
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and "class c" in err[0] and "val split" in err[0]
+    assert "test split" in err[1]
 
 
 def test_normalization_uses_only_the_given_recordings():

@@ -82,6 +82,7 @@ def _csv_list(ctx, param, value):
 @click.option("--label", help="CSV column with the class label (anomaly: the class or a 0/1 flag).")
 @click.option("--channels", callback=_csv_list, help="Sensor columns, comma-separated (built-ins: a subset).")
 @click.option("--time", "time_col", help="CSV column to order samples by within a recording.")
+@click.option("--split-by", help="CSV column whose values train/val/test never share, e.g. subject (default: by recording).")
 @click.option("--sample-rate", "sample_rate_hz", type=float, help="Samples per second of the CSV (stored with the run).")
 @click.option("--task", type=click.Choice(["classify", "forecast", "anomaly"]), help="Default: classify.")
 @click.option("--window", type=int, help="Window length in samples (default: the dataset's, else 32).")

@@ -2,12 +2,14 @@
 
 A dataset is a list of recordings: each a [T, C] float array of samples and one class
 id per sample. Windows, splits and normalization are made from it in windowing.py.
-Built-ins: `basic-motions` (real IMU data shipped as CSV), `mackey-glass` (generated),
-`mnist1d` (generated offline by the mnist1d package). User CSVs come from csvdata.py.
+Built-ins: `basic-motions`, `watch` and `japanese-vowels` (real data shipped as CSV),
+`mackey-glass` (generated), `mnist1d` (generated offline by the mnist1d package).
+User CSVs come from csvdata.py.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +24,8 @@ class Recording:
     id: str
     values: np.ndarray
     labels: np.ndarray
+    # Value of the dataset's `split_by` column (e.g. the subject); None: split by recording.
+    split_group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ class Dataset:
     label_lookahead: int = 0
     # Settings that suit this dataset when the user gives none (window, hop, ...).
     defaults: dict = field(default_factory=dict)
+    # Column whose values train/val/test never share (each recording's `split_group`).
+    split_by: str | None = None
 
     def channel_index(self, names) -> list[int]:
         """Indices of `names` among the channels, or an error naming the known ones."""
@@ -70,6 +76,19 @@ BUILTINS = {
     "mnist1d": BuiltIn(
         "mnist1d", "classify", ("x",), "digits 0-9",
         "generated offline by the mnist1d package: 5,000 sequences of length 40"),
+    "watch": BuiltIn(
+        "watch", "classify, anomaly",
+        ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"),
+        "PEN, ABD, FEL, IR, ER, TRAP, ROW (shoulder exercises)",
+        "seglearn watch (Burns et al. 2018): smartwatch acc (g) + gyro (rad/s) at 50 Hz, 140 recordings of "
+        "947-2,618 samples by 10 subjects, split by subject (datasets/watch.csv.gz); "
+        "e.g. --privileged gyro_x,gyro_y,gyro_z"),
+    "japanese-vowels": BuiltIn(
+        "japanese-vowels", "classify",
+        tuple(f"c{i:02d}" for i in range(1, 13)), "speakers 1-9",
+        "UEA/UCI JapaneseVowels (Kudo et al. 1999): 640 utterances of /ae/, 12 LPC cepstrum coefficients, "
+        "7-29 frames padded to 29, one window each (datasets/japanese_vowels.csv.gz); "
+        "suggested: --privileged c07,c08,c09,c10,c11,c12 (the student sees c01-c06)"),
 }
 
 
@@ -89,6 +108,10 @@ def load(spec, *, horizon: int = 8, seed: int = 0) -> Dataset:
         return read_csv(spec)
     if spec == "basic-motions":
         return _basic_motions()
+    if spec == "watch":
+        return _watch()
+    if spec == "japanese-vowels":
+        return _japanese_vowels()
     if spec == "mackey-glass":
         return mackey_glass(horizon=horizon)
     if spec == "mnist1d":
@@ -107,6 +130,43 @@ def _basic_motions() -> Dataset:
     ds = read_csv(spec)
     return Dataset("basic-motions", ds.channels, ds.labels, ds.recordings, sample_rate_hz=10.0,
                    defaults={"window": 32, "hop": 8})
+
+
+@functools.lru_cache(maxsize=1)
+def _watch() -> Dataset:
+    """seglearn's watch set: cached, since parsing its 6.5 MB takes about a second."""
+    from .csvdata import read_shipped_csv
+
+    channels = BUILTINS["watch"].channels
+    ds = read_shipped_csv("watch.csv.gz", group="rec", label="exercise", channels=channels, time="t",
+                          split_by="subject", dtypes={"subject": str, "side": str, "exercise": str},
+                          classes=("PEN", "ABD", "FEL", "IR", "ER", "TRAP", "ROW"))
+    # 128 samples = 2.56 s, about one repetition of an exercise. Hop 64 (half a window)
+    # gives about 2,300 training windows from the 6 training subjects: enough to learn
+    # from, few enough for a teacher to train in minutes on a laptop CPU (hop 32 doubles it).
+    return Dataset("watch", ds.channels, ds.labels, ds.recordings, sample_rate_hz=50.0,
+                   defaults={"window": 128, "hop": 64}, split_by="subject")
+
+
+@functools.lru_cache(maxsize=1)
+def _japanese_vowels() -> Dataset:
+    """JapaneseVowels, each utterance padded to 29 frames by repeating its last frame.
+
+    With window = hop = 29 every utterance is exactly one window, the usual way this
+    set is classified (one label per utterance; the equal-length form of the archive,
+    aeon's `_eq_` files, also has length 29).
+    """
+    from .csvdata import read_shipped_csv
+
+    ds = read_shipped_csv("japanese_vowels.csv.gz", group="rec", label="speaker",
+                          channels=BUILTINS["japanese-vowels"].channels, time="t",
+                          dtypes={"uea_split": str, "speaker": str}, classes=tuple(str(s) for s in range(1, 10)))
+    length = max(len(r.values) for r in ds.recordings)
+    recordings = tuple(Recording(r.id, np.pad(r.values, ((0, length - len(r.values)), (0, 0)), mode="edge"),
+                                 np.full(length, r.labels[0]), r.split_group) for r in ds.recordings)
+    # Frames are 25.6 ms analysis windows shifted by 6.4 ms (Kudo et al.): 156.25 per second.
+    return Dataset("japanese-vowels", ds.channels, ds.labels, recordings, sample_rate_hz=1 / 0.0064,
+                   defaults={"window": length, "hop": length})
 
 
 def mackey_glass(horizon: int = 8, n_recordings: int = 24, length: int = 400, tau: int = 17,

@@ -4,13 +4,15 @@ A window of W samples ends at sample `end`; its class is the label of that last 
 (what a streaming device knows when it decides). Windows start every `hop` samples.
 The teacher's window may extend past the end by `extra` samples: the intermediate-time
 privileged information (Hayashi et al.) between the window and a target `horizon` ahead.
-Splits are made by recording, never by window, so no recording feeds two splits; the
+Splits are made by recording, never by window, so no recording feeds two splits (or by
+a group of recordings such as a subject, when the dataset names a `split_by` column); the
 normalization statistics come from the training recordings only.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -85,7 +87,12 @@ def make_windows(recordings: Sequence[Recording], plan: WindowPlan, rec_indices:
 
 def split_recordings(recordings: Sequence[Recording], seed: int,
                      fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)) -> tuple[list[int], list[int], list[int]]:
-    """Split recording indices into train/validation/test, stratified by each recording's majority class."""
+    """Split recording indices into train/validation/test, stratified by each recording's majority class.
+
+    Recordings that carry a `split_group` (e.g. their subject) are split by group instead.
+    """
+    if any(r.split_group is not None for r in recordings):
+        return split_by_group(recordings, seed, fractions)
     if len(recordings) < 3:
         raise TinyDistillError(
             f"only {len(recordings)} recording(s): train, validation and test need at least one each; "
@@ -111,6 +118,45 @@ def split_recordings(recordings: Sequence[Recording], seed: int,
         if not part:
             raise TinyDistillError(f"the {name} split is empty with {len(recordings)} recordings; provide more recordings")
     return sorted(map(int, train)), sorted(map(int, val)), sorted(map(int, test))
+
+
+def split_by_group(recordings: Sequence[Recording], seed: int,
+                   fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)) -> tuple[list[int], list[int], list[int]]:
+    """Split so train/validation/test get disjoint sets of `split_group` values (seeded, 60/20/20 of the values)."""
+    groups = sorted({str(r.split_group) for r in recordings})
+    if len(groups) < 3:
+        raise TinyDistillError(
+            f"--split-by: only {len(groups)} distinct value(s) ({', '.join(groups)}); train, validation and test "
+            "need disjoint values, so at least 3; split by another column or by recording")
+    members = [groups[i] for i in np.random.default_rng(seed).permutation(len(groups))]
+    n = len(groups)
+    n_test = max(1, int(round(fractions[2] * n)))
+    n_val = max(1, int(round(fractions[1] * n)))
+    parts = (set(members[n_test + n_val:]), set(members[n_test:n_test + n_val]), set(members[:n_test]))
+    return tuple([i for i, r in enumerate(recordings) if str(r.split_group) in part] for part in parts)
+
+
+def missing_classes(recordings: Sequence[Recording], split_ids, class_names: Sequence[str]) -> dict[str, list[str]]:
+    """Classes present in the data but absent from a split: {"val": ["c"], ...}; empty when none are."""
+    def present(ids):
+        return {int(v) for i in ids for v in np.unique(recordings[i].labels) if v >= 0}
+
+    every = present(range(len(recordings)))
+    out = {}
+    for name, ids in zip(("train", "val", "test"), split_ids):
+        lost = sorted(every - present(ids))
+        if lost:
+            out[name] = [class_names[c] for c in lost]
+    return out
+
+
+def warn_missing_classes(recordings: Sequence[Recording], split_ids, class_names: Sequence[str]) -> dict[str, list[str]]:
+    """`missing_classes`, with one warning line on stderr per split that lacks a class."""
+    missing = missing_classes(recordings, split_ids, class_names)
+    for name, lost in missing.items():
+        print(f"warning: class {', '.join(lost)} has too few recordings to appear in the {name} split; "
+              f"its {name} metrics leave it out (add recordings of it)", file=sys.stderr, flush=True)
+    return missing
 
 
 def fit_normalization(recordings: Sequence[Recording], rec_indices: Sequence[int], channel_idx: Sequence[int]):

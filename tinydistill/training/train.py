@@ -41,6 +41,7 @@ class TrainConfig:
     channels: tuple[str, ...] | None = None
     time: str | None = None
     sample_rate_hz: float | None = None
+    split_by: str | None = None  # CSV column whose values the splits keep disjoint (e.g. subject)
     task: str = "classify"
     window: int | None = None
     hop: int | None = None
@@ -114,6 +115,8 @@ class TrainConfig:
             bad("give exactly one of --dataset NAME or --csv FILE (see `tinydistill datasets`)")
         if self.csv is not None and not (self.group and self.label and self.channels):
             bad("--csv needs --group COL (recording id), --label COL and --channels a,b,c")
+        if self.split_by is not None and self.csv is None:
+            bad("--split-by COL applies to --csv; built-in datasets have their own split (see `tinydistill datasets`)")
         if self.task not in TASKS:
             bad(f"--task must be one of {', '.join(TASKS)}, not {self.task!r}")
         for name, low in (("window", 2), ("hop", 1), ("horizon", 1), ("epochs", 1), ("teacher_epochs", 1),
@@ -172,7 +175,7 @@ def prepare(config: TrainConfig) -> Prepared:
     horizon = config.horizon if config.horizon is not None else 8
     if config.csv is not None:
         ds = datasets.load(CsvSpec(config.csv, config.group, config.label, tuple(config.channels), config.time,
-                                   config.sample_rate_hz or 1.0))
+                                   config.sample_rate_hz or 1.0, config.split_by))
     else:
         ds = datasets.load(config.dataset, horizon=horizon)
     window = config.window or ds.defaults.get("window", 32)
@@ -205,6 +208,7 @@ def prepare(config: TrainConfig) -> Prepared:
         predict_idx=ds.channels.index(predict))
     windowing.check_lengths(ds.recordings, plan)
     split_ids = windowing.split_recordings(ds.recordings, config.seed)
+    windowing.warn_missing_classes(ds.recordings, split_ids, ds.labels)
     mean, std = windowing.fit_normalization(ds.recordings, split_ids[0], all_idx)
     s_pos = [channels.index(c) for c in student_channels]
     p = channels.index(predict)
@@ -331,6 +335,7 @@ def _write_run(out_dir: Path, config: TrainConfig, prep: Prepared, teacher, stud
                threshold, widths) -> None:
     """Everything into a temporary directory that becomes `out_dir` only when complete."""
     from . import models
+    from ..data import windowing
 
     if prep.task == "classify":
         saved = {"teacher": models.with_softmax(teacher), **{k: models.with_softmax(m) for k, m in students.items()}}
@@ -346,7 +351,8 @@ def _write_run(out_dir: Path, config: TrainConfig, prep: Prepared, teacher, stud
         "predict_channel": prep.predict if task == "forecast" else None,
         "sample_rate_hz": config.sample_rate_hz or ds.sample_rate_hz, "labels": prep.labels, "classes": prep.classes,
         "normal_class": prep.classes[prep.normal_id] if task == "anomaly" else None,
-        "threshold": threshold, "seed": config.seed,
+        "threshold": threshold, "seed": config.seed, "split_by": ds.split_by,
+        "missing_classes": windowing.missing_classes(ds.recordings, prep.split_ids, ds.labels),
         "splits": {k: [ds.recordings[i].id for i in ids] for k, ids in zip(("train", "val", "test"), prep.split_ids)},
         "hyperparameters": {k: getattr(config, k) for k in (
             "temperature", "alpha", "hint", "hint_weight", "epochs", "teacher_epochs", "batch_size",
