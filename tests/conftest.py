@@ -10,7 +10,9 @@ import pytest
 from tinydistill.emu import toolchains
 
 ROOT = Path(__file__).resolve().parent.parent
-ANCHOR_MODEL = ROOT.parent / "shared" / "anchors" / "conv1d_m4.tflite"
+# ../shared beside the checkout; a git worktree under wt/ finds it one level further up
+ANCHOR_MODEL = next((p / "shared" / "anchors" / "conv1d_m4.tflite" for p in (ROOT.parent, ROOT.parent.parent)
+                     if (p / "shared" / "anchors").is_dir()), ROOT.parent / "shared" / "anchors" / "conv1d_m4.tflite")
 REQUIRE_TOOLCHAINS = os.environ.get("TD_REQUIRE_TOOLCHAINS") == "1"
 
 
