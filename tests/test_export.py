@@ -41,9 +41,9 @@ def test_export_every_target_and_framework_is_a_valid_platformio_project(basic_m
     other_mains = [m for f, m in MAINS.items() if f != framework]
     assert not any((out / "src" / m).exists() for m in other_mains)
     assert (out / "CMakeLists.txt").is_file() == (framework == "espidf")
-    # model.h carries the stream: channels in order, window, hop, rate, labels
+    # td_stream_config.h carries the stream: channels in order, window, hop, rate, labels
     config = json.loads((basic_motions_run / "config.json").read_text())
-    header = (out / "src" / "model.h").read_text()
+    header = (out / "src" / "td_stream_config.h").read_text()
     names = ", ".join(f'"{c}"' for c in config["student_channels"])
     assert f"#define TD_STREAM_CHANNEL_NAMES {{ {names} }}" in header
     assert f"#define TD_STREAM_WINDOW {config['window']}" in header
