@@ -33,7 +33,7 @@ def anchor_model() -> Path:
     return ANCHOR_MODEL
 
 
-# ---------------------------------------------------------------- issue 4: the quantized basic-motions run
+# ---------------------------------------------------------------- the quantized basic-motions run
 @pytest.fixture(scope="session")
 def basic_motions_int8(basic_motions_run):
     """basic_motions_run quantized once per session: (run directory, QuantizeReport)."""
@@ -42,7 +42,7 @@ def basic_motions_int8(basic_motions_run):
     return basic_motions_run, quantize_run(basic_motions_run)
 
 
-# ---------------------------------------------------------------- run fixtures (issue 2)
+# ---------------------------------------------------------------- run fixtures
 # Trained once per session through the library API, with few epochs: seconds, not
 # minutes. Each returns the run directory's Path (see tinydistill/rundir.py).
 

@@ -14,8 +14,11 @@ def test_anchor_model_totals_add_up(anchor_model):
     a = report.analysis
     assert report.ok  # 7 KB of model on a 1 MB / 256 KB board
     assert report.flash_bytes == a.weight_bytes + a.quant_bytes + report.code_bytes
-    # The streaming ring holds 2 x 128 x 3 int8 samples; 4 int8 outputs.
-    assert report.ram_bytes == a.arena_bytes + 2 * 128 * 3 + 4 + report.target.stack_bytes
+    # The firmware state: td_app_t (its td_stream_t 64 B, two longs, 4 int32 sums, the streaming ring of
+    # 2 x 128 x 3 int8 samples, 4 int8 of history, 4 int8 outputs, a 148-character line) and the serial
+    # reader (20 B and a 91-character line), as sizeof gives them on Cortex-M (tests/test_firmware_state.py).
+    assert report.state_bytes == (64 + 8 + 16 + 2 * 128 * 3 + 4 + 4 + 148) + (20 + 91)
+    assert report.ram_bytes == a.arena_bytes + report.state_bytes + report.target.stack_bytes
     m4 = targets.get_target("cortex-m4")
     assert report.cycles == pytest.approx(sum(
         m4.cost.cost(r.kind).cycles(r.macs, r.adds, r.output_elements) for r in a.rows))

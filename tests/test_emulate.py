@@ -102,7 +102,7 @@ def test_uneven_recordings_and_reordered_columns(basic_motions_run, projects, aw
 def test_smoothed_decisions_agree(basic_motions_run, tmp_path):
     need_tools("gcc")
     export_project(basic_motions_run, "cortex-m4", tmp_path / "fw", smoothing="vote", smooth_n=3)
-    assert "#define TD_STREAM_SMOOTHING 2" in (tmp_path / "fw" / "src" / "model.h").read_text()
+    assert "#define TD_STREAM_SMOOTHING 2" in (tmp_path / "fw" / "src" / "td_stream_config.h").read_text()
     report = emulate(tmp_path / "fw", on="host")
     assert report.ok, report.mismatches
 
@@ -145,7 +145,7 @@ def test_a_wrong_output_is_a_mismatch_and_exit_1(projects, tmp_path):
 def test_an_emulated_crash_fails_within_seconds(projects, tmp_path):
     need_tools("arm-none-eabi-gcc", "qemu-system-arm")
     # a store to an unmapped address: a bus fault on the emulated core
-    crash = "    if (inferences == 3) *(volatile int *)0xF0000000u = 1;\n"
+    crash = "    if (app->inferences == 3) *(volatile int *)0xF0000000u = 1;\n"
     project = _with_app_patch(projects("cortex-m4"), tmp_path / "crash", crash)
     start = time.monotonic()
     with pytest.raises(CheckFailed, match="crashed"):
@@ -157,7 +157,7 @@ def test_an_emulated_crash_fails_within_seconds(projects, tmp_path):
 
 def test_a_hanging_app_is_killed_at_the_timeout(projects, tmp_path):
     need_tools("gcc")
-    hang = "    while (inferences == 2) {\n    }\n"
+    hang = "    while (app->inferences == 2) {\n    }\n"
     project = _with_app_patch(projects("esp32"), tmp_path / "hang", hang)
     start = time.monotonic()
     with pytest.raises(CheckFailed, match="timed out"):
@@ -183,7 +183,7 @@ def _with_app_patch(src: Path, dest: Path, after_count: str) -> Path:
     """A copy of the project whose app.c runs `after_count` right after counting each inference."""
     project = _copy(src, dest)
     app = project / "src" / "app.c"
-    app.write_text(app.read_text().replace("    inferences++;\n", "    inferences++;\n" + after_count))
+    app.write_text(app.read_text().replace("    app->inferences++;\n", "    app->inferences++;\n" + after_count))
     return project
 
 

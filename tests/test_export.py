@@ -19,6 +19,7 @@ from tinydistill.deploy.targets import TARGETS, get_target
 pytestmark = pytest.mark.slow  # the run fixture trains Keras models
 
 EXPECTED_TOOL_FILES = ["src/app.c", "src/app.h", "src/model.h", "src/model.c", "src/model_data.c", "src/sensor.h",
+                       "src/td_stream_config.h",
                        "src/td_stream.c", "src/td_stream.h", "src/td_serial_csv.c", "src/td_port.h", "tinydistill.ini",
                        "README.md", "data/student_int8.tflite", "data/test_stream.csv", "tinydistill.json"]
 
@@ -40,9 +41,9 @@ def test_export_every_target_and_framework_is_a_valid_platformio_project(basic_m
     other_mains = [m for f, m in MAINS.items() if f != framework]
     assert not any((out / "src" / m).exists() for m in other_mains)
     assert (out / "CMakeLists.txt").is_file() == (framework == "espidf")
-    # model.h carries the stream: channels in order, window, hop, rate, labels
+    # td_stream_config.h carries the stream: channels in order, window, hop, rate, labels
     config = json.loads((basic_motions_run / "config.json").read_text())
-    header = (out / "src" / "model.h").read_text()
+    header = (out / "src" / "td_stream_config.h").read_text()
     names = ", ".join(f'"{c}"' for c in config["student_channels"])
     assert f"#define TD_STREAM_CHANNEL_NAMES {{ {names} }}" in header
     assert f"#define TD_STREAM_WINDOW {config['window']}" in header
@@ -193,14 +194,14 @@ def test_board_mains_type_check_against_the_framework_apis(basic_motions_run, tm
 
 def test_names_that_would_break_the_output_line_are_refused():
     from tinydistill.errors import TinyDistillError
-    from tinydistill.deploy.export import extra_header
+    from tinydistill.deploy.export import stream_config_header
     from tinydistill.deploy.streaming import StreamSpec
 
     spec = StreamSpec(task="classify", channels=("ax",), window=4, hop=2, sample_rate_hz=50.0,
                       labels=("sitting down", "up"), scale=(1.0,), offset=(0.0,), input_scale=0.1,
                       input_zero_point=0, output_scale=1 / 256, output_zero_point=-128, outputs=2)
     with pytest.raises(TinyDistillError, match="'sitting down' cannot go into the firmware"):
-        extra_header(spec, "run")
+        stream_config_header(spec, "run")
 
 
 def test_export_to_a_relative_folder(basic_motions_run, tmp_path, monkeypatch):

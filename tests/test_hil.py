@@ -75,7 +75,7 @@ def test_hil_reports_a_wrong_board_and_a_silent_one(project, tmp_path):
     wrong = tmp_path / "wrong"
     shutil.copytree(project, wrong, ignore=shutil.ignore_patterns(".tinydistill"))
     app = wrong / "src" / "app.c"
-    app.write_text(app.read_text().replace("    inferences++;\n", "    inferences++;\n    output[1] ^= 4;\n"))
+    app.write_text(app.read_text().replace("    app->inferences++;\n", "    app->inferences++;\n    output[1] ^= 4;\n"))
     with _board(build_app(wrong, "host")) as port:
         result = CliRunner().invoke(cli, ["hil", "--port", port, "--project", str(project), "--boot-wait", "0"])
     assert result.exit_code == 1 and "MISMATCH" in result.output

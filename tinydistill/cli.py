@@ -2,7 +2,9 @@
 
 Library exceptions become messages without a traceback: TinyDistillError exits 2
 (bad input or usage), CheckFailed exits 1 (a check ran and failed).
-Library modules are imported inside the commands so that `--help` stays fast.
+Library modules are imported inside the commands so that `--help` stays fast, and
+TensorFlow only by the commands that train, quantize or load Keras models: codegen,
+emulate, hil, datasets and budget on a .tflite run without it.
 """
 
 from __future__ import annotations
@@ -19,9 +21,6 @@ from . import __version__  # noqa: E402
 from .errors import TinyDistillError  # noqa: E402
 
 
-# Commands that never load TensorFlow; every other one does, so it is imported quietly first.
-_WITHOUT_TENSORFLOW = {"datasets"}
-
 
 class _Group(click.Group):
     def invoke(self, ctx):
@@ -34,18 +33,66 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="tinydistill")
-@click.pass_context
-def cli(ctx):
+def cli():
     """Distil time-series neural networks into int8 C for microcontrollers.
 
     Example:
 
         tinydistill train --dataset basic-motions --out runs/bm
     """
-    if ctx.invoked_subcommand not in _WITHOUT_TENSORFLOW:
-        from .quiet import import_tensorflow
 
-        import_tensorflow()
+
+def _tensorflow() -> None:
+    """Import TensorFlow quietly, before a command that trains, quantizes or loads Keras models."""
+    from .quiet import import_tensorflow
+
+    import_tensorflow()
+
+
+class _TargetChoice(click.Choice):
+    """A target of the registry (tinydistill/deploy/targets.py); the registry's message on a bad one."""
+
+    def convert(self, value, param, ctx):
+        from .deploy.targets import get_target
+
+        try:
+            return get_target(value).name
+        except TinyDistillError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def target_option(required: bool = True, purpose: str = "The board to check against."):
+    """`--target`, its choices and their list in the help taken from the targets registry."""
+    def decorator(f):
+        from .deploy.targets import target_names
+
+        return click.option("--target", "target", required=required, type=_TargetChoice(target_names()),
+                            help=purpose)(f)
+    return decorator
+
+
+def framework_option(f):
+    """`--framework`, its list in the help taken from the targets registry."""
+    from .deploy.targets import TARGETS
+
+    names = sorted({fw for t in TARGETS.values() for fw in t.frameworks})
+    return click.option("--framework", default=None,
+                        help=f"{', '.join(names)} (default: the target's first).")(f)
+
+
+def limit_options(purpose: str = "limit"):
+    """`--max-flash`, `--max-ram` and `--max-latency`: sizes with K = 1024 and times with a unit."""
+    from . import units
+
+    def decorator(f):
+        for name, what, kind, example, default in reversed([
+                ("--max-flash", "Flash", units.SIZE, "64K", "the target's flash"),
+                ("--max-ram", "RAM", units.SIZE, "16K", "the target's SRAM"),
+                ("--max-latency", "Latency", units.TIME, "5ms", "none")]):
+            f = click.option(name, type=kind, default=None,
+                             help=f"{what} {purpose}, e.g. {example} (default: {default}).")(f)
+        return f
+    return decorator
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -53,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv, prog_name="tinydistill", standalone_mode=True)
 
 
-# ---------------------------------------------------------------- datasets, train (issue 2)
+# ---------------------------------------------------------------- datasets, train
 
 
 @cli.command()
@@ -103,10 +150,8 @@ def _csv_list(ctx, param, value):
 @click.option("--student-width", type=int, help="Student size knob (filters / units; default per task).")
 @click.option("--teacher-width", type=int, help="Teacher size knob (default 64).")
 @click.option("--seed", type=int, help="Random seed: same seed, same metrics (default 0).")
-@click.option("--target", help="Board to check the student against at the end (see `tinydistill budget`).")
-@click.option("--max-flash", help="Flash limit for the budget warning, e.g. 64K.")
-@click.option("--max-ram", help="RAM limit for the budget warning, e.g. 16K.")
-@click.option("--max-latency", help="Latency limit for the budget warning, e.g. 5ms.")
+@target_option(required=False, purpose="Board to check the student against at the end (see `tinydistill budget`).")
+@limit_options("limit of the budget warning")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
               help="TOML file with these options (keys as option names); flags override it.")
 @click.option("--overwrite", is_flag=True, default=None, help="Replace an existing run directory.")
@@ -124,6 +169,7 @@ def train(config_file, out, quiet, time_col, **options):
         tinydistill train --dataset basic-motions --privileged gyro_x,gyro_y,gyro_z --out runs/bm
         tinydistill train --csv imu.csv --group session --label activity --channels ax,ay,az --out runs/mine
     """
+    _tensorflow()
     from .training.train import TrainConfig, comparison_table
     from .training.train import train as run_training
 
@@ -137,8 +183,7 @@ def train(config_file, out, quiet, time_col, **options):
     click.echo(f"run directory: {run.path}")
 
 
-# ---------------------------------------------------------------- quantize, budget, evaluate (issue 4)
-from . import units as _units  # noqa: E402  (tiny: click types for sizes and times)
+# ---------------------------------------------------------------- quantize, budget, evaluate
 
 @cli.command()
 @click.argument("run", type=click.Path(exists=True, file_okay=False))
@@ -154,6 +199,7 @@ def quantize(run, max_drop):
 
         tinydistill quantize runs/bm --max-drop 1.5
     """
+    _tensorflow()
     from .errors import CheckFailed
     from .deploy.quantize import format_report, quantize_run
 
@@ -163,19 +209,10 @@ def quantize(run, max_drop):
         raise CheckFailed(report.verdict())
 
 
-def _target_option(f):
-    from .deploy.targets import target_names
-
-    return click.option("--target", "target", required=True, type=click.Choice(target_names()),
-                        help="The board to check against.")(f)
-
-
 @cli.command()
 @click.argument("run", type=click.Path(exists=True))
-@_target_option
-@click.option("--max-flash", type=_units.SIZE, default=None, help="Flash limit, e.g. 64K (default: the target's).")
-@click.option("--max-ram", type=_units.SIZE, default=None, help="RAM limit, e.g. 16K (default: the target's SRAM).")
-@click.option("--max-latency", type=_units.TIME, default=None, help="Latency limit per inference, e.g. 5ms.")
+@target_option()
+@limit_options()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def budget(run, target, max_flash, max_ram, max_latency, as_json):
     """Check the int8 student's flash, RAM and latency on a target (quantizes first when needed).
@@ -188,6 +225,8 @@ def budget(run, target, max_flash, max_ram, max_latency, as_json):
     """
     import json
 
+    if os.path.isdir(run):  # a run directory may need quantizing and its Keras layer names; a .tflite does not
+        _tensorflow()
     from .deploy import budget as budget_mod
     from .errors import CheckFailed
 
@@ -215,13 +254,14 @@ def evaluate(run, csv_files, dataset, group, label, time_col, as_json):
     """
     import json
 
+    _tensorflow()
     from .evaluate import evaluate_run, format_evaluation
 
     ev = evaluate_run(run, csv=list(csv_files), dataset=dataset, group=group, label=label, time=time_col)
     click.echo(json.dumps(ev.as_dict(), indent=2) if as_json else format_evaluation(ev))
 
 
-# ---------------------------------------------------------------- codegen (issues 5, 6)
+# ---------------------------------------------------------------- codegen
 
 @cli.command()
 @click.argument("model", required=False, type=click.Path(dir_okay=False))
@@ -269,21 +309,19 @@ def codegen(model, out_dir, prefix, check, windows, seed, list_ops):
             raise CheckFailed("the generated C differs from the reference interpreter; please report this model")
 
 
-# ---------------------------------------------------------------- export, emulate, hil (issue 7)
+# ---------------------------------------------------------------- export, emulate, hil
 
 @cli.command()
 @click.argument("run", type=click.Path(exists=True, file_okay=False))
-@click.option("--target", required=True, help="esp32, esp32s3, esp32c3, cortex-m0plus, cortex-m4, cortex-m7 or cortex-m33.")
+@target_option(purpose="The board to export for.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="The PlatformIO project folder.")
-@click.option("--framework", default=None, help="arduino, espidf or stm32cube (default: the target's first).")
+@framework_option
 @click.option("--force", is_flag=True, help="Export even when the student is over the target's budget.")
 @click.option("--smoothing", type=click.Choice(["none", "average", "vote"]), default="none", show_default=True,
               help="Smooth decisions over the last --smooth-n inferences.")
 @click.option("--smooth-n", type=click.IntRange(1, 64), default=1, show_default=True, help="Inferences smoothed over.")
 @click.option("--baud", type=int, default=115200, show_default=True, help="Serial baud rate of the board.")
-@click.option("--max-flash", default=None, help="Flash limit, e.g. 64K (default: the target's).")
-@click.option("--max-ram", default=None, help="RAM limit, e.g. 16K (default: the target's SRAM).")
-@click.option("--max-latency", default=None, help="Latency limit per inference, e.g. 5ms.")
+@limit_options()
 def export(run, target, out, framework, force, smoothing, smooth_n, baud, max_flash, max_ram, max_latency):
     """Export RUN's int8 student as a PlatformIO project that classifies a live stream.
 
@@ -295,6 +333,7 @@ def export(run, target, out, framework, force, smoothing, smooth_n, baud, max_fl
 
         tinydistill export runs/bm --target esp32 --out fw/bm-esp32
     """
+    _tensorflow()  # the budget check reads the run's Keras student
     from .deploy.export import export_project, format_report
 
     report = export_project(run, target, out, framework=framework, force=force, smoothing=smoothing,

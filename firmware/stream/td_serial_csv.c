@@ -7,10 +7,6 @@
 
 #include "td_port.h"
 
-static char line_buf[TD_SERIAL_CSV_LINE_MAX];
-static int line_len;
-static int line_overflow;
-
 static int is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\r';
@@ -51,23 +47,45 @@ int td_serial_csv_parse(const char *line, float *sample, int channels)
     return *p == '\0' ? TD_SENSOR_SAMPLE : -1;
 }
 
-static int finish_line(float *sample, int channels)
+int td_serial_csv_size(int channels)
+{
+    return TD_SERIAL_CSV_LINE_SIZE(channels);
+}
+
+int td_serial_csv_init(td_serial_csv_t *s, char *line, int line_size, int channels)
+{
+    if (!s || !line || channels < 1 || line_size < td_serial_csv_size(channels)) {
+        return TD_SERIAL_CSV_BAD_CONFIG;
+    }
+    s->channels = channels;
+    s->line = line;
+    s->line_size = line_size;
+    s->len = 0;
+    s->overflow = 0;
+    return TD_SERIAL_CSV_OK;
+}
+
+static int finish_line(td_serial_csv_t *s, float *sample)
 {
     int result;
-    line_buf[line_len] = '\0';
-    result = line_overflow ? -1 : td_serial_csv_parse(line_buf, sample, channels);
-    line_len = 0;
-    line_overflow = 0;
+    s->line[s->len] = '\0';
+    result = td_serial_csv_parse(s->line, sample, s->channels);
+    /* a comment is ignored whatever its length; any other line that did not fit is malformed */
+    if (s->overflow && result != TD_SENSOR_NONE) {
+        result = -1;
+    }
+    s->len = 0;
+    s->overflow = 0;
     if (result < 0) {
         char msg[64];
-        snprintf(msg, sizeof msg, "# error: expected %d comma-separated values\n", channels);
+        snprintf(msg, sizeof msg, "# error: expected %d comma-separated values\n", s->channels);
         td_port_write(msg);
         return TD_SENSOR_NONE;
     }
     return result;
 }
 
-int td_serial_csv_poll(float *sample, int channels)
+int td_serial_csv_poll(td_serial_csv_t *s, float *sample)
 {
     for (;;) {
         const int c = td_port_getc();
@@ -75,8 +93,8 @@ int td_serial_csv_poll(float *sample, int channels)
             return TD_SENSOR_NONE;
         }
         if (c == TD_PORT_EOF) {
-            if (line_len > 0) {
-                const int result = finish_line(sample, channels);
+            if (s->len > 0) {
+                const int result = finish_line(s, sample);
                 if (result != TD_SENSOR_NONE) {
                     return result;
                 }
@@ -84,16 +102,16 @@ int td_serial_csv_poll(float *sample, int channels)
             return TD_SENSOR_END;
         }
         if (c == '\n') {
-            const int result = finish_line(sample, channels);
+            const int result = finish_line(s, sample);
             if (result != TD_SENSOR_NONE) {
                 return result;
             }
             continue;
         }
-        if (line_len + 1 < TD_SERIAL_CSV_LINE_MAX) {
-            line_buf[line_len++] = (char)c;
+        if (s->len + 1 < s->line_size) {
+            s->line[s->len++] = (char)c;
         } else {
-            line_overflow = 1;
+            s->overflow = 1;
         }
     }
 }

@@ -1,4 +1,4 @@
-"""Engine test fixtures: the random-model zoo, converted once per session (issue 6)."""
+"""Engine test fixtures: the random-model zoo, converted once per session."""
 
 from __future__ import annotations
 

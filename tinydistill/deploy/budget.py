@@ -2,10 +2,11 @@
 
 - flash = weights and biases + per-channel requantization constants + an estimate of the
   generated code per op kind (targets.toml [code], its source stated there);
-- peak RAM = the engine planner's arena (liveness plan) + the streaming window buffer
-  (firmware/stream's mirrored ring of 2 × W × C int8, which the model reads in place)
-  + the output buffer + the stack of one inference (measured on the emulated cores,
-  else targets.toml's [stack] estimate);
+- peak RAM = the engine planner's arena (liveness plan) + the firmware's state (firmware_state.py:
+  sizeof(td_app_t), which holds the mirrored window ring of 2 × W × C int8 that the model reads
+  in place, the outputs, the smoothing history and the output line, plus the serial reader's
+  state and line buffer, by C's layout rules for the 32-bit targets) + the stack of one inference
+  (measured on the emulated cores, else targets.toml's [stack] estimate);
 - latency = Σ cost-model cycles of the ops / the target's clock.
 Without explicit limits, the target's own flash and SRAM are the limits (latency: none).
 """
@@ -16,7 +17,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import analysis, targets
+from . import analysis, firmware_state, targets
 from .. import units
 from ..errors import TinyDistillError
 
@@ -49,6 +50,15 @@ class BudgetReport:
     max_ram: int
     max_latency: float | None
     model_path: str | None = None
+    smooth_n: int = 1  # inferences smoothed over: the firmware keeps that many output vectors
+
+    @property
+    def state_bytes(self) -> int:
+        """The firmware's static state: td_app_t and the serial reader (firmware_state.py)."""
+        a = self.analysis
+        channels = a.input_shape[-1] if a.input_shape else 1
+        return firmware_state.firmware_state_bytes(a.input_bytes // channels, channels, a.output_bytes,
+                                                   self.smooth_n)
 
     @property
     def weight_bytes(self) -> int:
@@ -70,7 +80,7 @@ class BudgetReport:
     @property
     def ram_bytes(self) -> int:
         a = self.analysis
-        return a.arena_bytes + self.window_bytes + a.output_bytes + self.stack_bytes
+        return a.arena_bytes + self.state_bytes + self.stack_bytes
 
     @property
     def cycles(self) -> float:
@@ -141,7 +151,8 @@ class BudgetReport:
             "limits": {"flash": self.max_flash, "ram": self.max_ram, "latency_s": self.max_latency},
             "flash": {"total": self.flash_bytes, "weights": self.weight_bytes, "quantization": self.quant_bytes,
                       "code_estimate": self.code_bytes, "code_source": targets.CODE_SIZE.source},
-            "ram": {"total": self.ram_bytes, "arena": self.analysis.arena_bytes, "window": self.window_bytes,
+            "ram": {"total": self.ram_bytes, "arena": self.analysis.arena_bytes, "firmware_state": self.state_bytes,
+                    "window": self.window_bytes,  # window and output are part of firmware_state
                     "output": self.analysis.output_bytes, "stack": self.stack_bytes,
                     "stack_source": self.target.stack_source},
             "latency": {"seconds": self.latency_s, "cycles": self.cycles, "clock_hz": self.target.clock_hz,
@@ -179,10 +190,12 @@ def _resolve(model) -> tuple[object, list[str] | None, str | None]:
     return path, None, str(path)
 
 
-def check_budget(run_dir_or_tflite, target, max_flash=None, max_ram=None, max_latency=None) -> BudgetReport:
+def check_budget(run_dir_or_tflite, target, max_flash=None, max_ram=None, max_latency=None,
+                 smooth_n: int = 1) -> BudgetReport:
     """Budget of the int8 student (a run directory, quantized first if needed, or a .tflite) on `target`.
 
     Limits accept bytes/seconds or strings ("64K", "5ms"); the target's flash and SRAM are the defaults.
+    `smooth_n` is export's --smooth-n (the firmware keeps that many output vectors).
     """
     tgt = target if isinstance(target, targets.Target) else targets.get_target(target)
     model, names, shown = _resolve(run_dir_or_tflite)
@@ -192,7 +205,8 @@ def check_budget(run_dir_or_tflite, target, max_flash=None, max_ram=None, max_la
         target=tgt, analysis=a, rows=rows, code_bytes=code_bytes(a.rows), stack_bytes=tgt.stack_bytes,
         max_flash=tgt.flash_bytes if max_flash is None else units.parse_size(max_flash),
         max_ram=tgt.sram_bytes if max_ram is None else units.parse_size(max_ram),
-        max_latency=None if max_latency is None else units.parse_time(max_latency), model_path=shown)
+        max_latency=None if max_latency is None else units.parse_time(max_latency), model_path=shown,
+        smooth_n=smooth_n)
 
 
 def _provenance(kinds: set[str], measured: frozenset[str]) -> str:
@@ -225,8 +239,9 @@ def format_report(report: BudgetReport) -> str:
         f"parameters {a.params:,}   MACs {a.macs:,}   additions/comparisons {a.adds:,}",
         f"flash   {units.format_size(report.flash_bytes):>10}  = weights {report.weight_bytes:,} B + quantization "
         f"{report.quant_bytes:,} B + code ~{report.code_bytes:,} B (kernels {code_tag})   limit {units.format_size(report.max_flash)}",
-        f"RAM     {units.format_size(report.ram_bytes):>10}  = arena {a.arena_bytes:,} B (liveness plan) + window ring "
-        f"{report.window_bytes:,} B + output {a.output_bytes:,} B + stack {report.stack_bytes:,} B ({report.target.stack_source.split(':')[0]})   "
+        f"RAM     {units.format_size(report.ram_bytes):>10}  = arena {a.arena_bytes:,} B (liveness plan) + firmware "
+        f"state {report.state_bytes:,} B (td_app_t with window ring {report.window_bytes:,} B and output "
+        f"{a.output_bytes:,} B, serial reader) + stack {report.stack_bytes:,} B ({report.target.stack_source.split(':')[0]})   "
         f"limit {units.format_size(report.max_ram)}",
         f"latency {units.format_time(report.latency_s):>10}  = {report.cycles:,.0f} cycles at "
         f"{report.target.clock_hz / 1e6:g} MHz ({cost_tag}{', 1 cycle per instruction' if cost_tag != 'estimate' else ''})"

@@ -182,10 +182,16 @@ def emulate(project_dir: str | os.PathLike, stream: str | os.PathLike | None = N
 
 
 def app_sizes(project: Path, elf: Path) -> tuple[int, int]:
-    """(flash, RAM) of the objects built from the project's src/ — what a board adds to its framework."""
+    """(flash, RAM) of the objects built from the project's src/ — what a board adds to its framework.
+
+    RAM also counts the emulation main's statics: like a board main, it keeps the td_app_t and the serial reader.
+    """
     names = {f"{p.stem}.o" for p in (Path(project) / "src").glob("*.c")}
-    mine = [s for name, s in emu.object_sizes(elf).items() if name in names]
-    return sum(s.flash for s in mine), sum(s.data + s.bss for s in mine)
+    sizes = emu.object_sizes(elf)
+    mine = [s for name, s in sizes.items() if name in names]
+    main = sizes.get("main_emulate.o")
+    state = main.data + main.bss if main is not None else 0
+    return sum(s.flash for s in mine), sum(s.data + s.bss for s in mine) + state
 
 
 def format_report(r: EmulationReport) -> str:

@@ -107,7 +107,7 @@ def check_model(model: Path | str | bytes | Model, n_windows: int = 100, seed: i
 
 
 def _oracle_int8(raw: bytes, m: Model, x: np.ndarray) -> np.ndarray:
-    """BUILTIN_REF's outputs for int8 windows; a float-I/O model (issue 6: its boundary QUANTIZE /
+    """BUILTIN_REF's outputs for int8 windows; a float-I/O model (its boundary QUANTIZE /
     DEQUANTIZE are stripped) gets the dequantized windows and its float outputs are requantized,
     which reproduces its int8 tensors exactly."""
     folded = fold(m)

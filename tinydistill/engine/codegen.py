@@ -81,7 +81,7 @@ def _pointer(tensor: int, memory: MemoryPlan, write: bool) -> str:
 
 
 def _field(value, names: dict[str, str]) -> str:
-    """A params initializer: an int, a const array's name, or a brace list of ints (issue 6)."""
+    """A params initializer: an int, a const array's name, or a brace list of ints."""
     if isinstance(value, str):
         return names[value]
     if isinstance(value, tuple):
@@ -90,7 +90,7 @@ def _field(value, names: dict[str, str]) -> str:
 
 
 def _sources(call: Call, memory: MemoryPlan, params: str) -> str:
-    """The input argument; kernels of several inputs take a C99 compound-literal array (issue 6)."""
+    """The input argument; kernels of several inputs take a C99 compound-literal array."""
     if call.input_list is None:
         return _pointer(call.input, memory, False)
     items = (f"{params}.{t}" if isinstance(t, str) else _pointer(t, memory, False) for t in call.input_list)
@@ -122,7 +122,7 @@ def render_sources(model: Model, prefix: str = DEFAULT_PREFIX, extra_header: str
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise UnsupportedModel(f"the model has {len(model.inputs)} inputs and {len(model.outputs)} outputs; "
                                "the C engine takes models with one input and one output")
-    model = fold(model)  # dynamic-batch patterns → their batch-1 form (issue 6)
+    model = fold(model)  # dynamic-batch patterns → their batch-1 form
     calls = lower(model)
     memory = plan(model)
     if set(memory.external.get(t) for t in model.outputs) != {"output"}:

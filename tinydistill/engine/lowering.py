@@ -49,7 +49,7 @@ class Call:
     input: int
     output: int
     macs: int = 0
-    # Kernels of several inputs/outputs take C arrays of pointers (issue 6): tensor indices, or the
+    # Kernels of several inputs/outputs take C arrays of pointers: tensor indices, or the
     # name of a pointer field of the params (a constant operand). None: the single input/output.
     input_list: tuple[int | str, ...] | None = None
     output_list: tuple[int, ...] | None = None
@@ -377,7 +377,7 @@ def lower(model: Model) -> list[Call]:
     return calls
 
 
-# Part 2 (issue 6): the arithmetic and data-movement ops register their handlers here.
+# Part 2: the arithmetic and data-movement ops register their handlers here.
 from . import lowering_arith, lowering_layout  # noqa: E402  (they import this module's helpers)
 
 for _part in (lowering_arith, lowering_layout):

@@ -62,11 +62,11 @@ class TrainConfig:
     teacher_width: int | None = None
     student_width: int | None = None
     seed: int = 0
-    # Accepted and stored here; issue 4's budget check reads them.
+    # Accepted and stored here; the budget check at the end of training reads them.
     target: str | None = None
-    max_flash: str | None = None
-    max_ram: str | None = None
-    max_latency: str | None = None
+    max_flash: str | int | None = None  # "64K" from a TOML file, bytes from the command line
+    max_ram: str | int | None = None
+    max_latency: str | float | None = None  # "5ms" from a TOML file, seconds from the command line
     overwrite: bool = False
 
     def __post_init__(self):
@@ -274,7 +274,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True
     _write_run(out_dir, config, prep, teacher, students, history, metrics, threshold, widths)
     run = RunDir(out_dir)
 
-    # budget warning (issue 4)
+    # budget warning
     if config.target:
         try:
             from ..deploy.budget import warn_if_over_budget
