@@ -8,6 +8,13 @@ tables (activation tables), codegen (Jinja → files), check (host build + oracl
 
 def supported_ops() -> dict[str, str]:
     """Op name → the options and limits the engine supports (for `codegen --list-ops`)."""
-    from .lowering import SUPPORTED
+    from .lowering import supported
 
-    return dict(sorted(SUPPORTED.items()))
+    return supported()
+
+
+def compile(model):  # noqa: A001 (the engine's one entry point)
+    """Fold, lower and plan a model (path, bytes or IR) into a frozen CompiledModel; see compiled.py."""
+    from .compiled import compile as _compile
+
+    return _compile(model)
