@@ -72,7 +72,7 @@ def test_unsupported_and_float_models_are_refused_with_the_op(tmp_path):
     import keras
     import tensorflow as tf
 
-    from tinydistill.engine.testing import convert_int8, representative
+    from .builders import convert_int8, representative
 
     inp = keras.Input((8, 2), batch_size=1)
     x = keras.layers.Dense(3)(inp)

@@ -6,7 +6,8 @@ import numpy as np
 
 from ..ir import Model, Operator, Tensor
 from .call import Call, ConstArray
-from .helpers import bias_values, fused_activation, i32, int8, nhwc, pad_before, per_channel_multipliers, refuse, weights_symmetric
+from .helpers import (bias_values, fused_activation, i32, int8, nhwc, pad_before, per_channel_multipliers, refuse,
+                      weights_symmetric)
 from .registry import lowers
 
 
