@@ -18,14 +18,14 @@ from .helpers import f32, int8, refuse
 from .registry import lowers
 
 
-def lut_call(model: Model, op: Operator, table: tuple[int, ...]) -> Call:
+def _lut_call(model: Model, op: Operator, table: tuple[int, ...]) -> Call:
     inp, out = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
     fields = (("size", inp.size), ("table", "table"))
     return Call(op.index, op.opcode, op.layer, "td_lut_s8", "td_lut_s8.h", "td_lut_params", fields,
                 (ConstArray("table", "int8_t", table),), op.inputs[0], op.outputs[0], inp.size)
 
 
-def clamp_table(values) -> tuple[int, ...]:
+def _clamp_table(values) -> tuple[int, ...]:
     return tuple(int(min(max(v, -128), 127)) for v in values)
 
 
@@ -33,14 +33,14 @@ def clamp_table(values) -> tuple[int, ...]:
 def lower_logistic(model: Model, op: Operator) -> Call:
     inp, out = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
     int8(op, inp, out)
-    return lut_call(model, op, tables.logistic_table(inp, out))
+    return _lut_call(model, op, tables.logistic_table(inp, out))
 
 
 @lowers("TANH", support="int8 (256-entry table of the reference kernel)")
 def lower_tanh(model: Model, op: Operator) -> Call:
     inp, out = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
     int8(op, inp, out)
-    return lut_call(model, op, tables.tanh_table(inp, out))
+    return _lut_call(model, op, tables.tanh_table(inp, out))
 
 
 @lowers("QUANTIZE", support="int8 → int8 requantization (256-entry table); float32 → int8 on the model input is "
@@ -51,13 +51,13 @@ def lower_quantize(model: Model, op: Operator) -> Call:
     inp, out = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
     if inp.dtype != "int8":
         raise refuse(op, f"QUANTIZE from {inp.dtype} inside the graph",
-                      "convert with inference_input_type = tf.int8 (the C API is int8 in and out; quantize in "
-                      "the caller with TD_MODEL_INPUT_SCALE / TD_MODEL_INPUT_ZERO_POINT)")
+                     "convert with inference_input_type = tf.int8 (the C API is int8 in and out; quantize in "
+                     "the caller with TD_MODEL_INPUT_SCALE / TD_MODEL_INPUT_ZERO_POINT)")
     int8(op, inp, out)
     mult, shift = q.quantize_multiplier(float(inp.scale) / float(out.scale))
-    table = clamp_table(q.multiply_by_quantized_multiplier(x - inp.zero_point, mult, shift) + out.zero_point
-                   for x in range(-128, 128))
-    return lut_call(model, op, table)
+    table = _clamp_table(q.multiply_by_quantized_multiplier(x - inp.zero_point, mult, shift) + out.zero_point
+                         for x in range(-128, 128))
+    return _lut_call(model, op, table)
 
 
 _RELU_BOUNDS = {"RELU": (0.0, math.inf), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
@@ -80,7 +80,7 @@ def lower_relu(model: Model, op: Operator) -> Call:
     for x in range(-128, 128):
         v = out.zero_point + q.multiply_by_quantized_multiplier(x - inp.zero_point, mult, shift)
         table.append(min(max(v, act_min), act_max))
-    return lut_call(model, op, clamp_table(table))
+    return _lut_call(model, op, _clamp_table(table))
 
 
 @lowers("LEAKY_RELU", support="int8, any alpha (256-entry table)")
@@ -96,4 +96,4 @@ def lower_leaky_relu(model: Model, op: Operator) -> Call:
         v = x - inp.zero_point
         m, s = (m_i, s_i) if v >= 0 else (m_a, s_a)
         table.append(out.zero_point + q.multiply_by_quantized_multiplier(v, m, s))
-    return lut_call(model, op, clamp_table(table))
+    return _lut_call(model, op, _clamp_table(table))

@@ -73,7 +73,7 @@ def lower_conv_2d(model: Model, op: Operator) -> Call:
     inp, w, out, (in_h, in_w, in_c), (out_h, out_w, out_c), (k_h, k_w) = _conv_operands(model, op)
     if w.shape[3] != in_c:
         raise refuse(op, "grouped convolution (filter depth differs from the input's)",
-                      "use groups=1 or a DepthwiseConv1D")
+                     "use groups=1 or a DepthwiseConv1D")
     window = _conv_window(op, in_h, in_w, k_h, k_w, out_h, out_w)
     weights = w.array().astype(np.int64)
     requant, arrays = _conv_requant(model, op, inp, w, out, weights, out_c)
@@ -90,7 +90,7 @@ def lower_depthwise_conv_2d(model: Model, op: Operator) -> Call:
     mult_depth = out_c // in_c
     if mult_depth * in_c != out_c or w.shape[3] != out_c:
         raise refuse(op, "output channels are not a multiple of the input channels",
-                      "use a depth multiplier that divides the output channels")
+                     "use a depth multiplier that divides the output channels")
     window = _conv_window(op, in_h, in_w, k_h, k_w, out_h, out_w)
     # [1, kh, kw, oc] → [oc, kh, kw]: each channel's taps contiguous.
     weights = w.array().astype(np.int64).reshape(k_h, k_w, out_c).transpose(2, 0, 1)

@@ -26,7 +26,7 @@ def int8(op: Operator, *tensors: Tensor) -> None:
     for t in tensors:
         if t.dtype != "int8" or t.quant is None:
             raise refuse(op, f"tensor {t.name!r} is {t.dtype}{'' if t.quant else ' without quantization'}, "
-                              "the C engine runs int8 only", INT8_FIX)
+                             "the C engine runs int8 only", INT8_FIX)
 
 
 def fused_activation(op: Operator, out: Tensor) -> tuple[int, int]:
@@ -39,7 +39,7 @@ def fused_activation(op: Operator, out: Tensor) -> tuple[int, int]:
 def nhwc(op: Operator, t: Tensor) -> tuple[int, int, int]:
     if len(t.shape) != 4 or t.shape[0] != 1:
         raise refuse(op, f"tensor {t.name!r} has shape {list(t.shape)}, expected [1, H, W, C]",
-                      "convert with a fixed batch of 1 (an input signature [1, W, C])")
+                     "convert with a fixed batch of 1 (an input signature [1, W, C])")
     return t.shape[1], t.shape[2], t.shape[3]
 
 

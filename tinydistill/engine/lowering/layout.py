@@ -19,11 +19,11 @@ from .helpers import INT8_FIX, MAX_RANK, axis4, const_ints, int8, refuse, row_ma
 from .registry import lowers
 
 
-def region_of(start: int, dims, strides) -> tuple[int, ...]:
+def _region(start: int, dims, strides) -> tuple[int, ...]:
     return (int(start), *(int(d) for d in dims), *(int(s) for s in strides))
 
 
-def regions_call(op: Operator, kernel: str, ptype: str, regions: list[tuple[int, ...]], source, outputs,
+def _regions_call(op: Operator, kernel: str, ptype: str, regions: list[tuple[int, ...]], source, outputs,
                   inputs=None, extra=()) -> Call:
     values = tuple(v for r in regions for v in r)
     fields = (("count", len(regions)), ("regions", "regions"), *extra)
@@ -50,11 +50,11 @@ def lower_concatenation(model: Model, op: Operator) -> Call:
     regions, offset = [], 0
     for t in ins:
         t4 = shape4(op, t)
-        regions.append(region_of(offset * strides[axis], t4, strides))
+        regions.append(_region(offset * strides[axis], t4, strides))
         offset += t4[axis]
     if offset != out4[axis]:
         raise refuse(op, "input extents do not add up to the output's", INT8_FIX)
-    return regions_call(op, "td_concat_s8", "td_concat_params", regions, op.inputs[0], [op.outputs[0]],
+    return _regions_call(op, "td_concat_s8", "td_concat_params", regions, op.inputs[0], [op.outputs[0]],
                          inputs=op.inputs)
 
 
@@ -74,7 +74,7 @@ def lower_pad(model: Model, op: Operator) -> Call:
     lead = MAX_RANK - len(pads)
     befores = [0] * lead + [int(p) for p in pads[:, 0]]
     strides = row_major_strides(out4)
-    region = region_of(sum(b * s for b, s in zip(befores, strides)), in4, strides)
+    region = _region(sum(b * s for b, s in zip(befores, strides)), in4, strides)
     fields = (("out_size", out.size), ("pad_value", pad_value), ("region", "region"))
     return Call(op.index, op.opcode, op.layer, "td_pad_s8", "td_pad_s8.h", "td_pad_params", fields,
                 (ConstArray("region", "int32_t", region),), op.inputs[0], op.outputs[0], 0)
@@ -114,9 +114,9 @@ def lower_strided_slice(model: Model, op: Operator) -> Call:
     lead = MAX_RANK - rank
     in_strides = row_major_strides(shape4(op, inp))
     dims = [1] * lead + counts
-    region = region_of(sum(s * st for s, st in zip([0] * lead + starts, in_strides)), dims,
+    region = _region(sum(s * st for s, st in zip([0] * lead + starts, in_strides)), dims,
                      [st * k for st, k in zip(in_strides, [1] * lead + strides)])
-    return regions_call(op, "td_slice_s8", "td_slice_params", [region], op.inputs[0], [op.outputs[0]])
+    return _regions_call(op, "td_slice_s8", "td_slice_params", [region], op.inputs[0], [op.outputs[0]])
 
 
 def _split_regions(op: Operator, inp: Tensor, axis: int, sizes: list[int]) -> list[tuple[int, ...]]:
@@ -128,7 +128,7 @@ def _split_regions(op: Operator, inp: Tensor, axis: int, sizes: list[int]) -> li
     for size in sizes:
         dims = list(in4)
         dims[axis] = size
-        regions.append(region_of(offset * strides[axis], dims, strides))
+        regions.append(_region(offset * strides[axis], dims, strides))
         offset += size
     return regions
 
@@ -141,7 +141,7 @@ def _lower_split(model: Model, op: Operator, value: int, axis_raw: int, sizes: l
         same_quant(op, inp, t)
     axis = axis4(op, axis_raw, len(inp.shape))
     regions = _split_regions(op, inp, axis, sizes)
-    return regions_call(op, "td_slice_s8", "td_slice_params", regions, value, list(op.outputs))
+    return _regions_call(op, "td_slice_s8", "td_slice_params", regions, value, list(op.outputs))
 
 
 @lowers("SPLIT", support="int8, equal parts along a constant axis")
