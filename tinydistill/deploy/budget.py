@@ -2,7 +2,7 @@
 
 - flash = weights and biases + per-channel requantization constants + an estimate of the
   generated code per op kind (targets.toml [code], its source stated there);
-- peak RAM = the engine planner's arena (liveness plan) + the streaming window buffer
+- peak RAM = the arena the generated C declares (engine.compile's plan) + the streaming window buffer
   (firmware/stream's mirrored ring of 2 × W × C int8, which the model reads in place)
   + the output buffer + the stack of one inference (measured on the emulated cores,
   else targets.toml's [stack] estimate);
