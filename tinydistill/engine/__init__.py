@@ -1,8 +1,11 @@
 """The C engine: int8 TFLite model → generated C99, bit-exact with the reference kernels.
 
-Modules: ir (immutable IR), reader (flatbuffer → IR), quantization (TFLite's
-multiplier arithmetic), planner (static arena), lowering (op → kernel call),
-tables (activation tables), codegen (Jinja → files), check (host build + oracle).
+Modules: ir (immutable IR), reader (flatbuffer → IR), fold (batch-1 and int8-I/O
+rewrites), quantization (TFLite's multiplier arithmetic), planner (static arena),
+lowering/ (op → kernel call, one module per op family, one registry), compiled
+(fold + lower + plan: what codegen renders and the analysis counts), tables
+(activation tables), c_literals, codegen (Jinja → files), check (host build + oracle).
+No module here imports TensorFlow.
 """
 
 
