@@ -68,14 +68,14 @@ EXPECTED_OPS = {"broadcast_mul_sub": {"MUL", "SUB"}, "constant_operand": {"MUL",
 
 @pytest.fixture(scope="module")
 def converted() -> dict[str, bytes]:
-    from tinydistill.engine.testing import convert_int8, randomize
+    from .builders import convert_default, randomize
 
     out = {}
     for k, name in enumerate(FEATURES):
         model, shape = _model(name)
         randomize(model, k)
         calibration = np.random.default_rng(k).uniform(-2.0, 3.0, (48, *shape)).astype(np.float32)
-        out[name] = convert_int8(model, calibration)
+        out[name] = convert_default(model, calibration)
     return out
 
 
@@ -119,7 +119,7 @@ def test_list_ops_names_part_two_ops_and_options():
 def test_unsupported_op_is_refused_with_layer_and_fix(tmp_path):
     import keras
 
-    from tinydistill.engine.testing import convert_int8, randomize
+    from .builders import convert_int8, randomize
 
     i = keras.Input((6, 4), batch_size=1)
     model = keras.Model(i, keras.layers.Dense(2)(keras.layers.Permute((2, 1), name="swap_axes")(i)))
@@ -140,7 +140,7 @@ def test_float_io_model_gets_the_int8_api(tmp_path):
     import keras
     import tensorflow as tf
 
-    from tinydistill.engine.testing import randomize
+    from .builders import randomize
 
     need_tools("gcc")
     i = keras.Input((10, 3), batch_size=1)

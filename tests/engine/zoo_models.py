@@ -278,6 +278,6 @@ def representative(entry: ZooModel, n: int = 32) -> np.ndarray:
 
 def convert(model, entry: ZooModel) -> bytes:
     """Full-int8 conversion the default way (from_keras_model; the batch as the model's Input says)."""
-    from tinydistill.engine.testing import convert_int8
+    from .builders import convert_default
 
-    return convert_int8(model, representative(entry))
+    return convert_default(model, representative(entry))

@@ -1,6 +1,8 @@
 """Per-layer analysis of an int8 TFLite model: shapes, parameters, MACs and activation bytes.
 
-Built on the C engine's IR (engine.reader) and memory planner (engine.planner).
+Built on the C engine's compilation (engine.compile): the rows are the ops of the folded
+model the generated C runs (a float-I/O model's boundary QUANTIZE / DEQUANTIZE are
+stripped), and the arena is the one the generated C declares.
 
 Counting conventions:
 - MACs: CONV_2D = output elements × kh × kw × in_channels/groups; DEPTHWISE_CONV_2D =
@@ -26,7 +28,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..engine import planner, reader
+from ..engine import compiled as engine_compiled
+from ..engine import reader
 from ..engine.ir import Model, Operator
 
 OP_KINDS = {
@@ -83,10 +86,11 @@ class ModelAnalysis:
     input_bytes: int
     output_shape: tuple[int, ...]
     output_bytes: int
-    arena_bytes: int  # the engine planner's arena (liveness plan; input/output live outside it)
+    arena_bytes: int  # the generated arena (TD_MODEL_ARENA_SIZE; input/output live outside it)
     arena_lower_bound: int
     peak_step: int  # the op at which the most arena bytes are live
-    model: Model
+    model: Model  # the folded model the generated C runs
+    compiled: engine_compiled.CompiledModel
 
     @property
     def params(self) -> int:
@@ -186,15 +190,16 @@ def _row(model: Model, op: Operator, known: list[str] | None) -> LayerRow:
 
 
 def analyze(tflite: str | os.PathLike | bytes | Model, layer_names=None) -> ModelAnalysis:
-    """Per-op rows and totals of an int8 model (path, bytes or engine IR).
+    """Per-op rows and totals of an int8 model (path, bytes or engine IR), as the C engine compiles it.
 
     `layer_names` (the Keras model's layer names) maps converter tensor names back to layers.
+    Raises UnsupportedModel when the C engine cannot take the model.
     """
-    model = reader.read(tflite if not isinstance(tflite, Path) else str(tflite))
+    compiled = engine_compiled.compile(tflite if not isinstance(tflite, Path) else str(tflite))
+    model, plan = compiled.model, compiled.memory
     known = list(layer_names) if layer_names is not None else None
     rows = tuple(_row(model, op, known) for op in model.operators)
-    plan = planner.plan(model)
     steps = range(len(model.operators))
     peak = max(steps, key=plan.live_bytes, default=0)
     return ModelAnalysis(rows, model.input.shape, model.input.nbytes, model.output.shape, model.output.nbytes,
-                         plan.arena_size, plan.lower_bound, peak, model)
+                         plan.arena_size, plan.lower_bound, peak, model, compiled)

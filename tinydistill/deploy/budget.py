@@ -2,7 +2,7 @@
 
 - flash = weights and biases + per-channel requantization constants + an estimate of the
   generated code per op kind (targets.toml [code], its source stated there);
-- peak RAM = the engine planner's arena (liveness plan) + the firmware's state (firmware_state.py:
+- peak RAM = the arena the generated C declares (engine.compile's liveness plan) + the firmware's state (firmware_state.py:
   sizeof(td_app_t), which holds the mirrored window ring of 2 × W × C int8 that the model reads
   in place, the outputs, the smoothing history and the output line, plus the serial reader's
   state and line buffer, by C's layout rules for the 32-bit targets) + the stack of one inference

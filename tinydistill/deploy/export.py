@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__, atomic
+from ..engine.c_literals import c_float
 from ..errors import CheckFailed, TinyDistillError
 from .platformio import (DEFAULT_BAUD, available, check_framework, environments, platformio_ini, tinydistill_ini,
                          validate)
@@ -68,11 +69,6 @@ class ExportReport:
     budget_ok: bool
     validated: bool  # platformio.ini checked by PlatformIO's ProjectConfig (False: PlatformIO not installed)
     budget_text: str
-
-
-def c_float(value: float) -> str:
-    """An exact C float literal (hex float, C99) of a float32 value."""
-    return f"{float(value).hex()}f"
 
 
 def _c_string(text: str) -> str:

@@ -11,14 +11,14 @@ from pathlib import Path
 import numpy as np
 
 from .. import atomic, oracle
-from ..emu import toolchains
+from ..emu.build import WARNINGS, build
 from ..errors import TinyDistillError
 from .codegen import DEFAULT_PREFIX, generate, main_source
 from .fold import fold
 from .ir import Model
 from .reader import read
 
-CFLAGS = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-O2")
+CFLAGS = (*WARNINGS, "-O2")  # what build() compiles the host check with
 
 
 @dataclass(frozen=True)
@@ -49,15 +49,9 @@ class CheckReport:
 
 
 def build_host(src_dir: Path, exe: Path, prefix: str = DEFAULT_PREFIX, extra_flags: tuple[str, ...] = ()) -> Path:
-    """Compile every .c in `src_dir` plus a stdin/stdout harness into `exe` with gcc."""
-    gcc = toolchains.require("gcc")
+    """Compile every .c in `src_dir` plus a stdin/stdout harness into `exe` (emu.build for the host)."""
     atomic.write_text(src_dir / "td_check_main.c", main_source(prefix))
-    sources = sorted(str(p) for p in src_dir.glob("*.c"))
-    cmd = [gcc, *CFLAGS, *extra_flags, "-I", str(src_dir), *sources, "-o", str(exe)]
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise TinyDistillError(f"gcc failed on the generated C (please report this):\n{result.stderr[-4000:]}")
-    return exe
+    return build("host", sorted(src_dir.glob("*.c")), include_dirs=[src_dir], out=exe, extra_cflags=extra_flags)
 
 
 def run_host(exe: Path, inputs: np.ndarray, output_size: int) -> np.ndarray:

@@ -7,17 +7,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from .. import __version__, atomic
 from ..errors import TinyDistillError, UnsupportedModel
 from ..render import render
 from ..resources import firmware_dir
-from .fold import fold
+from .c_literals import c_array_body, c_float
+from .compiled import CompiledModel, compile
 from .ir import Model
-from .lowering import Call, lower
-from .planner import MemoryPlan, plan
-from .reader import read
+from .lowering import Call
+from .planner import MemoryPlan
 
 DEFAULT_PREFIX = "td_model"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -41,17 +39,6 @@ def file_names(prefix: str) -> dict[str, str]:
     """model.h/.c and model_data.h/.c for the default prefix, NAME.h/... otherwise."""
     stem = "model" if prefix == DEFAULT_PREFIX else prefix
     return {"h": f"{stem}.h", "c": f"{stem}.c", "data_h": f"{stem}_data.h", "data_c": f"{stem}_data.c"}
-
-
-def c_float(x: float) -> str:
-    return f"{float(np.float32(x)):.9g}f"
-
-
-def c_array_body(values: tuple[int, ...], per_line: int = 16) -> str:
-    lines = []
-    for i in range(0, len(values), per_line):
-        lines.append("    " + ", ".join(str(v) for v in values[i: i + per_line]) + ",")
-    return "\n".join(lines) if lines else "    0,"
 
 
 @dataclass(frozen=True)
@@ -115,18 +102,12 @@ def _view(call: Call, prefix: str, memory: MemoryPlan) -> _CallView:
                      _destinations(call, memory), call.kernel + ("_impl" if call.specialize else ""))
 
 
-def render_sources(model: Model, prefix: str = DEFAULT_PREFIX, extra_header: str = "") -> dict[str, str]:
+def render_sources(model: Model | CompiledModel, prefix: str = DEFAULT_PREFIX) -> dict[str, str]:
     """The generated files' names and contents (nothing written). Raises UnsupportedModel."""
     if not _IDENT.match(prefix):
         raise TinyDistillError(f"prefix {prefix!r} is not a C identifier; use letters, digits and '_' (e.g. kws)")
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise UnsupportedModel(f"the model has {len(model.inputs)} inputs and {len(model.outputs)} outputs; "
-                               "the C engine takes models with one input and one output")
-    model = fold(model)  # dynamic-batch patterns → their batch-1 form
-    calls = lower(model)
-    memory = plan(model)
-    if set(memory.external.get(t) for t in model.outputs) != {"output"}:
-        raise UnsupportedModel("the model's output is its input (no computing op); nothing to generate")
+    compiled = model if isinstance(model, CompiledModel) else compile(model)
+    model, calls, memory = compiled.model, compiled.calls, compiled.memory
     files = file_names(prefix)
     inp, out = model.input, model.output
     common = {
@@ -138,7 +119,6 @@ def render_sources(model: Model, prefix: str = DEFAULT_PREFIX, extra_header: str
         "input_scale": c_float(inp.scale), "input_zero_point": inp.zero_point,
         "output_scale": c_float(out.scale), "output_zero_point": out.zero_point,
         "arena_size": memory.arena_size, "lower_bound": memory.lower_bound,
-        "extra_header": extra_header.rstrip("\n"),
         "calls": [_view(c, prefix, memory) for c in calls],
         "headers": sorted({c.header for c in calls}),
     }
@@ -147,15 +127,13 @@ def render_sources(model: Model, prefix: str = DEFAULT_PREFIX, extra_header: str
                                    ("model_data.h.j2", files["data_h"]), ("model_data.c.j2", files["data_c"]))}
 
 
-def generate(model: Path | str | bytes | Model, out_dir: Path | str, prefix: str = DEFAULT_PREFIX,
-             extra_header: str = "") -> list[Path]:
+def generate(model: Path | str | bytes | Model, out_dir: Path | str, prefix: str = DEFAULT_PREFIX) -> list[Path]:
     """Write the C for `model` and the kernels into the flat folder `out_dir`; return the paths.
 
     Everything is rendered before anything is written, and each file is written
     atomically, so a refused model leaves `out_dir` untouched.
     """
-    m = read(model)
-    sources = render_sources(m, prefix, extra_header)
+    sources = render_sources(compile(model), prefix)
     contents = {name: text.encode() for name, text in sources.items()}
     for kernel in kernel_files():
         contents[kernel.name] = kernel.read_bytes()

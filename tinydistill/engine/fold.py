@@ -34,6 +34,7 @@ import numpy as np
 
 from ..errors import UnsupportedModel
 from .ir import Model, Operator, Tensor
+from .slicing import masks, slice_dim
 
 # What to change when an op survives folding and the C engine has no kernel for it.
 HINTS = {
@@ -80,15 +81,21 @@ def _with(op: Operator, **changes) -> Operator:
 def _strided_slice_value(x: np.ndarray, begin, end, strides, op: Operator) -> np.ndarray:
     if op.option("ellipsis_mask", 0) or op.option("new_axis_mask", 0):
         raise _refuse(op, "an ellipsis or new-axis mask in a shape computation")
-    index = []
-    for i in range(x.ndim):
-        b, e, s = (int(begin[i]), int(end[i]), int(strides[i])) if i < len(begin) else (0, x.shape[i], 1)
-        if op.option("shrink_axis_mask", 0) >> i & 1:
-            index.append(b)
+    bm, em, sm = masks(op.option)
+    # Last axis first, so that a shrunk axis does not shift the ones still to slice.
+    for i in reversed(range(x.ndim)):
+        if i >= len(begin):
+            continue
+        try:
+            start, count, step = slice_dim(x.shape[i], int(begin[i]), int(end[i]), int(strides[i]),
+                                           bool(bm >> i & 1), bool(em >> i & 1), bool(sm >> i & 1))
+        except ValueError as exc:
+            raise _refuse(op, f"{exc} in a shape computation") from None
+        if sm >> i & 1:
+            x = np.take(x, start, axis=i)
         else:
-            index.append(slice(None if op.option("begin_mask", 0) >> i & 1 else b,
-                               None if op.option("end_mask", 0) >> i & 1 else e, s))
-    return x[tuple(index)]
+            x = np.take(x, start + step * np.arange(count, dtype=np.int64), axis=i)
+    return x
 
 
 class _ShapeValues:

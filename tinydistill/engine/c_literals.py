@@ -1,0 +1,18 @@
+"""C literals shared by every generated file (engine model headers, exported project headers)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def c_float(x: float) -> str:
+    """A C float literal of `x` rounded to float32; 9 significant digits read back the same float32."""
+    return f"{float(np.float32(x)):.9g}f"
+
+
+def c_array_body(values: tuple[int, ...], per_line: int = 16) -> str:
+    """The initializer lines of an integer C array, `per_line` values a line (one 0 when empty)."""
+    lines = []
+    for i in range(0, len(values), per_line):
+        lines.append("    " + ", ".join(str(v) for v in values[i: i + per_line]) + ",")
+    return "\n".join(lines) if lines else "    0,"

@@ -1,0 +1,41 @@
+"""One compilation of a model for the C engine: folded IR, kernel calls and memory plan.
+
+Code generation renders it and the per-layer analysis (and so `budget`) reads it, so
+the arena the budget counts is the arena the generated C declares.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ..errors import UnsupportedModel
+from .fold import fold
+from .ir import Model
+from .lowering import Call, lower
+from .planner import MemoryPlan, plan
+from .reader import read
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    """`source` as read, `model` folded for batch 1 and int8 I/O, its `calls` and arena `memory`."""
+
+    source: Model
+    model: Model
+    calls: tuple[Call, ...]
+    memory: MemoryPlan
+
+
+def compile(model: str | os.PathLike | bytes | Model) -> CompiledModel:  # noqa: A001 (engine.compile)
+    """Fold, lower and plan `model` (path, bytes or IR). Raises UnsupportedModel."""
+    source = read(model)
+    if len(source.inputs) != 1 or len(source.outputs) != 1:
+        raise UnsupportedModel(f"the model has {len(source.inputs)} inputs and {len(source.outputs)} outputs; "
+                               "the C engine takes models with one input and one output")
+    folded = fold(source)  # dynamic-batch patterns and float I/O → their int8 batch-1 form
+    calls = tuple(lower(folded))
+    memory = plan(folded)
+    if set(memory.external.get(t) for t in folded.outputs) != {"output"}:
+        raise UnsupportedModel("the model's output is its input (no computing op); nothing to generate")
+    return CompiledModel(source, folded, calls, memory)

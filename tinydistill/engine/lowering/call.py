@@ -1,0 +1,37 @@
+"""What lowering produces: one kernel call with its generation-time parameters and constant arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ConstArray:
+    """A constant C array of one op (flash)."""
+
+    name: str  # suffix, e.g. "weights"
+    ctype: str  # "int8_t" / "int32_t"
+    values: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One kernel call: `kernel(&params, input, output)`."""
+
+    op: int
+    opcode: str
+    layer: str | None
+    kernel: str
+    header: str
+    ptype: str
+    fields: tuple[tuple[str, object], ...]  # value: int, or ConstArray name (str) for pointers
+    arrays: tuple[ConstArray, ...]
+    input: int
+    output: int
+    macs: int = 0
+    # Kernels of several inputs/outputs take C arrays of pointers: tensor indices, or the
+    # name of a pointer field of the params (a constant operand). None: the single input/output.
+    input_list: tuple[int | str, ...] | None = None
+    output_list: tuple[int, ...] | None = None
+    # The kernel has an inline `<kernel>_impl` that model.c specializes with constant parameters.
+    specialize: bool = False

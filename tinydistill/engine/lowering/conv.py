@@ -1,0 +1,102 @@
+"""CONV_2D and DEPTHWISE_CONV_2D: windows, interior ranges and per-channel requantization."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import Model, Operator, Tensor
+from .call import Call, ConstArray
+from .helpers import (bias_values, fused_activation, i32, int8, nhwc, pad_before, per_channel_multipliers, refuse,
+                      weights_symmetric)
+from .registry import lowers
+
+
+def _interior(stride: int, dil: int, pad: int, in_size: int, k: int, out_size: int) -> tuple[int, int]:
+    """Outputs [lo, hi) whose receptive field lies inside the input."""
+    lo = min(-(-pad // stride), out_size)
+    last = in_size - 1 - (k - 1) * dil + pad
+    hi = last // stride + 1 if last >= 0 else 0
+    hi = max(lo, min(hi, out_size))
+    return lo, hi
+
+
+def _fast_requant(weights: np.ndarray, bias: np.ndarray, in_offset: int, shifts: list[int]) -> int:
+    """1 when every shift is <= 0 and no accumulator can reach 2^30 (td_requant_fast_s8's domain)."""
+    per_channel = np.abs(weights.reshape(len(bias), -1)).sum(axis=1) * (128 + abs(in_offset)) + np.abs(bias)
+    return int(all(s <= 0 for s in shifts) and int(per_channel.max(initial=0)) < (1 << 30))
+
+
+def _conv_window(op: Operator, in_h: int, in_w: int, k_h: int, k_w: int, out_h: int,
+                 out_w: int) -> tuple[tuple[str, int], ...]:
+    """A convolution's strides, dilations, padding and interior (no padding tap) output range, as fields."""
+    sh, sw = op.option("stride_h", 1), op.option("stride_w", 1)
+    dh, dw = op.option("dilation_h_factor", 1), op.option("dilation_w_factor", 1)
+    padding = op.option("padding", "VALID")
+    pad_t, pad_l = pad_before(padding, sh, dh, in_h, k_h, out_h), pad_before(padding, sw, dw, in_w, k_w, out_w)
+    oy_lo, oy_hi = _interior(sh, dh, pad_t, in_h, k_h, out_h)
+    ox_lo, ox_hi = _interior(sw, dw, pad_l, in_w, k_w, out_w)
+    return (("stride_h", sh), ("stride_w", sw), ("dil_h", dh), ("dil_w", dw), ("pad_top", pad_t),
+            ("pad_left", pad_l), ("oy_lo", oy_lo), ("oy_hi", oy_hi), ("ox_lo", ox_lo), ("ox_hi", ox_hi))
+
+
+def _conv_requant(model: Model, op: Operator, inp: Tensor, w: Tensor, out: Tensor, weights: np.ndarray,
+                  out_c: int) -> tuple[tuple[tuple[str, object], ...], tuple[ConstArray, ...]]:
+    """A convolution's offsets, clamp and per-channel requantization fields, and its constant arrays.
+
+    `weights` are laid out [out_c, ...taps]: the input offset is folded into each channel's bias."""
+    bias = bias_values(model, op, out_c)
+    in_offset = -inp.zero_point
+    folded = bias + in_offset * weights.reshape(out_c, -1).sum(axis=1)
+    mult, shift = per_channel_multipliers(inp, w, out, out_c)
+    act_min, act_max = fused_activation(op, out)
+    fields = (("in_offset", in_offset), ("out_offset", out.zero_point), ("act_min", act_min), ("act_max", act_max),
+              ("fast_requant", _fast_requant(weights, bias, in_offset, shift)),
+              ("weights", "weights"), ("bias", "bias"), ("bias_folded", "bias_folded"), ("mult", "mult"),
+              ("shift", "shift"))
+    arrays = (ConstArray("weights", "int8_t", tuple(int(v) for v in weights.reshape(-1))),
+              ConstArray("bias", "int32_t", i32(bias)), ConstArray("bias_folded", "int32_t", i32(folded)),
+              ConstArray("mult", "int32_t", i32(mult)), ConstArray("shift", "int32_t", i32(shift)))
+    return fields, arrays
+
+
+def _conv_operands(model: Model, op: Operator):
+    """Input, filter and output of a (depthwise) convolution, checked, with their NHWC and kernel sizes."""
+    inp, w = model.tensor(op.inputs[0]), model.tensor(op.inputs[1])
+    out = model.tensor(op.outputs[0])
+    int8(op, inp, out)
+    weights_symmetric(op, w)
+    return inp, w, out, nhwc(op, inp), nhwc(op, out), (w.shape[1], w.shape[2])
+
+
+@lowers("CONV_2D", support="int8 per-channel; strides, dilation, SAME/VALID; fused NONE/RELU/RELU6")
+def lower_conv_2d(model: Model, op: Operator) -> Call:
+    inp, w, out, (in_h, in_w, in_c), (out_h, out_w, out_c), (k_h, k_w) = _conv_operands(model, op)
+    if w.shape[3] != in_c:
+        raise refuse(op, "grouped convolution (filter depth differs from the input's)",
+                     "use groups=1 or a DepthwiseConv1D")
+    window = _conv_window(op, in_h, in_w, k_h, k_w, out_h, out_w)
+    weights = w.array().astype(np.int64)
+    requant, arrays = _conv_requant(model, op, inp, w, out, weights, out_c)
+    fields = (("in_h", in_h), ("in_w", in_w), ("in_c", in_c), ("out_h", out_h), ("out_w", out_w),
+              ("out_c", out_c), ("k_h", k_h), ("k_w", k_w), *window, *requant)
+    return Call(op.index, op.opcode, op.layer, "td_conv_s8", "td_conv_s8.h", "td_conv_params", fields, arrays,
+                op.inputs[0], op.outputs[0], out_h * out_w * out_c * k_h * k_w * in_c, specialize=True)
+
+
+@lowers("DEPTHWISE_CONV_2D",
+        support="int8 per-channel; depth multiplier, strides, dilation, SAME/VALID; fused NONE/RELU/RELU6")
+def lower_depthwise_conv_2d(model: Model, op: Operator) -> Call:
+    inp, w, out, (in_h, in_w, in_c), (out_h, out_w, out_c), (k_h, k_w) = _conv_operands(model, op)
+    mult_depth = out_c // in_c
+    if mult_depth * in_c != out_c or w.shape[3] != out_c:
+        raise refuse(op, "output channels are not a multiple of the input channels",
+                     "use a depth multiplier that divides the output channels")
+    window = _conv_window(op, in_h, in_w, k_h, k_w, out_h, out_w)
+    # [1, kh, kw, oc] → [oc, kh, kw]: each channel's taps contiguous.
+    weights = w.array().astype(np.int64).reshape(k_h, k_w, out_c).transpose(2, 0, 1)
+    requant, arrays = _conv_requant(model, op, inp, w, out, weights, out_c)
+    fields = (("in_h", in_h), ("in_w", in_w), ("in_c", in_c), ("out_h", out_h), ("out_w", out_w),
+              ("out_c", out_c), ("depth_mult", mult_depth), ("k_h", k_h), ("k_w", k_w), *window, *requant)
+    return Call(op.index, op.opcode, op.layer, "td_depthwise_conv_s8", "td_depthwise_conv_s8.h",
+                "td_depthwise_conv_params", fields, arrays, op.inputs[0], op.outputs[0],
+                out_h * out_w * out_c * k_h * k_w, specialize=True)
