@@ -29,8 +29,9 @@ import numpy as np
 from . import atomic
 from .errors import TinyDistillError
 
-# Keys `train` writes into config.json (others may add keys, never change these):
-#   task: "classify" | "forecast" | "anomaly"
+# Keys `train` writes into config.json (others may add keys, never change these);
+# RunConfig below parses and checks them once for every reader:
+#   task: a tasks.TASKS name
 #   dataset: built-in name or the CSV path;  channels: every channel, teacher order
 #   student_channels: the device's channels, student input order;  privileged: list
 #   window, hop, horizon (forecast), sample_rate_hz, labels (class names; anomaly:
@@ -117,7 +118,7 @@ class RunConfig:
         if rate is not None and rate <= 0:
             bad("sample_rate_hz", "a positive number")
         predict = text("predict_channel")
-        if task == "forecast" and not predict:
+        if get_task(task).predicts and not predict:
             predict = student[0]
         return cls(
             task=task, channels=names("channels", required=True), student_channels=student,
@@ -189,7 +190,7 @@ class RunDir:
     def target_std(self) -> float:
         """Forecast: the predicted channel's std (`mae_raw` = `mae` × it); 1.0 for other tasks."""
         cfg = self.run_config
-        if cfg.task != "forecast":
+        if not cfg.task_spec.predicts:
             return 1.0
         return float(self.normalization_for([cfg.predict_channel])[1][0])
 

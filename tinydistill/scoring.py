@@ -122,6 +122,6 @@ def run_metrics(run, x: np.ndarray, y: np.ndarray, outputs: np.ndarray) -> dict:
     """task_metrics of the student of `run` (a rundir.RunDir) on student windows x, like splits.npz."""
     cfg = run.run_config
     last = None
-    if cfg.task == "forecast" and cfg.predict_channel in cfg.student_channels:
+    if cfg.task_spec.predicts and cfg.predict_channel in cfg.student_channels:
         last = x[:, -1, cfg.student_channels.index(cfg.predict_channel)]
     return task_metrics(cfg.task, x, y, outputs, last=last, std=run.target_std(), threshold=cfg.threshold)

@@ -48,6 +48,11 @@ class Task:
         return {m.name: m.higher_is_better for m in self.metrics}
 
     @property
+    def predicts(self) -> bool:
+        """The target is a channel's future value (the run has a `predict_channel`)."""
+        return self.target == "future"
+
+    @property
     def outputs_classes(self) -> bool:
         """The model's output is one logit per class (saved with a final softmax)."""
         return self.loss == "soft_targets"

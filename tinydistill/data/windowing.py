@@ -152,7 +152,7 @@ def windows_for_run(run_dir, recordings: Dataset | Sequence[Recording]) -> tuple
 
     run = run_dir if isinstance(run_dir, RunDir) else open_run(os.fspath(run_dir))
     cfg = run.run_config
-    forecast = cfg.task_spec.target == "future"
+    forecast = cfg.task_spec.predicts
     student = list(cfg.student_channels)
     if isinstance(recordings, Dataset):
         ds = recordings

@@ -129,7 +129,7 @@ class TrainConfig:
             bad(f"--normal-class only applies to --task anomaly (the task is {self.task})")
         if task.reconstructs and self.privileged_time:
             bad("--privileged-time needs a target ahead of the window: use it with --task forecast or classify")
-        if self.predict_channel is not None and task.target != "future":
+        if self.predict_channel is not None and not task.predicts:
             bad(f"--predict-channel only applies to --task forecast (the task is {self.task})")
         if self.privileged_time and task.target == "class" and self.horizon is None and self.dataset != "mackey-glass":
             bad("--privileged-time with --task classify needs --horizon K (how far past the window the teacher sees)")
@@ -184,7 +184,7 @@ def prepare(config: TrainConfig) -> Prepared:
     if not student_channels:
         raise TinyDistillError("--privileged names every channel; the student needs at least one channel of its own")
     task = get_task(config.task)
-    forecast = task.target == "future"
+    forecast = task.predicts
     privileged_time = config.privileged_time
     if privileged_time is None:
         privileged_time = forecast or (task.target == "class" and ds.name == "mackey-glass")
@@ -343,7 +343,7 @@ def _write_run(out_dir: Path, config: TrainConfig, prep: Prepared, teacher, stud
     else:
         saved = {"teacher": teacher, **students}
     ds, task = prep.dataset, prep.task
-    forecast, anomaly = get_task(task).target == "future", get_task(task).target == "anomalous"
+    forecast, anomaly = get_task(task).predicts, get_task(task).target == "anomalous"
     looks_ahead = forecast or prep.extra or ds.label_lookahead
     cfg = {
         "task": task, "dataset": config.dataset or str(config.csv), "channels": prep.channels,
