@@ -189,9 +189,8 @@ def budget(run, target, max_flash, max_ram, max_latency, as_json):
     import json
 
     from .deploy import budget as budget_mod
-    from .errors import CheckFailed
-
     from .deploy.quantize import ensure_int8
+    from .errors import CheckFailed
 
     if os.path.isdir(run):
         ensure_int8(run)  # the library only reads the int8 model; the command makes it when missing

@@ -28,6 +28,7 @@ import numpy as np
 
 from . import atomic
 from .errors import TinyDistillError
+from .tasks import TASKS, Task
 
 # Keys `train` writes into config.json (others may add keys, never change these);
 # RunConfig below parses and checks them once for every reader:
@@ -70,8 +71,6 @@ class RunConfig:
     @classmethod
     def from_dict(cls, data: Any, source: str = "config.json") -> RunConfig:
         """Validate `data`; a missing or malformed key raises TinyDistillError naming it."""
-        from .tasks import get_task
-
         if not isinstance(data, dict):
             raise TinyDistillError(f"{source} must hold a JSON object; re-run `tinydistill train`")
 
@@ -107,34 +106,30 @@ class RunConfig:
                 bad(key, "a number")
             return None if v is None else float(v)
 
-        if not isinstance(data.get("task"), str):
-            bad("task", "one of classify, forecast, anomaly")
-        try:
-            task = get_task(data["task"]).name
-        except TinyDistillError:
-            bad("task", "one of classify, forecast, anomaly")
+        task = data.get("task")
+        if not isinstance(task, str) or task not in TASKS:
+            bad("task", f"one of {', '.join(TASKS)}")
         student = names("student_channels", required=True)
         rate = number("sample_rate_hz")
         if rate is not None and rate <= 0:
             bad("sample_rate_hz", "a positive number")
         predict = text("predict_channel")
-        if get_task(task).predicts and not predict:
+        if TASKS[task].predicts and not predict:
             predict = student[0]
         return cls(
             task=task, channels=names("channels", required=True), student_channels=student,
-            window=integer("window", 1, required=True), hop=integer("hop", 1, required=True), dataset=str(data.get("dataset") or ""),
+            window=integer("window", 1, required=True), hop=integer("hop", 1, required=True),
+            dataset=str(data.get("dataset") or ""),
             privileged=names("privileged"), privileged_time=integer("privileged_time", 0, 0),
             horizon=integer("horizon", 0), predict_channel=predict,
-            sample_rate_hz=rate or DEFAULT_SAMPLE_RATE_HZ, labels=names("labels"), classes=names("classes"),
+            sample_rate_hz=DEFAULT_SAMPLE_RATE_HZ if rate is None else rate, labels=names("labels"), classes=names("classes"),
             normal_class=text("normal_class"), threshold=number("threshold"), seed=integer("seed", 0, 0),
             group=text("group"), label_column=text("label_column"), time=text("time"), raw=dict(data))
 
     @property
-    def task_spec(self):
+    def task_spec(self) -> Task:
         """The tasks.Task of this run."""
-        from .tasks import get_task
-
-        return get_task(self.task)
+        return TASKS[self.task]
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,8 @@ def extra_header(spec: StreamSpec, run_name: str) -> str:
         "project/model_extra.h.j2", version=__version__, run_name=_display_name(run_name),
         sample_rate_hz=int(rate) if rate == int(rate) else rate,
         channels=[_c_string(c) for c in spec.channels], window=spec.window, hop=spec.hop,
-        task_macros=c_macros(), task_macro=get_task(spec.task).c_macro, labels=[_c_string(label) for label in spec.labels] or ["-"],
+        task_macros=c_macros(), task_macro=get_task(spec.task).c_macro,
+        labels=[_c_string(label) for label in spec.labels] or ["-"],
         norm_scale=[c_float(v) for v in spec.scale], norm_offset=[c_float(v) for v in spec.offset],
         smoothing_code=SMOOTHING_CODES[spec.smoothing], smooth_n=spec.smooth_n, threshold=c_float(spec.threshold),
     )
