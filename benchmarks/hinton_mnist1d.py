@@ -78,11 +78,11 @@ def mlp(role: str, shape, n_classes: int = 10):
 
 
 def conv(role: str, shape, n_classes: int = 10):
-    """The project's Conv1D families at their default widths (tinydistill.training.models / train.WIDTHS)."""
+    """The project's Conv1D families at their default widths (tinydistill.training.models / tasks.TASKS widths)."""
     from tinydistill.training import models
-    from tinydistill.training.train import WIDTHS
+    from tinydistill.tasks import get_task
 
-    teacher_width, student_width = WIDTHS["classify"]
+    teacher_width, student_width = get_task("classify").widths
     return models.build(role, "classify", shape, n_classes, teacher_width if role == "teacher" else student_width)
 
 

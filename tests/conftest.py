@@ -48,11 +48,14 @@ def basic_motions_int8(basic_motions_run):
 
 
 def _train_fixture(tmp_path_factory, name: str, **options) -> Path:
+    from tinydistill.deploy.quantize import ensure_int8
+    from tinydistill.rundir import open_run
     from tinydistill.training.train import TrainConfig, train
 
     options = {"epochs": 15, "teacher_epochs": 8, "seed": 0, **options}
     out = tmp_path_factory.mktemp("runs") / name
     train(TrainConfig(**options), out, progress=False)
+    ensure_int8(open_run(out))  # as the CLI does before budget/evaluate/export
     return out
 
 

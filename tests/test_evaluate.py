@@ -6,18 +6,19 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from tinydistill import metrics
+from tinydistill import scoring as metrics
 from tinydistill.cli import cli
-from tinydistill.evaluate import confusion_matrix, evaluate_run, task_metrics
+from tinydistill.evaluate import evaluate_run
+from tinydistill.scoring import confusion_matrix, task_metrics
 
 
 def test_confusion_matrix_and_metrics_by_hand():
     assert confusion_matrix([0, 1, 1, 2], [0, 2, 1, 2], 3).tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
     probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
-    assert task_metrics("classify", {}, np.zeros((3, 2, 1)), np.array([0, 1, 1]), probs) == {"accuracy": 2 / 3}
+    assert task_metrics("classify", np.zeros((3, 2, 1)), np.array([0, 1, 1]), probs) == {"accuracy": 2 / 3}
     x = np.zeros((4, 2, 1))
     recon = np.array([0.0, 0.1, 1.0, 2.0])[:, None, None] * np.ones((4, 2, 1))
-    got = task_metrics("anomaly", {"threshold": 0.5}, x, np.array([0, 0, 1, 1]), recon)
+    got = task_metrics("anomaly", x, np.array([0, 0, 1, 1]), recon, threshold=0.5)
     assert got == {"auc": 1.0, "accuracy": 1.0}
     assert metrics.auc(np.array([0, 1]), np.array([0.5, 0.5])) == 0.5
 

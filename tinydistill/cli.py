@@ -19,6 +19,7 @@ import click  # noqa: E402
 
 from . import __version__  # noqa: E402
 from .errors import TinyDistillError  # noqa: E402
+from .tasks import TASK_NAMES  # noqa: E402  (tiny: the registry, no TensorFlow)
 
 
 
@@ -131,7 +132,7 @@ def _csv_list(ctx, param, value):
 @click.option("--time", "time_col", help="CSV column to order samples by within a recording.")
 @click.option("--split-by", help="CSV column whose values train/val/test never share, e.g. subject (default: by recording).")
 @click.option("--sample-rate", "sample_rate_hz", type=float, help="Samples per second of the CSV (stored with the run).")
-@click.option("--task", type=click.Choice(["classify", "forecast", "anomaly"]), help="Default: classify.")
+@click.option("--task", type=click.Choice(TASK_NAMES), help="Default: classify.")
 @click.option("--window", type=int, help="Window length in samples (default: the dataset's, else 32).")
 @click.option("--hop", type=int, help="Samples between window starts (default: the dataset's, else window/4).")
 @click.option("--horizon", type=int, help="Forecast / look-ahead steps k (default 8).")
@@ -228,8 +229,11 @@ def budget(run, target, max_flash, max_ram, max_latency, as_json):
     if os.path.isdir(run):  # a run directory may need quantizing and its Keras layer names; a .tflite does not
         _tensorflow()
     from .deploy import budget as budget_mod
+    from .deploy.quantize import ensure_int8
     from .errors import CheckFailed
 
+    if os.path.isdir(run):
+        ensure_int8(run)  # the library only reads the int8 model; the command makes it when missing
     report = budget_mod.check_budget(run, target, max_flash, max_ram, max_latency)
     click.echo(json.dumps(report.as_dict(), indent=2) if as_json else budget_mod.format_report(report))
     if not report.ok:
@@ -255,8 +259,10 @@ def evaluate(run, csv_files, dataset, group, label, time_col, as_json):
     import json
 
     _tensorflow()
+    from .deploy.quantize import ensure_int8
     from .evaluate import evaluate_run, format_evaluation
 
+    ensure_int8(run)
     ev = evaluate_run(run, csv=list(csv_files), dataset=dataset, group=group, label=label, time=time_col)
     click.echo(json.dumps(ev.as_dict(), indent=2) if as_json else format_evaluation(ev))
 
@@ -335,7 +341,9 @@ def export(run, target, out, framework, force, smoothing, smooth_n, baud, max_fl
     """
     _tensorflow()  # the budget check reads the run's Keras student
     from .deploy.export import export_project, format_report
+    from .deploy.quantize import ensure_int8
 
+    ensure_int8(run)
     report = export_project(run, target, out, framework=framework, force=force, smoothing=smoothing,
                             smooth_n=smooth_n, baud=baud, max_flash=max_flash, max_ram=max_ram,
                             max_latency=max_latency)

@@ -174,12 +174,15 @@ def normalize(x: np.ndarray, mean, std) -> np.ndarray:
     return ((x - np.asarray(mean)) / np.asarray(std)).astype(np.float32)
 
 
-def targets(task: str, w: Windows, *, normal_id: int | None = None, target_mean: float = 0.0,
+def targets(task, w: Windows, *, normal_id: int | None = None, target_mean: float = 0.0,
             target_std: float = 1.0) -> np.ndarray:
-    """The `y` of splits.npz: class ids, 0/1 anomalous, or the normalized forecast target."""
-    if task == "classify":
+    """The `y` of splits.npz, as the task's `target` says: class ids, 0/1 anomalous, or the normalized future value."""
+    from ..tasks import get_task
+
+    kind = get_task(task).target
+    if kind == "class":
         return w.label.astype(np.int64)
-    if task == "anomaly":
+    if kind == "anomalous":
         return (w.label != normal_id).astype(np.int64)
     return ((w.target - target_mean) / target_std).astype(np.float32)
 
@@ -194,9 +197,9 @@ def windows_for_run(run_dir, recordings: Dataset | Sequence[Recording]) -> tuple
     from ..rundir import RunDir, open_run
 
     run = run_dir if isinstance(run_dir, RunDir) else open_run(os.fspath(run_dir))
-    cfg, norm = run.config, run.normalization
-    task = cfg["task"]
-    student = list(cfg["student_channels"])
+    cfg = run.run_config
+    forecast = cfg.task_spec.predicts
+    student = list(cfg.student_channels)
     if isinstance(recordings, Dataset):
         ds = recordings
         student_idx = ds.channel_index(student)
@@ -206,32 +209,29 @@ def windows_for_run(run_dir, recordings: Dataset | Sequence[Recording]) -> tuple
     else:
         recs = list(recordings)
         width = recs[0].values.shape[1] if recs else 0
-        channel_names = list(cfg["channels"]) if width == len(cfg["channels"]) else student
+        channel_names = list(cfg.channels) if width == len(cfg.channels) else student
         if width != len(channel_names):
             raise TinyDistillError(f"recordings have {width} channels; the run expects {len(student)} "
-                                   f"({', '.join(student)}) or {len(cfg['channels'])}")
+                                   f"({', '.join(student)}) or {len(cfg.channels)}")
         student_idx = [channel_names.index(c) for c in student]
         lookahead = 0
-    horizon = int(cfg.get("horizon") or 0) if task == "forecast" else 0
-    predict = cfg.get("predict_channel") or student[0]
-    plan = WindowPlan(window=int(cfg["window"]), hop=int(cfg["hop"]), teacher_idx=tuple(student_idx),
+    horizon = (cfg.horizon or 0) if forecast else 0
+    plan = WindowPlan(window=cfg.window, hop=cfg.hop, teacher_idx=tuple(student_idx),
                       student_idx=tuple(student_idx), lookahead=max(lookahead, horizon), horizon=horizon,
-                      predict_idx=channel_names.index(predict) if task == "forecast" else 0)
+                      predict_idx=channel_names.index(cfg.predict_channel) if forecast else 0)
     check_lengths(recs, plan)
     w = make_windows(recs, plan)
-    pos = [norm["channels"].index(c) for c in student]
-    mean = np.asarray(norm["mean"])[pos]
-    std = np.asarray(norm["std"])[pos]
+    mean, std = run.normalization_for(student)
     x = normalize(w.xs, mean, std)
-    p = norm["channels"].index(predict)
-    normal_id = cfg["classes"].index(cfg["normal_class"]) if task == "anomaly" else None
-    y = targets(task, w, normal_id=normal_id, target_mean=norm["mean"][p], target_std=norm["std"][p])
+    target_mean, target_std = run.normalization_for([cfg.predict_channel or student[0]])
+    normal_id = cfg.classes.index(cfg.normal_class) if cfg.task_spec.target == "anomalous" else None
+    y = targets(cfg.task, w, normal_id=normal_id, target_mean=target_mean[0], target_std=target_std[0])
     return x, y
 
 
-def _remap_labels(labels: np.ndarray, names: Sequence[str], cfg: dict) -> np.ndarray:
-    """Class ids of a new dataset -> class ids of the run (by name)."""
-    known = list(cfg.get("classes") or cfg.get("labels") or [])
+def _remap_labels(labels: np.ndarray, names: Sequence[str], cfg) -> np.ndarray:
+    """Class ids of a new dataset -> class ids of the run (by name); `cfg` a rundir.RunConfig."""
+    known = list(cfg.classes or cfg.labels)
     if not known:
         return labels
     unknown = sorted({names[i] for i in np.unique(labels) if i >= 0} - set(known))

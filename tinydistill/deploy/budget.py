@@ -179,10 +179,8 @@ def _resolve(model) -> tuple[object, list[str] | None, str | None]:
         return bytes(model), None, None
     path = Path(model)
     if path.is_dir():
-        from .quantize import ensure_int8
-
         run = open_run(path)
-        tflite = ensure_int8(run)
+        tflite = run.int8_model()
         names = analysis.keras_layer_names(run.file("student.keras")) if run.file("student.keras").is_file() else None
         return tflite, names, str(tflite)
     if not path.is_file():
@@ -191,14 +189,17 @@ def _resolve(model) -> tuple[object, list[str] | None, str | None]:
 
 
 def check_budget(run_dir_or_tflite, target, max_flash=None, max_ram=None, max_latency=None,
-                 smooth_n: int = 1) -> BudgetReport:
-    """Budget of the int8 student (a run directory, quantized first if needed, or a .tflite) on `target`.
+                 smooth_n: int = 1, layer_names: list[str] | None = None) -> BudgetReport:
+    """Budget of the int8 student (a quantized run directory, a .tflite path or its bytes) on `target`.
 
     Limits accept bytes/seconds or strings ("64K", "5ms"); the target's flash and SRAM are the defaults.
     `smooth_n` is export's --smooth-n (the firmware keeps that many output vectors).
+    `layer_names` names the rows of a model given as bytes (Keras layer names). A run directory
+    without student_int8.tflite is refused: run `tinydistill quantize RUN` first.
     """
     tgt = target if isinstance(target, targets.Target) else targets.get_target(target)
     model, names, shown = _resolve(run_dir_or_tflite)
+    names = names or layer_names
     a = analysis.analyze(model, names)
     rows = tuple(BudgetRow(r, tgt.cost.cost(r.kind).cycles(r.macs, r.adds, r.output_elements)) for r in a.rows)
     return BudgetReport(
@@ -251,9 +252,10 @@ def format_report(report: BudgetReport) -> str:
     return "\n".join(lines)
 
 
-def warn_if_over_budget(run_dir, target, limits: dict | None = None) -> str | None:
+def warn_if_over_budget(model, target, limits: dict | None = None, layer_names: list[str] | None = None) -> str | None:
     """Called by `train` at the end: warn on stderr when the student will not fit; return the warning.
 
+    `model` is the int8 model (bytes or path; `train` converts in memory and writes nothing);
     `limits` may hold max_flash / max_ram / max_latency (numbers or strings); no target, no check.
     """
     import click
@@ -261,7 +263,8 @@ def warn_if_over_budget(run_dir, target, limits: dict | None = None) -> str | No
     if not target:
         return None
     limits = {k: v for k, v in (limits or {}).items() if v is not None and k in ("max_flash", "max_ram", "max_latency")}
-    report = check_budget(os.fspath(run_dir), target, **limits)
+    report = check_budget(model if isinstance(model, (bytes, bytearray)) else os.fspath(model), target, **limits,
+                          layer_names=layer_names)
     if report.ok:
         return None
     message = f"Warning: the student will not fit: {report.verdict()}"

@@ -28,6 +28,7 @@ from ..render import render
 from ..resources import firmware_dir
 from ..rundir import open_run
 from .streaming import StreamSpec, spec_from_run
+from ..tasks import c_macros, get_task
 from .targets import Target, get_target
 
 MANIFEST = "tinydistill.json"
@@ -36,7 +37,6 @@ RUNTIME_FILES = ("td_stream.c", "td_stream.h", "td_port.h", "td_serial_csv.c", "
 MODEL_FILE = "data/student_int8.tflite"
 STREAM_FILE = "data/test_stream.csv"
 MAINS = {"arduino": "main_arduino.cpp", "espidf": "main_espidf.c", "stm32cube": "main_cortexm.c"}
-TASK_CODES = {"classify": 0, "forecast": 1, "anomaly": 2}
 SMOOTHING_CODES = {"none": 0, "average": 1, "vote": 2}
 
 # The ST-LINK virtual COM port of the STM32 Nucleo boards the bare Cortex-M main talks through.
@@ -95,7 +95,8 @@ def stream_config_header(spec: StreamSpec, run_name: str, banner: str = "") -> s
         run_name=_display_name(run_name),
         sample_rate_hz=int(rate) if rate == int(rate) else rate,
         channels=[_c_string(c) for c in spec.channels], window=spec.window, hop=spec.hop,
-        task_code=TASK_CODES[spec.task], labels=[_c_string(label) for label in spec.labels] or ["-"],
+        task_macros=c_macros(), task_macro=get_task(spec.task).c_macro,
+        labels=[_c_string(label) for label in spec.labels] or ["-"],
         norm_scale=[c_float(v) for v in spec.scale], norm_offset=[c_float(v) for v in spec.offset],
         smoothing_code=SMOOTHING_CODES[spec.smoothing], smooth_n=spec.smooth_n, threshold=c_float(spec.threshold),
     )
@@ -212,9 +213,7 @@ def export_project(run_dir: str | os.PathLike, target: str, out_dir: str | os.Pa
     run = open_run(run_dir)
     limits = {"max_flash": max_flash, "max_ram": max_ram, "max_latency": max_latency}
     budget_ok, budget_text = _check_budget(run.path, tgt, force, limits, smooth_n)
-    from .quantize import ensure_int8
-
-    model = ensure_int8(run)
+    model = run.int8_model()
     spec = spec_from_run(run, model, smoothing=smoothing, smooth_n=smooth_n)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)

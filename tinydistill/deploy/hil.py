@@ -53,8 +53,7 @@ def _reference_inputs(project: str | os.PathLike) -> tuple[StreamSpec, Path, Pat
         raise TinyDistillError(f"{path} is neither a project exported by tinydistill nor a run directory; "
                                "pass the project the board was flashed from with --project DIR")
     run = open_run(path)
-    run.require("student_int8.tflite")
-    model = run.file("student_int8.tflite")
+    model = run.int8_model()
     stream = run.file("test_stream.csv")
     return spec_from_run(run, model), model, stream if stream.is_file() else None
 

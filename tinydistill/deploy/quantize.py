@@ -16,13 +16,12 @@ import numpy as np
 from .. import atomic
 from ..errors import TinyDistillError
 from ..quiet import native_stderr_parked
-from ..evaluate import HIGHER_IS_BETTER, PRIMARY_METRIC, predict_float, predict_int8, target_std, task_metrics
 from ..rundir import RunDir, open_run
+from ..scoring import predict_float, predict_int8, run_metrics
+from ..tasks import get_task
 
 # Calibration windows: enough to cover the ranges, few enough to keep conversion ~1 s.
 REPRESENTATIVE_WINDOWS = 400
-DEFAULT_MAX_DROP = {"classify": 2.0, "forecast": 10.0, "anomaly": 2.0}
-DROP_UNITS = {"classify": "accuracy points", "forecast": "% MAE increase", "anomaly": "AUC points"}
 RECURRENT = ("LSTM", "GRU", "SimpleRNN", "RNN", "ConvLSTM1D")
 # Ops that only move data between float and int8: inside a graph they mean part of it stayed float.
 _FLOAT_BRIDGES = {"QUANTIZE", "DEQUANTIZE"}
@@ -46,7 +45,7 @@ class QuantizeReport:
     float_metrics: dict
     int8_metrics: dict
     metric: str  # the metric the drop is measured on
-    drop: float  # in DROP_UNITS[task]; positive = int8 is worse
+    drop: float  # in the task's drop_unit; positive = int8 is worse
     max_drop: float
     notes: list[str] = field(default_factory=list)
 
@@ -56,7 +55,7 @@ class QuantizeReport:
 
     @property
     def unit(self) -> str:
-        return DROP_UNITS[self.task]
+        return get_task(self.task).drop_unit
 
     def verdict(self) -> str:
         if self.ok:
@@ -160,39 +159,34 @@ def convert_int8(keras_model, representative_windows: np.ndarray) -> bytes:
 def quantize_run(run_dir, max_drop: float | None = None) -> QuantizeReport:
     """Quantize RUN's student to RUN/student_int8.tflite, add `student_int8` to metrics.json, compare."""
     run = run_dir if isinstance(run_dir, RunDir) else open_run(run_dir)
-    config = run.config
-    task = config["task"]
-    if task not in DEFAULT_MAX_DROP:
-        raise TinyDistillError(f"config.json has task {task!r}; expected one of {', '.join(DEFAULT_MAX_DROP)}")
+    task = run.run_config.task_spec
     splits = run.splits()
     model = run.load_model("student")
     tflite = convert_int8(model, splits["x_train"])
     path = atomic.write_bytes(run.file("student_int8.tflite"), tflite)
 
     x, y = splits["x_test"], splits["y_test"]
-    std = target_std(run)
-    float_metrics = task_metrics(task, config, x, y, predict_float(model, x), std)
-    int8_metrics = task_metrics(task, config, x, y, predict_int8(tflite, x), std)
+    float_metrics = run_metrics(run, x, y, predict_float(model, x))
+    int8_metrics = run_metrics(run, x, y, predict_int8(tflite, x))
     params = int(model.count_params())
     float_metrics["params"] = int8_metrics["params"] = params
     run.update_metrics("student_int8", int8_metrics)
 
-    metric = PRIMARY_METRIC[task]
-    f, q = float_metrics[metric], int8_metrics[metric]
-    if task == "forecast":
-        drop = (q - f) / f * 100.0 if f > 0 else (0.0 if q == f else float("inf"))
-    else:
-        drop = (f - q) * 100.0 if HIGHER_IS_BETTER[metric] else (q - f) * 100.0
-    limit = DEFAULT_MAX_DROP[task] if max_drop is None else float(max_drop)
-    return QuantizeReport(task, path, len(tflite), float_metrics, int8_metrics, metric, float(drop), limit)
+    metric = task.primary
+    drop = task.int8_drop(float_metrics[metric], int8_metrics[metric])
+    limit = task.max_drop if max_drop is None else float(max_drop)
+    return QuantizeReport(task.name, path, len(tflite), float_metrics, int8_metrics, metric, float(drop), limit)
 
 
-def ensure_int8(run: RunDir) -> Path:
-    """RUN/student_int8.tflite, quantizing first when it is missing."""
-    path = run.file("student_int8.tflite")
-    if not path.is_file():
+def ensure_int8(run) -> Path:
+    """RUN/student_int8.tflite, quantizing first when it is missing: for front ends (CLI, demo) only.
+
+    The library's readers (budget, evaluate, export) never quantize; they ask for `run.int8_model()`.
+    """
+    run = run if isinstance(run, RunDir) else open_run(run)
+    if not run.file("student_int8.tflite").is_file():
         quantize_run(run)
-    return path
+    return run.int8_model()
 
 
 def format_report(report: QuantizeReport) -> str:

@@ -18,8 +18,8 @@ import numpy as np
 from .. import oracle
 from ..errors import TinyDistillError
 from ..data.stream_csv import Stream
+from ..tasks import get_task
 
-TASKS = ("classify", "forecast", "anomaly")
 SMOOTHING = ("none", "average", "vote")
 
 
@@ -27,7 +27,7 @@ SMOOTHING = ("none", "average", "vote")
 class StreamSpec:
     """Everything the firmware knows about the stream and the model's quantization."""
 
-    task: str
+    task: str  # a tasks.TASKS name
     channels: tuple[str, ...]
     window: int
     hop: int
@@ -103,38 +103,27 @@ def spec_from_run(run, model: str | os.PathLike, smoothing: str = "none", smooth
         raise TinyDistillError(f"unknown smoothing {smoothing!r}; choose one of: {', '.join(SMOOTHING)}")
     if smooth_n < 1 or (smoothing == "none" and smooth_n != 1):
         raise TinyDistillError("smoothing needs n >= 1 results (and n = 1 without smoothing)")
-    config = run.config
-    norm = run.normalization
-    channels = tuple(config["student_channels"])
-    index = {c: i for i, c in enumerate(norm["channels"])}
-    missing = [c for c in channels if c not in index]
-    if missing:
-        raise TinyDistillError(f"normalization.json of {run.path} lacks {', '.join(missing)}; re-run training")
-    mean = [norm["mean"][index[c]] for c in channels]
-    std = [norm["std"][index[c]] for c in channels]
+    cfg = run.run_config
+    channels = cfg.student_channels
+    mean, std = run.normalization_for(channels)
     si, zi, so, zo, shape, outputs = model_quantization(model)
-    window, hop = int(config["window"]), int(config["hop"])
+    window, hop = cfg.window, cfg.hop
     if int(np.prod(shape)) != window * len(channels):
         raise TinyDistillError(f"{model} takes input {shape}, not one window of {window} x {len(channels)}")
-    task = config.get("task", "classify")
-    if task not in TASKS:
-        raise TinyDistillError(f"run task {task!r} is not one of {', '.join(TASKS)}")
-    labels = tuple(str(label) for label in config.get("labels") or ())
-    if task == "anomaly" and len(labels) != 2:
-        labels = ("normal", "anomaly")
-    if task == "classify" and len(labels) != outputs:
+    task = cfg.task_spec
+    labels = task.output_labels(str(label) for label in cfg.labels)
+    if task.decision == "argmax" and len(labels) != outputs:
         raise TinyDistillError(f"the run names {len(labels)} labels but the model has {outputs} outputs")
-    if smoothing != "none" and task != "classify":
+    if smoothing != "none" and task.decision != "argmax":
         raise TinyDistillError("smoothing applies to classifiers only")
     a, b = affine(mean, std, si, zi)
     return StreamSpec(
-        task=task, channels=channels, window=window, hop=hop,
-        sample_rate_hz=float(config.get("sample_rate_hz") or 0.0), labels=labels,
+        task=task.name, channels=channels, window=window, hop=hop, sample_rate_hz=cfg.sample_rate_hz, labels=labels,
         scale=tuple(float(v) for v in a), offset=tuple(float(v) for v in b),
         input_scale=float(np.float32(si)), input_zero_point=zi, output_scale=float(np.float32(so)),
         output_zero_point=zo, outputs=outputs, smoothing=smoothing, smooth_n=smooth_n,
-        threshold=float(np.float32(config.get("threshold") or 0.0)),
-        normal_class=str(config["normal_class"]) if task == "anomaly" and config.get("normal_class") else None,
+        threshold=float(np.float32(cfg.threshold or 0.0)),
+        normal_class=cfg.normal_class if task.decision == "threshold" and cfg.normal_class else None,
     )
 
 
@@ -183,10 +172,11 @@ def reference(model: str | os.PathLike | bytes, spec: StreamSpec, stream: Stream
     for e, raw, win in zip(ends, raws, windows):
         if stream.starts[e - spec.window + 1]:
             history = []  # a new recording: the firmware reset its smoothing
-        if spec.task == "classify":
+        decision = get_task(spec.task).decision
+        if decision == "argmax":
             k = _decide(raw, spec, history)
             label, score = spec.labels[k], _dequantize(raw[k], spec.output_scale, spec.output_zero_point)
-        elif spec.task == "forecast":
+        elif decision == "value":
             label, score = "-", _dequantize(raw[0], spec.output_scale, spec.output_zero_point)
         else:
             score = (_dequantize(raw[0], spec.output_scale, spec.output_zero_point) if spec.outputs == 1
@@ -214,7 +204,7 @@ def accuracy(results: list[Inference], stream: Stream, spec: StreamSpec) -> floa
     The column may hold label names or class indices; for an anomaly detector, also
     the recordings' classes (normal_class is normal, every other an anomaly).
     """
-    if stream.labels is None or not results or spec.task == "forecast":
+    if stream.labels is None or not results or get_task(spec.task).decision == "value":
         return None
 
     def truth(value: str) -> str:

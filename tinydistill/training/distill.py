@@ -50,8 +50,8 @@ class Distiller(keras.Model):
     """Trains `student` against labels and a frozen `teacher`; `call()` returns the student's output.
 
     Inputs are a dict {"student": x_s, "teacher": x_t}: the teacher may see privileged
-    channels or time. `task` selects the loss: "classify", "forecast" or "anomaly"
-    (for anomaly the labels are the student's own input windows). With alpha = 0 and no
+    channels or time. `task` (a tasks.Task or its name) selects the loss by its `loss` kind;
+    for a task that `reconstructs`, the targets are the student's own input windows. With alpha = 0 and no
     hint the teacher is never run: that is the baseline, trained by the same code.
     `teacher_slice` picks the teacher output channels the student imitates (autoencoders
     whose teacher reconstructs privileged channels too).
@@ -62,7 +62,9 @@ class Distiller(keras.Model):
         super().__init__(**kwargs)
         from .models import with_features
 
-        self.task = task
+        from ..tasks import get_task
+
+        self.task = get_task(task)
         self.temperature = float(temperature)
         self.alpha = float(alpha)
         self.hint_weight = float(hint_weight)
@@ -88,10 +90,10 @@ class Distiller(keras.Model):
             t_out, t_features = self.teacher(x["teacher"], training=False)
             if self.teacher_slice is not None:
                 t_out = ops.take(t_out, self.teacher_slice, axis=-1)
-        if self.task == "classify":
+        if self.task.loss == "soft_targets":
             per_example = soft_target_loss(y, out, t_out, self.temperature, self.alpha)
         else:
-            target = x["student"] if self.task == "anomaly" else ops.reshape(y, (-1, 1))
+            target = x["student"] if self.task.reconstructs else ops.reshape(y, (-1, 1))
             per_example = regression_loss(target, out, t_out, self.alpha)
         loss = ops.mean(per_example)
         if self.regressor is not None:

@@ -91,13 +91,18 @@ def anomaly_student(input_shape, width: int = 8) -> keras.Model:
     return keras.Model(inp, out, name="student")
 
 
-def build(role: str, task: str, input_shape, n_classes: int, width: int) -> keras.Model:
-    """The `role` ("teacher" or "student") network of `task`."""
-    if task == "classify":
-        fn = classify_teacher if role == "teacher" else classify_student
+_FAMILIES = {"classify": (classify_teacher, classify_student), "forecast": (forecast_teacher, forecast_student),
+             "anomaly": (anomaly_teacher, anomaly_student)}
+
+
+def build(role: str, task, input_shape, n_classes: int, width: int) -> keras.Model:
+    """The `role` ("teacher" or "student") network of `task` (a tasks.Task or its name)."""
+    from ..tasks import get_task
+
+    task = get_task(task)
+    fn = _FAMILIES[task.name][role == "student"]
+    if task.outputs_classes:
         return fn(input_shape, n_classes, width)
-    fn = {("forecast", "teacher"): forecast_teacher, ("forecast", "student"): forecast_student,
-          ("anomaly", "teacher"): anomaly_teacher, ("anomaly", "student"): anomaly_student}[(task, role)]
     return fn(input_shape, width)
 
 

@@ -19,11 +19,8 @@ import numpy as np
 
 from .. import __version__, atomic
 from ..errors import TinyDistillError
-from ..rundir import RunDir, write_json
-
-TASKS = ("classify", "forecast", "anomaly")
-# Widths per task (teacher, student): the readable knobs of the model families.
-WIDTHS = {"classify": (64, 24), "forecast": (64, 8), "anomaly": (64, 8)}
+from ..rundir import DEFAULT_SAMPLE_RATE_HZ, RunDir, write_json
+from ..tasks import TASKS, get_task
 
 
 # The annotations of TrainConfig's fields, as types to check option values against.
@@ -119,6 +116,7 @@ class TrainConfig:
             bad("--split-by COL applies to --csv; built-in datasets have their own split (see `tinydistill datasets`)")
         if self.task not in TASKS:
             bad(f"--task must be one of {', '.join(TASKS)}, not {self.task!r}")
+        task = TASKS[self.task]
         for name, low in (("window", 2), ("hop", 1), ("horizon", 1), ("epochs", 1), ("teacher_epochs", 1),
                           ("batch_size", 1), ("teacher_width", 1), ("student_width", 1)):
             value = getattr(self, name)
@@ -130,13 +128,13 @@ class TrainConfig:
             bad(f"--temperature must be positive, got {self.temperature}")
         if self.hint_weight < 0 or self.learning_rate <= 0 or self.teacher_learning_rate <= 0:
             bad("--hint-weight must be >= 0 and learning rates > 0")
-        if self.normal_class is not None and self.task != "anomaly":
+        if self.normal_class is not None and task.target != "anomalous":
             bad(f"--normal-class only applies to --task anomaly (the task is {self.task})")
-        if self.task == "anomaly" and self.privileged_time:
+        if task.reconstructs and self.privileged_time:
             bad("--privileged-time needs a target ahead of the window: use it with --task forecast or classify")
-        if self.predict_channel is not None and self.task != "forecast":
+        if self.predict_channel is not None and not task.predicts:
             bad(f"--predict-channel only applies to --task forecast (the task is {self.task})")
-        if self.privileged_time and self.task == "classify" and self.horizon is None and self.dataset != "mackey-glass":
+        if self.privileged_time and task.target == "class" and self.horizon is None and self.dataset != "mackey-glass":
             bad("--privileged-time with --task classify needs --horizon K (how far past the window the teacher sees)")
 
 
@@ -145,7 +143,7 @@ class Prepared:
     """The data of a run, windowed, split and normalized, with what was resolved on the way."""
 
     dataset: object            # datasets.Dataset
-    task: str
+    task: str                  # a tasks.TASKS name
     channels: list             # teacher's channels (every channel), in order
     student_channels: list
     predict: str               # forecast: the predicted channel
@@ -175,7 +173,7 @@ def prepare(config: TrainConfig) -> Prepared:
     horizon = config.horizon if config.horizon is not None else 8
     if config.csv is not None:
         ds = datasets.load(CsvSpec(config.csv, config.group, config.label, tuple(config.channels), config.time,
-                                   config.sample_rate_hz or 1.0, config.split_by))
+                                   config.sample_rate_hz or DEFAULT_SAMPLE_RATE_HZ, config.split_by))
     else:
         ds = datasets.load(config.dataset, horizon=horizon)
     window = config.window or ds.defaults.get("window", 32)
@@ -188,14 +186,15 @@ def prepare(config: TrainConfig) -> Prepared:
     student_channels = [c for c in channels if c not in config.privileged]
     if not student_channels:
         raise TinyDistillError("--privileged names every channel; the student needs at least one channel of its own")
-    task = config.task
+    task = get_task(config.task)
+    forecast = task.predicts
     privileged_time = config.privileged_time
     if privileged_time is None:
-        privileged_time = task == "forecast" or (task == "classify" and ds.name == "mackey-glass")
-    fc_horizon = horizon if task == "forecast" else 0
+        privileged_time = forecast or (task.target == "class" and ds.name == "mackey-glass")
+    fc_horizon = horizon if forecast else 0
     extra = horizon - 1 if privileged_time else 0
     predict = config.predict_channel or student_channels[0]
-    if task == "forecast" and predict not in student_channels:
+    if forecast and predict not in student_channels:
         raise TinyDistillError(f"--predict-channel {predict!r} must be one of the student's channels "
                                f"({', '.join(student_channels)})")
     classes = list(ds.labels)
@@ -216,33 +215,32 @@ def prepare(config: TrainConfig) -> Prepared:
     data = {}
     for name, ids in zip(("train", "val", "test"), split_ids):
         w = windowing.make_windows(ds.recordings, plan, ids)
-        y = windowing.targets(task, w, normal_id=normal_id, target_mean=mean[p], target_std=std[p])
+        y = windowing.targets(task.name, w, normal_id=normal_id, target_mean=mean[p], target_std=std[p])
         xs = windowing.normalize(w.xs, mean[s_pos], std[s_pos])
         xt = windowing.normalize(w.xt, mean, std)
         last = xs[:, -1, student_channels.index(predict)]
-        if task == "anomaly" and name == "train":
+        if task.reconstructs and name == "train":
             keep = y == 0  # the autoencoders learn normal windows only
             xs, xt, y, last = xs[keep], xt[keep], y[keep], last[keep]
             if not len(y):
                 raise TinyDistillError(f"no normal ({classes[normal_id]}) windows in the training split; "
                                        "check --normal-class")
         data[name] = {"xs": xs, "xt": xt, "y": y, "last": last}
-    if task == "classify" and len(np.unique(data["train"]["y"])) < 2:
+    if task.target == "class" and len(np.unique(data["train"]["y"])) < 2:
         raise TinyDistillError("the training split holds a single class; provide more recordings per class")
-    return Prepared(ds, task, channels, student_channels, predict, window, hop, horizon, extra, classes, labels,
+    return Prepared(ds, task.name, channels, student_channels, predict, window, hop, horizon, extra, classes, labels,
                     normal_id, split_ids, mean, std, data)
 
 
-def _output_labels(task: str, classes: list, ds, normal_class: str | None):
+def _output_labels(task, classes: list, ds, normal_class: str | None):
     """(output label names, id of the normal class) for the task; refuses unusable labels."""
-    if task == "classify":
+    if task.target == "class":
         present = sorted({int(v) for r in ds.recordings for v in np.unique(r.labels) if v >= 0})
         if len(present) < 2:
             raise TinyDistillError(f"the label column has a single class ({classes[present[0]] if present else 'none'}); "
                                    "classification needs at least two classes")
-        return classes, None
-    if task == "forecast":
-        return classes, None
+    if task.target != "anomalous":
+        return list(task.output_labels(classes)), None
     if normal_class is None:
         if not set(classes) <= {"0", "1"}:
             raise TinyDistillError(f"--task anomaly needs --normal-class (one of {', '.join(classes)}), "
@@ -252,7 +250,7 @@ def _output_labels(task: str, classes: list, ds, normal_class: str | None):
         raise TinyDistillError(f"--normal-class {normal_class!r} is not a label; labels are {', '.join(classes)}")
     if len(classes) < 2:
         raise TinyDistillError("every window is normal: anomaly detection needs some anomalous recordings to test on")
-    return ["normal", "anomaly"], classes.index(normal_class)
+    return list(task.output_labels(classes)), classes.index(normal_class)
 
 
 def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True) -> RunDir:
@@ -273,17 +271,25 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True
     metrics, threshold = _evaluate(prep.task, teacher, students, d, prep.std[prep.channels.index(prep.predict)])
     _write_run(out_dir, config, prep, teacher, students, history, metrics, threshold, widths)
     run = RunDir(out_dir)
-
-    # budget warning
     if config.target:
-        try:
-            from ..deploy.budget import warn_if_over_budget
-        except ImportError:
-            warn_if_over_budget = None
-        if warn_if_over_budget is not None:
-            warn_if_over_budget(run.path, config.target, {"max_flash": config.max_flash, "max_ram": config.max_ram,
-                                                          "max_latency": config.max_latency})
+        _warn_if_over_budget(run, config)
     return run
+
+
+def _warn_if_over_budget(run: RunDir, config: TrainConfig) -> None:
+    """The budget warning of --target, on the int8 model `quantize` will write, converted in memory.
+
+    Nothing is written: student_int8.tflite stays the product of `tinydistill quantize`
+    (conversion is deterministic, so the warning describes exactly that model).
+    """
+    from ..deploy import analysis
+    from ..deploy.budget import warn_if_over_budget
+    from ..deploy.quantize import convert_int8
+
+    tflite = convert_int8(run.load_model("student"), run.splits()["x_train"])
+    warn_if_over_budget(tflite, config.target, {"max_flash": config.max_flash, "max_ram": config.max_ram,
+                                                "max_latency": config.max_latency},
+                        layer_names=analysis.keras_layer_names(run.file("student.keras")))
 
 
 def _fit_models(config: TrainConfig, prep: Prepared, log):
@@ -296,8 +302,8 @@ def _fit_models(config: TrainConfig, prep: Prepared, log):
     from .distill import Distiller
 
     tf.config.experimental.enable_op_determinism()
-    task, data = prep.task, prep.data
-    t_width, s_width = WIDTHS[task]
+    task, data = get_task(prep.task), prep.data
+    t_width, s_width = task.widths
     t_width = config.teacher_width or t_width
     s_width = config.student_width or s_width
     n_out = len(prep.classes)
@@ -305,12 +311,12 @@ def _fit_models(config: TrainConfig, prep: Prepared, log):
 
     keras.utils.set_random_seed(config.seed)
     teacher = models.build("teacher", task, data["train"]["xt"].shape[1:], n_out, t_width)
-    loss = (keras.losses.SparseCategoricalCrossentropy(from_logits=True) if task == "classify" else "mse")
+    loss = (keras.losses.SparseCategoricalCrossentropy(from_logits=True) if task.outputs_classes else "mse")
     teacher.compile(optimizer=keras.optimizers.Adam(config.teacher_learning_rate), loss=loss)
     tr, va = data["train"], data["val"]
-    if task == "anomaly":  # validation loss of autoencoders: on normal windows, like training
+    if task.reconstructs:  # validation loss of autoencoders: on normal windows, like training
         va = {k: v[va["y"] == 0] for k, v in va.items()}
-    t_target = (lambda d: d["xt"]) if task == "anomaly" else (lambda d: d["y"])
+    t_target = (lambda d: d["xt"]) if task.reconstructs else (lambda d: d["y"])
     has_val = len(va["y"]) > 0
     history["teacher"] = _fit(teacher, tr["xt"], t_target(tr), (va["xt"], t_target(va)) if has_val else None,
                               config.teacher_epochs, config.batch_size, log, "teacher", config.seed)
@@ -322,7 +328,7 @@ def _fit_models(config: TrainConfig, prep: Prepared, log):
         keras.utils.set_random_seed(config.seed)  # same initial weights and batch order for both
         student = models.build("student", task, data["train"]["xs"].shape[1:], n_out, s_width)
         distiller = Distiller(student, teacher, task, temperature=config.temperature, alpha=alpha,
-                              hint_weight=hint, teacher_slice=prep.student_positions if task == "anomaly" else None)
+                              hint_weight=hint, teacher_slice=prep.student_positions if task.reconstructs else None)
         distiller.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
         inputs = (lambda d: {"student": d["xs"], "teacher": d["xt"]})
         history[role] = _fit(distiller, inputs(tr), tr["y"], (inputs(va), va["y"]) if has_val else None,
@@ -337,20 +343,21 @@ def _write_run(out_dir: Path, config: TrainConfig, prep: Prepared, teacher, stud
     from . import models
     from ..data import windowing
 
-    if prep.task == "classify":
+    if get_task(prep.task).outputs_classes:
         saved = {"teacher": models.with_softmax(teacher), **{k: models.with_softmax(m) for k, m in students.items()}}
     else:
         saved = {"teacher": teacher, **students}
     ds, task = prep.dataset, prep.task
-    looks_ahead = task == "forecast" or prep.extra or ds.label_lookahead
+    forecast, anomaly = get_task(task).predicts, get_task(task).target == "anomalous"
+    looks_ahead = forecast or prep.extra or ds.label_lookahead
     cfg = {
         "task": task, "dataset": config.dataset or str(config.csv), "channels": prep.channels,
         "student_channels": prep.student_channels, "privileged": list(config.privileged),
         "privileged_time": prep.extra, "window": prep.window, "hop": prep.hop,
         "horizon": prep.horizon if looks_ahead else None,
-        "predict_channel": prep.predict if task == "forecast" else None,
+        "predict_channel": prep.predict if forecast else None,
         "sample_rate_hz": config.sample_rate_hz or ds.sample_rate_hz, "labels": prep.labels, "classes": prep.classes,
-        "normal_class": prep.classes[prep.normal_id] if task == "anomaly" else None,
+        "normal_class": prep.classes[prep.normal_id] if anomaly else None,
         "threshold": threshold, "seed": config.seed, "split_by": ds.split_by,
         "missing_classes": windowing.missing_classes(ds.recordings, prep.split_ids, ds.labels),
         "splits": {k: [ds.recordings[i].id for i in ids] for k, ids in zip(("train", "val", "test"), prep.split_ids)},
@@ -406,29 +413,20 @@ def _fit(model, x, y, validation, epochs, batch_size, log, phase, seed):
 
 def _evaluate(task, teacher, students, data, target_std):
     """Test metrics of the three models (and the anomaly threshold of the float student)."""
-    from .. import metrics as m
+    from .. import scoring
     from .models import count_params
 
     te = data["test"]
     out = {}
     threshold = None
-
-    from ..evaluate import predict_float as predict
-
-    if task == "anomaly":
-        threshold = m.threshold(m.reconstruction_error(data["train"]["xs"], predict(students["student"], data["train"]["xs"])))
+    if get_task(task).reconstructs:
+        train_x = data["train"]["xs"]
+        threshold = scoring.threshold(scoring.reconstruction_error(
+            train_x, scoring.predict_float(students["student"], train_x)))
     for role, model, x in (("teacher", teacher, te["xt"]), *((r, s, te["xs"]) for r, s in students.items())):
-        pred = predict(model, x)
-        if task == "classify":
-            res = {"accuracy": m.accuracy(te["y"], pred)}
-        elif task == "forecast":
-            res = {"mae": m.mae(te["y"], pred), "mae_raw": m.mae(te["y"], pred) * float(target_std),
-                   "rise_accuracy": m.rise_accuracy(te["y"], pred, te["last"])}
-        else:
-            score = m.reconstruction_error(x, pred)
-            res = {"auc": m.auc(te["y"], score)}
-            if role == "student":
-                res["accuracy"] = float(np.mean((score > threshold) == te["y"].astype(bool)))
+        # the decision threshold is the distilled student's: only its accuracy is meaningful
+        res = scoring.task_metrics(task, x, te["y"], scoring.predict_float(model, x), last=te["last"],
+                                   std=float(target_std), threshold=threshold if role == "student" else None)
         res["params"] = count_params(model)
         out[role] = res
     return out, threshold
@@ -453,11 +451,11 @@ def _test_stream(ds, test_ids, student_channels) -> str:
 
 def comparison_table(run: RunDir) -> str:
     """Teacher / distilled student / baseline side by side, from metrics.json."""
-    metrics, cfg = run.metrics, run.config
-    keys = {"classify": ["accuracy"], "forecast": ["mae", "rise_accuracy"], "anomaly": ["auc"]}[cfg["task"]]
+    metrics, cfg = run.metrics, run.run_config
+    keys = cfg.task_spec.table
     rows = [("model", "inputs", "params", *keys)]
-    inputs = {"teacher": ",".join(cfg["channels"]) + (f" +{cfg['privileged_time']} future" if cfg.get("privileged_time") else ""),
-              "student": ",".join(cfg["student_channels"]), "baseline": ",".join(cfg["student_channels"])}
+    inputs = {"teacher": ",".join(cfg.channels) + (f" +{cfg.privileged_time} future" if cfg.privileged_time else ""),
+              "student": ",".join(cfg.student_channels), "baseline": ",".join(cfg.student_channels)}
     names = {"teacher": "teacher", "student": "student (distilled)", "baseline": "baseline (no KD)"}
     for role in ("teacher", "student", "baseline"):
         r = metrics[role]
