@@ -196,8 +196,9 @@ def report(results: list[dict], clock, seeds: int) -> str:
                 f"{int(np.sum(d < 0))}")
         if k in comps:
             room = stats.paired(teach, alone)
-            line += (f", distilled − labels-only difference {comps[k].interval()} points: {stats.verdict(comps[k], holm[k])}; the "
-                     f"teacher − labels-only difference is {room.interval()} points")
+            line += (f", distilled − labels-only difference {comps[k].interval()} points: "
+                     f"{stats.verdict(comps[k], holm[k])}; the teacher − labels-only difference is "
+                     f"{room.interval()} points")
         if k in PAPER:
             line += (f". The paper's labels-only student reached {PAPER[k]} %, ours {alone.mean():.1f} % "
                      f"({alone.mean() - float(PAPER[k]):+.1f} points)")
