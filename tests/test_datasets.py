@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from tinydistill.data import datasets
 from tinydistill.cli import cli
 from tinydistill.data.csvdata import CsvSpec
 from tinydistill.data.windowing import missing_classes, split_recordings
+from tinydistill.errors import TinyDistillError
 
 
 def test_datasets_command_lists_builtins_with_channels_and_provenance():
@@ -140,3 +142,17 @@ def test_csv_groups_recordings_orders_by_time_and_sorts_numeric_labels(tmp_path)
     a = ds.recordings[1]
     np.testing.assert_array_equal(a.values, [[1, 0.0], [1, 0.1], [1, 0.2]])  # sorted by t, channels as asked
     assert a.labels.tolist() == [0, 1, 0]
+
+
+def test_mackey_glass_finer_sample_step_samples_the_same_trajectory():
+    coarse = datasets.mackey_glass(n_recordings=1, length=300)
+    fine = datasets.mackey_glass(n_recordings=1, length=3000, sample_step=0.1)
+    assert fine.recordings[0].values.shape == (3000, 1) and fine.sample_rate_hz == 10.0
+    # The integration step does not change with the sampling: shared time points agree exactly.
+    np.testing.assert_array_equal(fine.recordings[0].values[::10], coarse.recordings[0].values)
+    assert coarse.sample_rate_hz == 1.0
+
+
+def test_mackey_glass_refuses_a_step_off_the_integration_grid():
+    with pytest.raises(TinyDistillError, match="multiple of 0.1"):
+        datasets.mackey_glass(n_recordings=1, length=10, sample_step=0.05)

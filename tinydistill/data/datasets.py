@@ -170,16 +170,17 @@ def _japanese_vowels() -> Dataset:
 
 
 def mackey_glass(horizon: int = 8, n_recordings: int = 24, length: int = 400, tau: int = 17,
-                 seed: int = 17) -> Dataset:
-    """The Mackey-Glass series (tau=17), one sample per time unit, cut into recordings.
+                 seed: int = 17, sample_step: float = 1.0) -> Dataset:
+    """The Mackey-Glass series (tau=17), one sample every `sample_step` time units, cut into recordings.
 
-    Each sample is labelled "rise" when the value `horizon` steps later is higher; the
+    Each sample is labelled "rise" when the value `horizon` samples later is higher; the
     last `horizon` samples of a recording keep label -1 (unknown) and windowing never
-    ends a window there (label_lookahead).
+    ends a window there (label_lookahead). `sample_step` must be a multiple of the
+    0.1-unit integration step, so every step samples the same trajectory.
     """
     if horizon < 1:
         raise TinyDistillError(f"--horizon must be at least 1, got {horizon}")
-    series = _mackey_glass_series(n_recordings * length, tau=tau, seed=seed)
+    series = _mackey_glass_series(n_recordings * length, tau=tau, seed=seed, step=sample_step)
     recordings = []
     for r in range(n_recordings):
         x = series[r * length:(r + 1) * length]
@@ -187,24 +188,29 @@ def mackey_glass(horizon: int = 8, n_recordings: int = 24, length: int = 400, ta
         labels[:-horizon] = (x[horizon:] > x[:-horizon]).astype(np.int64)
         recordings.append(Recording(f"mg{r:02d}", x[:, None].copy(), labels))
     # Hayashi et al.'s student sees 4 samples: the default window.
-    return Dataset("mackey-glass", ("x",), ("fall", "rise"), tuple(recordings), sample_rate_hz=1.0,
+    return Dataset("mackey-glass", ("x",), ("fall", "rise"), tuple(recordings), sample_rate_hz=1.0 / sample_step,
                    label_lookahead=horizon, defaults={"window": 4, "hop": 2, "horizon": horizon})
 
 
 def _mackey_glass_series(n: int, *, tau: int, seed: int, beta: float = 0.2, gamma: float = 0.1,
-                         power: int = 10, substeps: int = 10, burn_in: int = 500) -> np.ndarray:
+                         power: int = 10, substeps: int = 10, burn_in: int = 500, step: float = 1.0) -> np.ndarray:
     # Fixed-step Euler with 10 sub-steps per time unit: accurate enough for a
     # benchmark series, exactly reproducible, and fast without an ODE solver.
+    # The integration step never depends on `step`: samples are every `every`-th sub-step.
+    every = round(step * substeps)
+    if every < 1 or abs(every - step * substeps) > 1e-9:
+        raise TinyDistillError(f"sample step must be a positive multiple of {1 / substeps:g}, got {step}")
     dt = 1.0 / substeps
     lag = tau * substeps
     rng = np.random.default_rng(seed)
-    total = (n + burn_in) * substeps
+    total = burn_in * substeps + n * every
     x = np.empty(lag + total)
     x[:lag] = 1.2 + 0.05 * rng.standard_normal(lag)
     for i in range(lag, lag + total):
         delayed, prev = x[i - lag], x[i - 1]
         x[i] = prev + dt * (beta * delayed / (1.0 + delayed ** power) - gamma * prev)
-    return x[lag::substeps][burn_in:burn_in + n]
+    start = lag + burn_in * substeps
+    return x[start:start + n * every:every]
 
 
 def _mnist1d() -> Dataset:
