@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import Dataset, Recording
+from .recordings import Dataset, Recording
 from ..errors import TinyDistillError
 
 

@@ -1,7 +1,5 @@
-"""The data model (recordings with per-sample labels) and the built-in dataset registry.
+"""The built-in dataset registry (the data model is in recordings.py).
 
-A dataset is a list of recordings: each a [T, C] float array of samples and one class
-id per sample. Windows, splits and normalization are made from it in windowing.py.
 Built-ins: `basic-motions`, `watch` and `japanese-vowels` (real data shipped as CSV),
 `mackey-glass` (generated), `mnist1d` (generated offline by the mnist1d package).
 User CSVs come from csvdata.py.
@@ -10,48 +8,13 @@ User CSVs come from csvdata.py.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import TinyDistillError
-
-
-@dataclass(frozen=True)
-class Recording:
-    """One continuous recording: `values` [T, C] float64, `labels` [T] class ids."""
-
-    id: str
-    values: np.ndarray
-    labels: np.ndarray
-    # Value of the dataset's `split_by` column (e.g. the subject); None: split by recording.
-    split_group: str | None = None
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """Recordings plus what they mean: channel names, class names, sample rate."""
-
-    name: str
-    channels: tuple[str, ...]
-    labels: tuple[str, ...]
-    recordings: tuple[Recording, ...]
-    sample_rate_hz: float
-    # Samples a window's label looks ahead of the window end (mackey-glass: the horizon).
-    label_lookahead: int = 0
-    # Settings that suit this dataset when the user gives none (window, hop, ...).
-    defaults: dict = field(default_factory=dict)
-    # Column whose values train/val/test never share (each recording's `split_group`).
-    split_by: str | None = None
-
-    def channel_index(self, names) -> list[int]:
-        """Indices of `names` among the channels, or an error naming the known ones."""
-        unknown = [n for n in names if n not in self.channels]
-        if unknown:
-            raise TinyDistillError(
-                f"unknown channel {', '.join(map(repr, unknown))} in dataset {self.name}; "
-                f"its channels are {', '.join(self.channels)}")
-        return [self.channels.index(n) for n in names]
+from .csvdata import CsvSpec, read_csv, read_shipped_csv
+from .recordings import Dataset, Recording
 
 
 @dataclass(frozen=True)
@@ -102,8 +65,6 @@ def load(spec, *, horizon: int = 8, seed: int = 0) -> Dataset:
 
     `horizon` only matters for mackey-glass, whose label looks `horizon` steps ahead.
     """
-    from .csvdata import CsvSpec, read_csv
-
     if isinstance(spec, CsvSpec):
         return read_csv(spec)
     if spec == "basic-motions":
@@ -122,7 +83,6 @@ def load(spec, *, horizon: int = 8, seed: int = 0) -> Dataset:
 
 
 def _basic_motions() -> Dataset:
-    from .csvdata import CsvSpec, read_csv
     from ..resources import datasets_dir
 
     spec = CsvSpec(path=datasets_dir() / "basic_motions.csv", group="rec", label="activity",
@@ -135,8 +95,6 @@ def _basic_motions() -> Dataset:
 @functools.lru_cache(maxsize=1)
 def _watch() -> Dataset:
     """seglearn's watch set: cached, since parsing its 6.5 MB takes about a second."""
-    from .csvdata import read_shipped_csv
-
     channels = BUILTINS["watch"].channels
     ds = read_shipped_csv("watch.csv.gz", group="rec", label="exercise", channels=channels, time="t",
                           split_by="subject", dtypes={"subject": str, "side": str, "exercise": str},
@@ -156,8 +114,6 @@ def _japanese_vowels() -> Dataset:
     set is classified (one label per utterance; the equal-length form of the archive,
     aeon's `_eq_` files, also has length 29).
     """
-    from .csvdata import read_shipped_csv
-
     ds = read_shipped_csv("japanese_vowels.csv.gz", group="rec", label="speaker",
                           channels=BUILTINS["japanese-vowels"].channels, time="t",
                           dtypes={"uea_split": str, "speaker": str}, classes=tuple(str(s) for s in range(1, 10)))

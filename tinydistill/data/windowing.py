@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .datasets import Dataset, Recording
+from .recordings import Dataset, Recording
 from ..errors import TinyDistillError
 
 
