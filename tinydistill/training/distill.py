@@ -22,8 +22,12 @@ from keras import ops
 
 
 def soft_target_loss(y, student_logits, teacher_logits, temperature: float, alpha: float):
-    """Per-example Hinton loss; `y` integer class ids. Returns a [batch] tensor."""
-    ce = keras.losses.sparse_categorical_crossentropy(y, student_logits, from_logits=True)
+    """Per-example Hinton loss; `y` integer class ids. Returns a [batch] tensor.
+
+    Examples labelled -1 (the transfer set's unlabeled windows) get the soft term only.
+    """
+    labeled = ops.cast(ops.greater_equal(y, 0), "float32")
+    ce = keras.losses.sparse_categorical_crossentropy(ops.maximum(y, 0), student_logits, from_logits=True) * labeled
     if alpha == 0:
         return ce
     t = float(temperature)
