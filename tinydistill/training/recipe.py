@@ -20,11 +20,12 @@ import numpy as np
 
 from . import selection
 
-MIN_STEPS = 1500      # tiny sets still get enough updates to converge
-EPOCHS = 40           # passes over the data when that exceeds MIN_STEPS
-MAX_STEPS = 4000      # cap: large sets converge well before 40 epochs
+MIN_STEPS = 1000      # tiny sets still get enough updates to converge
+EPOCHS = 30           # passes over the data when that exceeds MIN_STEPS
+MAX_STEPS = 3000      # cap: large sets converge well before 30 epochs
 MIN_PERIOD = 25       # steps between validations, at least
-PATIENCE = 0.35       # stop after this fraction of the periods without improvement
+PATIENCE = 0.25       # stop after this fraction of the periods without improvement
+MIN_DELTA = 0.01      # tie-breaker gains (nats of cross-entropy) below this do not reset the patience
 WARMUP = 0.05         # fraction of the steps with a linear learning-rate warm-up
 TRAIN_SAMPLE = 1024   # training windows scored per period (train metrics in history.json)
 
@@ -111,7 +112,9 @@ def fit(model, data, weights_model, validate, budget: Budget, *, seed: int, batc
                     history.setdefault(f"{split}_{k}", []).append(float(v))
             current = scores.get("val", scores["train"])
             if state["best"] is None or tuple(current) > tuple(state["best"]):
-                state.update(best=current, best_period=epoch + 1, weights=weights_model.get_weights(), since=0)
+                progress = state["best"] is None or _clearly_better(current, state["best"])
+                state.update(best=current, best_period=epoch + 1, weights=weights_model.get_weights())
+                state["since"] = 0 if progress else state["since"] + 1
             else:
                 state["since"] += 1
                 if state["since"] >= budget.patience:
@@ -130,6 +133,14 @@ def fit(model, data, weights_model, validate, budget: Budget, *, seed: int, batc
             "best_step": state["best_period"] * budget.period, "budget_steps": budget.steps,
             "period_steps": budget.period, "best_val": task_describe(state["best"]), "score": state["best"]}
     return history, info
+
+
+def _clearly_better(new: tuple, old: tuple) -> bool:
+    # Patience restarts only on real progress: a better first metric, or a tie-breaker
+    # (e.g. cross-entropy at 100 % accuracy) better by more than MIN_DELTA.
+    if new[0] != old[0] or len(new) == 1:
+        return new[0] > old[0]
+    return new[1] - old[1] > MIN_DELTA
 
 
 class Validator:
