@@ -14,6 +14,7 @@ def test_step_budget_follows_the_data_size():
     small, mid, large = (recipe.step_budget(n, 32) for n in (120, 2000, 40000))
     assert small.steps >= recipe.MIN_STEPS          # 120 windows: far more than 60 epochs' 240 steps
     assert small.period >= recipe.MIN_PERIOD        # tiny epochs are grouped between validations
+    assert small.period % recipe.compile_options(small)["steps_per_execution"] == 0
     assert mid.steps >= recipe.EPOCHS * mid.steps_per_epoch
     assert large.steps <= recipe.MAX_STEPS + large.period
     assert small.steps < mid.steps < large.steps or mid.steps <= large.steps
@@ -49,12 +50,14 @@ def test_early_stopping_restores_the_best_validation_weights():
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
     budget = recipe.step_budget(64, 16, max_epochs=16)
     model.compile(optimizer=recipe.optimizer(1e-2, budget),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), **recipe.compile_options())
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  **recipe.compile_options(budget))
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(64, 4)).astype(np.float32), rng.integers(0, 3, 64)
     validate = _PeaksEarly(model)
     history, info = recipe.fit(model, (x, y), model, validate, budget, seed=0, batch_size=16)
     assert info["best_epoch"] == 2
+    assert int(model.optimizer.iterations) == info["steps"]  # the steps reported are the steps taken
     assert info["steps"] < budget.steps  # stopped early: patience ran out long before 16 epochs
     assert len(history["val_accuracy"]) == validate.calls == info["steps"] // budget.period
     for got, best in zip(model.get_weights(), validate.seen[1]):

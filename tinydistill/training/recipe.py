@@ -23,10 +23,11 @@ from . import selection
 MIN_STEPS = 1000      # tiny sets still get enough updates to converge
 EPOCHS = 30           # passes over the data when that exceeds MIN_STEPS
 MAX_STEPS = 3000      # cap: large sets converge well before 30 epochs
-MIN_PERIOD = 25       # steps between validations, at least
+MIN_PERIOD = 24       # steps between validations, at least
 PATIENCE = 0.25       # stop after this fraction of the periods without improvement
 MIN_DELTA = 0.01      # tie-breaker gains (nats of cross-entropy) below this do not reset the patience
 WARMUP = 0.05         # fraction of the steps with a linear learning-rate warm-up
+STEPS_PER_CALL = 8    # optimizer steps per graph call
 TRAIN_SAMPLE = 1024   # training windows scored per period (train metrics in history.json)
 
 
@@ -51,15 +52,18 @@ def step_budget(n_train: int, batch_size: int, max_epochs: int | None = None, *,
     else:
         steps = int(min(max(epochs * spe, min_steps), max_steps))
     # An explicit epoch cap validates every epoch; the step budget at least every MIN_PERIOD steps.
-    period = spe if max_epochs is not None else min(max(spe, MIN_PERIOD), steps)
+    # The step budget's period is a whole number of graph calls (STEPS_PER_CALL).
+    period = spe if max_epochs is not None else min(-(-max(spe, MIN_PERIOD) // STEPS_PER_CALL) * STEPS_PER_CALL, steps)
     periods = max(1, math.ceil(steps / period))
     return Budget(periods * period, period, periods, max(5, math.ceil(PATIENCE * periods)), spe)
 
 
-def compile_options() -> dict:
+def compile_options(budget: Budget) -> dict:
     """Keras compile() options: no XLA (its per-model compile time dwarfs these small models) and
-    several steps per graph call (Keras' per-step Python cost does too)."""
-    return {"jit_compile": False, "steps_per_execution": 8}
+    several steps per graph call (Keras' per-step Python cost does too). The steps per call
+    divide the period: Keras rounds each period up to whole calls."""
+    calls = next(k for k in (STEPS_PER_CALL, 4, 2, 1) if budget.period % k == 0)
+    return {"jit_compile": False, "steps_per_execution": calls}
 
 
 def optimizer(learning_rate: float, budget: Budget):

@@ -319,7 +319,7 @@ def _fit_models(config: TrainConfig, prep: Prepared, log):
     loss = (keras.losses.SparseCategoricalCrossentropy(from_logits=True) if task == "classify" else "mse")
     budget = recipe.step_budget(len(tr["y"]), config.batch_size, config.teacher_epochs)
     teacher.compile(optimizer=recipe.optimizer(config.teacher_learning_rate, budget), loss=loss,
-                    **recipe.compile_options())
+                    **recipe.compile_options(budget))
     t_target = (lambda d: d["xt"]) if task == "anomaly" else (lambda d: d["y"])
     validate = recipe.Validator(task, teacher, (tr["xt"], tr["y"]), (va["xt"], va["y"]) if has_val else None,
                                 config.seed)
@@ -350,7 +350,8 @@ def _fit_models(config: TrainConfig, prep: Prepared, log):
         if hint:  # the hint regressor is part of what trains: a new Distiller per candidate
             distiller = Distiller(student, kd_teacher, task, temperature=temperature, alpha=alpha,
                                   hint_weight=hint if alpha > 0 else 0.0, teacher_slice=slice_)
-            distiller.compile(optimizer=recipe.optimizer(config.learning_rate, budget), **recipe.compile_options())
+            distiller.compile(optimizer=recipe.optimizer(config.learning_rate, budget),
+                              **recipe.compile_options(budget))
             return student, distiller
         # One compiled Distiller for every candidate: tracing a new training step per
         # candidate cost more than the training itself on small sets.
@@ -358,7 +359,7 @@ def _fit_models(config: TrainConfig, prep: Prepared, log):
             shared["student"] = models.build("student", task, xs_tr.shape[1:], n_out, s_width)
             shared["distiller"] = Distiller(shared["student"], kd_teacher, task, teacher_slice=slice_, tunable=True)
             shared["distiller"].compile(optimizer=recipe.optimizer(config.learning_rate, budget),
-                                        **recipe.compile_options())
+                                        **recipe.compile_options(budget))
         distiller = shared["distiller"]
         shared["student"].set_weights(student.get_weights())
         for v in distiller.optimizer.variables:  # Adam's state and step count start at zero
