@@ -82,7 +82,7 @@ def test_auto_grid_includes_alpha_zero_once_and_explicit_values_stay():
 
 
 @pytest.mark.parametrize("value, name, message", [("1.5", "alpha", "in \\[0, 1\\]"), ("hot", "temperature", "auto"),
-                                                  (0, "temperature", "positive"), (True, "alpha", "number")])
+                                                  (0, "temperature", "positive"), (True, "alpha", "should be float or auto")])
 def test_bad_temperature_or_alpha_is_refused(value, name, message):
     high = 1.0 if name == "alpha" else None
     with pytest.raises(TinyDistillError, match=message):

@@ -47,9 +47,9 @@ def parse_auto(value, name: str, low: float, high: float | None) -> float | str:
         try:
             value = float(value)
         except ValueError:
-            raise TinyDistillError(f"--{name} must be 'auto' or a number, got {value!r}")
+            raise TinyDistillError(f"option {name} = {value!r} should be float or auto")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TinyDistillError(f"--{name} must be 'auto' or a number, got {value!r}")
+        raise TinyDistillError(f"option {name} = {value!r} should be float or auto")
     if not (low <= value and (high is None or value <= high)) or (name == "temperature" and value <= 0):
         rng = f"in [{low:g}, {high:g}]" if high is not None else "positive"
         raise TinyDistillError(f"--{name} must be {rng} (or auto), got {value}")
