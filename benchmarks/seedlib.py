@@ -79,17 +79,10 @@ def fit(model, x, y, *, epochs: int, batch_size: int, seed: int) -> None:
 
 
 def frozen_outputs(teacher, xt) -> tuple:
-    """(lookup model, teacher outputs): the teacher's outputs computed once, replayed by an identity model.
+    """(lookup model, teacher outputs): see tinydistill.training.recipe.frozen_outputs."""
+    from tinydistill.training.recipe import frozen_outputs as frozen
 
-    A teacher in inference mode (`training=False`: no dropout, batch-norm statistics
-    fixed) gives the same outputs every epoch, so running it once instead of at every
-    step changes nothing but the time. Pass both to `train_student` as teacher and xt.
-    """
-    import keras
-
-    z = np.asarray(teacher.predict(xt, batch_size=1024, verbose=0), dtype=np.float32)
-    inp = keras.Input(z.shape[1:], name="teacher_outputs")
-    return keras.Model(inp, keras.layers.Identity(name="features")(inp), name="frozen_teacher"), z
+    return frozen(teacher, xt)
 
 
 def train_student(student, teacher, xs, xt, y, *, task: str = "classify", temperature: float = 4.0,

@@ -40,6 +40,14 @@ def test_identical_logits_leave_only_the_hard_term():
     assert loss == pytest.approx(0.5 * CE, rel=1e-5)
 
 
+def test_unlabeled_transfer_windows_get_the_soft_term_only():
+    # Label -1 (the transfer set): 0.7 * 4 * 0.2049418, no cross-entropy; labelled rows unchanged.
+    loss = np.asarray(soft_target_loss(np.array([-1, 1]), np.repeat(Z_S, 2, 0), np.repeat(Z_T, 2, 0), 2.0, 0.7))
+    assert loss[0] == pytest.approx(0.7 * 4 * KL[2.0], rel=1e-5)
+    assert loss[1] == pytest.approx(0.9961189, rel=1e-5)
+    assert float(np.asarray(soft_target_loss(np.array([-1]), Z_S, Z_T, 2.0, 0.0))[0]) == 0.0
+
+
 def test_softmax_runs_over_the_last_axis():
     # The same example repeated over a time axis [batch, time, classes] gives the same per-step loss.
     zs, zt = np.repeat(Z_S[:, None], 3, axis=1), np.repeat(Z_T[:, None], 3, axis=1)
@@ -110,3 +118,17 @@ def test_batch_norm_recalibration_makes_inference_use_the_training_statistics():
     assert recalibrate_batch_norm(model, windows) == 2
     np.testing.assert_allclose(model(windows, training=False), model(windows, training=True), atol=1e-3)
     assert [layer.momentum for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)] == momenta
+
+
+@pytest.mark.parametrize("temperature, alpha", [(2.0, 0.0), (4.0, 0.9)])
+def test_a_tunable_distiller_computes_the_loss_of_a_fixed_one(temperature, alpha):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(8, 16, 4)).astype(np.float32)
+    x = {"student": x[..., :2], "teacher": x}
+    y = rng.integers(0, 3, 8)
+    teacher, student = _tiny_models()
+    fixed = Distiller(student, teacher, "classify", temperature=temperature, alpha=alpha)
+    tunable = Distiller(student, teacher, "classify", tunable=True)
+    tunable.set_mixture(temperature, alpha)
+    losses = [float(d.compute_loss(x, y, d(x))) for d in (fixed, tunable)]
+    assert losses[1] == pytest.approx(losses[0], rel=1e-5)

@@ -11,6 +11,7 @@ import pytest
 
 from tinydistill.errors import TinyDistillError
 from tinydistill.rundir import CONFIG_KEYS, open_run
+from tinydistill.training import selection
 from tinydistill.training.train import TrainConfig, train
 
 pytestmark = pytest.mark.slow
@@ -101,6 +102,33 @@ def test_same_seed_same_metrics(tmp_path):
     a = train(TrainConfig(**options), tmp_path / "a", progress=False).metrics
     b = train(TrainConfig(**options), tmp_path / "b", progress=False).metrics
     assert a == b
+
+
+def test_auto_selection_records_every_point_and_gives_the_baseline_as_many_candidates(basic_motions_run):
+    run = open_run(basic_motions_run)
+    sel = run.metrics["selection"]
+    assert sel["temperature"] == sel["alpha"] == "auto" and sel["split"] == "val"
+    assert 0.0 in [g["alpha"] for g in sel["grid"]]
+    assert len(sel["baseline_candidates"]) == len(sel["grid"]) == len(selection.grid("auto", "auto"))
+    assert all(g["alpha"] == 0.0 for g in sel["baseline_candidates"])
+    assert len({g["seed"] for g in sel["baseline_candidates"]}) == len(sel["grid"])
+    assert all("accuracy" in g["val"] and g["steps"] > 0 for g in sel["grid"] + sel["baseline_candidates"])
+    chosen = max(sel["grid"], key=lambda g: (g["val"]["accuracy"], -g["val"]["cross_entropy"]))
+    assert (sel["chosen"]["temperature"], sel["chosen"]["alpha"]) == (chosen["temperature"], chosen["alpha"])
+    history = json.loads((run.path / "history.json").read_text())
+    for role in ("teacher", "student", "baseline"):
+        m = run.metrics[role]
+        assert 1 <= m["best_epoch"] <= len(history[role]["val_accuracy"]) and m["steps"] > 0
+        assert len(history[role]["train_accuracy"]) == len(history[role]["val_accuracy"]) == len(history[role]["loss"])
+        # The restored weights are those of the best validation epoch.
+        assert m["best_val"]["accuracy"] == max(history[role]["val_accuracy"])
+
+
+def test_explicit_temperature_and_alpha_train_one_student_and_one_baseline(tmp_path):
+    options = dict(dataset="basic-motions", epochs=2, teacher_epochs=1, hop=16, seed=5, temperature=3, alpha="0.4")
+    sel = train(TrainConfig(**options), tmp_path / "a", progress=False).metrics["selection"]
+    assert [(g["temperature"], g["alpha"]) for g in sel["grid"]] == [(3.0, 0.4)]
+    assert len(sel["baseline_candidates"]) == 1
 
 
 def test_toml_config_with_flag_override(tmp_path):

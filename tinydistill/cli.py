@@ -141,12 +141,17 @@ def _csv_list(ctx, param, value):
 @click.option("--privileged-time/--no-privileged-time", default=None,
               help="Teacher also sees the values between window and horizon (default: on for forecast and mackey-glass).")
 @click.option("--normal-class", help="Anomaly: the normal class; every other class is an anomaly.")
-@click.option("--temperature", type=float, help="Softmax temperature T of the soft targets (default 4).")
-@click.option("--alpha", type=float, help="Imitation weight: 0 = plain training, 1 = pure imitation (default 0.7).")
+@click.option("--temperature", help="Softmax temperature T of the soft targets, or auto: chosen on validation "
+              "among 2, 4 (default auto).")
+@click.option("--alpha", help="Imitation weight: 0 = plain training, 1 = pure imitation, or auto: chosen on "
+              "validation among 0, 0.5, 0.9 (default auto).")
+@click.option("--transfer", type=click.Choice(["none", "augment"]),
+              help="Extra augmented windows for the soft term only (default none).")
 @click.option("--hint/--no-hint", default=None, help="Add the feature (hint) loss between teacher and student.")
 @click.option("--hint-weight", type=float, help="Weight of the hint loss (default 1).")
-@click.option("--epochs", type=int, help="Student (and baseline) epochs (default 60).")
-@click.option("--teacher-epochs", type=int, help="Teacher epochs (default 30).")
+@click.option("--epochs", type=int, help="Cap: student (and baseline) epochs (default: a step budget that "
+              "follows the data size, with early stopping).")
+@click.option("--teacher-epochs", type=int, help="Cap: teacher epochs (default: the step budget).")
 @click.option("--batch-size", type=int, help="Mini-batch size (default 32).")
 @click.option("--student-width", type=int, help="Student size knob (filters / units; default per task).")
 @click.option("--teacher-width", type=int, help="Teacher size knob (default 64).")

@@ -22,11 +22,15 @@ from keras import ops
 
 
 def soft_target_loss(y, student_logits, teacher_logits, temperature: float, alpha: float):
-    """Per-example Hinton loss; `y` integer class ids. Returns a [batch] tensor."""
-    ce = keras.losses.sparse_categorical_crossentropy(y, student_logits, from_logits=True)
-    if alpha == 0:
+    """Per-example Hinton loss; `y` integer class ids. Returns a [batch] tensor.
+
+    Examples labelled -1 (the transfer set's unlabeled windows) get the soft term only.
+    """
+    labeled = ops.cast(ops.greater_equal(y, 0), "float32")
+    ce = keras.losses.sparse_categorical_crossentropy(ops.maximum(y, 0), student_logits, from_logits=True) * labeled
+    if isinstance(alpha, (int, float)) and alpha == 0:
         return ce
-    t = float(temperature)
+    t = float(temperature) if isinstance(temperature, (int, float)) else temperature
     p_t = ops.softmax(teacher_logits / t, axis=-1)
     log_p_t = ops.log_softmax(teacher_logits / t, axis=-1)
     log_p_s = ops.log_softmax(student_logits / t, axis=-1)
@@ -41,7 +45,7 @@ def regression_loss(y, student_pred, teacher_pred, alpha: float):
         return ops.mean(d, axis=-1)
 
     plain = mse(y, student_pred)
-    if alpha == 0:
+    if isinstance(alpha, (int, float)) and alpha == 0:
         return plain
     return (1.0 - alpha) * plain + alpha * mse(teacher_pred, student_pred)
 
@@ -55,10 +59,12 @@ class Distiller(keras.Model):
     hint the teacher is never run: that is the baseline, trained by the same code.
     `teacher_slice` picks the teacher output channels the student imitates (autoencoders
     whose teacher reconstructs privileged channels too).
+    With `tunable=True`, T and alpha are variables changed by `set_mixture()`, so one
+    compiled Distiller trains a whole grid of candidates without tracing its step again.
     """
 
     def __init__(self, student, teacher, task: str, temperature: float = 4.0, alpha: float = 0.5,
-                 hint_weight: float = 0.0, teacher_slice=None, **kwargs):
+                 hint_weight: float = 0.0, teacher_slice=None, tunable: bool = False, **kwargs):
         super().__init__(**kwargs)
         from .models import with_features
 
@@ -69,7 +75,10 @@ class Distiller(keras.Model):
         self.alpha = float(alpha)
         self.hint_weight = float(hint_weight)
         self.teacher_slice = list(teacher_slice) if teacher_slice is not None else None
-        self.uses_teacher = teacher is not None and (self.alpha > 0 or self.hint_weight > 0)
+        self.mixture = None
+        if tunable:
+            self.mixture = keras.Variable([self.temperature, self.alpha], trainable=False, name="mixture")
+        self.uses_teacher = teacher is not None and (self.alpha > 0 or self.hint_weight > 0 or tunable)
         self.student = with_features(student)
         self.teacher = with_features(teacher) if self.uses_teacher else None
         if self.teacher is not None:
@@ -78,6 +87,11 @@ class Distiller(keras.Model):
         if self.hint_weight > 0:
             self.regressor = keras.layers.Dense(int(self.teacher.outputs[1].shape[-1]), name="hint_regressor")
             self.regressor.build(tuple(self.student.outputs[1].shape))
+
+    def set_mixture(self, temperature: float, alpha: float) -> None:
+        """New T and alpha for a tunable Distiller (takes effect at the next step)."""
+        self.temperature, self.alpha = float(temperature), float(alpha)
+        self.mixture.assign([self.temperature, self.alpha])
 
     def call(self, x, training=False):
         out, features = self.student(x["student"], training=training)
@@ -90,11 +104,13 @@ class Distiller(keras.Model):
             t_out, t_features = self.teacher(x["teacher"], training=False)
             if self.teacher_slice is not None:
                 t_out = ops.take(t_out, self.teacher_slice, axis=-1)
+        temperature, alpha = (self.temperature, self.alpha) if self.mixture is None else \
+            (self.mixture[0], self.mixture[1])
         if self.task.loss == "soft_targets":
-            per_example = soft_target_loss(y, out, t_out, self.temperature, self.alpha)
+            per_example = soft_target_loss(y, out, t_out, temperature, alpha)
         else:
             target = x["student"] if self.task.reconstructs else ops.reshape(y, (-1, 1))
-            per_example = regression_loss(target, out, t_out, self.alpha)
+            per_example = regression_loss(target, out, t_out, alpha)
         loss = ops.mean(per_example)
         if self.regressor is not None:
             loss = loss + self.hint_weight * ops.mean(ops.square(self.regressor(s_features) - t_features))

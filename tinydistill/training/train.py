@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,12 +46,13 @@ class TrainConfig:
     privileged: tuple[str, ...] = ()
     privileged_time: bool | None = None  # None: on for forecast and for mackey-glass
     normal_class: str | None = None
-    temperature: float = 4.0
-    alpha: float = 0.7
+    temperature: float | str = "auto"   # "auto": chosen on validation (selection.py)
+    alpha: float | str = "auto"
+    transfer: str = "none"
     hint: bool = False
     hint_weight: float = 1.0
-    epochs: int = 60
-    teacher_epochs: int = 30
+    epochs: int | None = None           # None: the step budget of recipe.py; a number caps the epochs
+    teacher_epochs: int | None = None
     batch_size: int = 32
     learning_rate: float = 3e-3
     teacher_learning_rate: float = 1e-3
@@ -122,10 +122,12 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < low):
                 bad(f"--{name.replace('_', '-')} must be an integer >= {low}, got {value!r}")
-        if not 0.0 <= self.alpha <= 1.0:
-            bad(f"--alpha must be in [0, 1] (0 = no distillation, 1 = pure imitation), got {self.alpha}")
-        if self.temperature <= 0:
-            bad(f"--temperature must be positive, got {self.temperature}")
+        from .selection import parse_auto
+        from .transfer import check as check_transfer
+
+        self.alpha = parse_auto(self.alpha, "alpha", 0.0, 1.0)
+        self.temperature = parse_auto(self.temperature, "temperature", 0.0, None)
+        check_transfer(self.transfer, self.task)
         if self.hint_weight < 0 or self.learning_rate <= 0 or self.teacher_learning_rate <= 0:
             bad("--hint-weight must be >= 0 and learning rates > 0")
         if self.normal_class is not None and task.target != "anomalous":
@@ -267,8 +269,12 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True
         + (f", privileged {','.join(config.privileged)}" if config.privileged else "")
         + (f", privileged time {prep.extra} steps" if prep.extra else ""))
 
-    teacher, students, history, widths = _fit_models(config, prep, log)
+    teacher, students, history, widths, fit_info = _fit_models(config, prep, log)
     metrics, threshold = _evaluate(prep.task, teacher, students, d, prep.std[prep.channels.index(prep.predict)])
+    for role in ("teacher", "student", "baseline"):
+        metrics[role] |= {k: fit_info[role][k] for k in ("steps", "best_epoch", "best_step", "budget_steps",
+                                                           "best_val")}
+    metrics["selection"] = fit_info["selection"]
     _write_run(out_dir, config, prep, teacher, students, history, metrics, threshold, widths)
     run = RunDir(out_dir)
     if config.target:
@@ -293,48 +299,127 @@ def _warn_if_over_budget(run: RunDir, config: TrainConfig) -> None:
 
 
 def _fit_models(config: TrainConfig, prep: Prepared, log):
-    """Teacher, then the distilled student and the baseline from the same seed."""
+    """Teacher, then the distilled student (T and alpha chosen on validation) and the baseline.
+
+    Every model trains with the recipe (recipe.py). The baseline gets as many
+    validation-selected candidates as the student's grid (restarts with other seeds,
+    alpha = 0), so the comparison is never best-of-N against a single run.
+    """
     # TensorFlow is imported only now: bad input fails fast, without its start-up cost.
     import keras
     import tensorflow as tf
 
-    from . import models
-    from .distill import Distiller
+    from . import models, recipe, selection, transfer
 
     tf.config.experimental.enable_op_determinism()
+    tf.get_logger().setLevel("ERROR")  # retracing notices: every candidate is a new model, by design
     task, data = get_task(prep.task), prep.data
     t_width, s_width = task.widths
     t_width = config.teacher_width or t_width
     s_width = config.student_width or s_width
     n_out = len(prep.classes)
-    history = {}
+    history, info = {}, {}
 
-    keras.utils.set_random_seed(config.seed)
-    teacher = models.build("teacher", task, data["train"]["xt"].shape[1:], n_out, t_width)
-    loss = (keras.losses.SparseCategoricalCrossentropy(from_logits=True) if task.outputs_classes else "mse")
-    teacher.compile(optimizer=keras.optimizers.Adam(config.teacher_learning_rate), loss=loss)
     tr, va = data["train"], data["val"]
-    if task.reconstructs:  # validation loss of autoencoders: on normal windows, like training
+    if task.reconstructs:  # validation of autoencoders: on normal windows, like training
         va = {k: v[va["y"] == 0] for k, v in va.items()}
-    t_target = (lambda d: d["xt"]) if task.reconstructs else (lambda d: d["y"])
     has_val = len(va["y"]) > 0
-    history["teacher"] = _fit(teacher, tr["xt"], t_target(tr), (va["xt"], t_target(va)) if has_val else None,
-                              config.teacher_epochs, config.batch_size, log, "teacher", config.seed)
+    keras.utils.set_random_seed(config.seed)
+    teacher = models.build("teacher", task, tr["xt"].shape[1:], n_out, t_width)
+    loss = (keras.losses.SparseCategoricalCrossentropy(from_logits=True) if task.outputs_classes else "mse")
+    budget = recipe.step_budget(len(tr["y"]), config.batch_size, config.teacher_epochs)
+    teacher.compile(optimizer=recipe.optimizer(config.teacher_learning_rate, budget), loss=loss,
+                    **recipe.compile_options(budget))
+    t_target = (lambda d: d["xt"]) if task.reconstructs else (lambda d: d["y"])
+    validate = recipe.Validator(task, teacher, (tr["xt"], tr["y"]), (va["xt"], va["y"]) if has_val else None,
+                                config.seed)
+    history["teacher"], info["teacher"] = _fit(teacher, (tr["xt"], t_target(tr)), teacher, validate, budget,
+                                               config, log, "teacher", config.seed)
     models.recalibrate_batch_norm(teacher, tr["xt"])
 
-    students = {}
-    for role, alpha, hint in (("student", config.alpha, config.hint_weight if config.hint else 0.0),
-                              ("baseline", 0.0, 0.0)):
-        keras.utils.set_random_seed(config.seed)  # same initial weights and batch order for both
-        student = models.build("student", task, data["train"]["xs"].shape[1:], n_out, s_width)
-        distiller = Distiller(student, teacher, task, temperature=config.temperature, alpha=alpha,
-                              hint_weight=hint, teacher_slice=prep.student_positions if task.reconstructs else None)
-        distiller.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
-        inputs = (lambda d: {"student": d["xs"], "teacher": d["xt"]})
-        history[role] = _fit(distiller, inputs(tr), tr["y"], (inputs(va), va["y"]) if has_val else None,
-                             config.epochs, config.batch_size, log, role, config.seed)
-        students[role] = student
-    return teacher, students, history, (t_width, s_width)
+    # The transfer set: unlabeled augmented windows, for the soft term only.
+    xs_tr, xt_tr, y_tr = tr["xs"], tr["xt"], tr["y"]
+    if config.transfer == "augment":
+        xt_aug = transfer.augment(tr["xt"], len(tr["y"]), config.seed)
+        xs_aug = xt_aug[:, :xs_tr.shape[1]][..., prep.student_positions]
+        xs_x, xt_x = np.concatenate([xs_tr, xs_aug]), np.concatenate([xt_tr, xt_aug])
+        y_x = np.concatenate([y_tr, np.full(len(xt_aug), transfer.UNLABELED, dtype=y_tr.dtype)])
+    hint = config.hint_weight if config.hint else 0.0
+    # Without the hint loss only the teacher's outputs matter: computed once, not at every step.
+    kd_teacher = teacher
+    if not hint:
+        kd_teacher, frozen = recipe.frozen_outputs(teacher, xt_x if config.transfer == "augment" else xt_tr)
+    budget = recipe.step_budget(len(y_tr), config.batch_size, config.epochs)
+
+    from .distill import Distiller
+
+    slice_ = prep.student_positions if task.reconstructs else None
+    shared = {}
+
+    def distiller_for(student, temperature, alpha):
+        if hint:  # the hint regressor is part of what trains: a new Distiller per candidate
+            distiller = Distiller(student, kd_teacher, task, temperature=temperature, alpha=alpha,
+                                  hint_weight=hint if alpha > 0 else 0.0, teacher_slice=slice_)
+            distiller.compile(optimizer=recipe.optimizer(config.learning_rate, budget),
+                              **recipe.compile_options(budget))
+            return student, distiller
+        # One compiled Distiller for every candidate: tracing a new training step per
+        # candidate cost more than the training itself on small sets.
+        if not shared:
+            shared["student"] = models.build("student", task, xs_tr.shape[1:], n_out, s_width)
+            shared["distiller"] = Distiller(shared["student"], kd_teacher, task, teacher_slice=slice_, tunable=True)
+            shared["distiller"].compile(optimizer=recipe.optimizer(config.learning_rate, budget),
+                                        **recipe.compile_options(budget))
+        distiller = shared["distiller"]
+        shared["student"].set_weights(student.get_weights())
+        for v in distiller.optimizer.variables:  # Adam's state and step count start at zero
+            v.assign(np.zeros(v.shape, dtype=v.dtype))
+        distiller.set_mixture(temperature, alpha)
+        return shared["student"], distiller
+
+    def fit_student(role, temperature, alpha, seed):
+        keras.utils.set_random_seed(seed)
+        student = models.build("student", task, xs_tr.shape[1:], n_out, s_width)
+        trained, distiller = distiller_for(student, temperature, alpha)
+        use_transfer = config.transfer == "augment" and alpha > 0
+        xs, xt, y = (xs_x, xt_x, y_x) if use_transfer else (xs_tr, xt_tr, y_tr)
+        if not hint:  # the frozen teacher's outputs stand in for its inputs
+            xt = frozen if use_transfer or config.transfer != "augment" else frozen[:len(y_tr)]
+        validate = recipe.Validator(task, trained, (xs_tr, y_tr), (va["xs"], va["y"]) if has_val else None, seed)
+        h, i = _fit(distiller, ({"student": xs, "teacher": xt}, y), trained, validate, budget, config, log,
+                    f"{role} T={temperature:g} alpha={alpha:g} seed={seed}", seed)
+        student.set_weights(trained.get_weights())  # the best-validation weights, kept per candidate
+        return {"model": student, "history": h, "info": i, "temperature": temperature, "alpha": alpha,
+                "seed": seed, "score": list(i["score"]), "val": i["best_val"]}
+
+    points = selection.grid(config.temperature, config.alpha)
+    grid = [fit_student("student", t, a, config.seed) for t, a in points]
+    # Baseline candidates: seeds seed, seed+1, ...; the grid's alpha = 0 point is the same
+    # computation as the first one (same seed, same data), so it is reused, not retrained.
+    base = [next((c for c in grid if c["alpha"] == 0), None) or fit_student("baseline", points[0][0], 0.0, config.seed)]
+    base += [fit_student("baseline", points[0][0], 0.0, config.seed + k) for k in range(1, len(points))]
+    chosen, chosen_base = grid[selection.best(grid)], base[selection.best(base)]
+    log(f"selected on validation: student T={chosen['temperature']:g} alpha={chosen['alpha']:g} "
+        f"({_shown(task, chosen['val'])}); baseline seed {chosen_base['seed']} ({_shown(task, chosen_base['val'])}) "
+        f"of {len(base)} candidates")
+    students = {"student": chosen["model"], "baseline": chosen_base["model"]}
+    history["student"], info["student"] = chosen["history"], chosen["info"]
+    history["baseline"], info["baseline"] = chosen_base["history"], chosen_base["info"]
+
+    def row(c):
+        return {"temperature": c["temperature"], "alpha": c["alpha"], "seed": c["seed"], "val": c["val"],
+                "best_epoch": c["info"]["best_epoch"], "steps": c["info"]["steps"]}
+
+    info["selection"] = {
+        "split": "val", "metric": list(selection.describe(task, chosen["score"])),
+        "temperature": config.temperature, "alpha": config.alpha, "transfer": config.transfer,
+        "grid": [row(c) for c in grid], "chosen": {"temperature": chosen["temperature"], "alpha": chosen["alpha"]},
+        "baseline_candidates": [row(c) for c in base], "baseline_chosen_seed": chosen_base["seed"]}
+    return teacher, students, history, (t_width, s_width), info
+
+
+def _shown(task, val: dict) -> str:
+    return ", ".join(f"val {k} {v:.4f}" for k, v in val.items())
 
 
 def _write_run(out_dir: Path, config: TrainConfig, prep: Prepared, teacher, students, history, metrics,
@@ -362,7 +447,7 @@ def _write_run(out_dir: Path, config: TrainConfig, prep: Prepared, teacher, stud
         "missing_classes": windowing.missing_classes(ds.recordings, prep.split_ids, ds.labels),
         "splits": {k: [ds.recordings[i].id for i in ids] for k, ids in zip(("train", "val", "test"), prep.split_ids)},
         "hyperparameters": {k: getattr(config, k) for k in (
-            "temperature", "alpha", "hint", "hint_weight", "epochs", "teacher_epochs", "batch_size",
+            "temperature", "alpha", "transfer", "hint", "hint_weight", "epochs", "teacher_epochs", "batch_size",
             "learning_rate", "teacher_learning_rate")} | {"teacher_width": widths[0], "student_width": widths[1]},
         "budget": {k: getattr(config, k) for k in ("target", "max_flash", "max_ram", "max_latency")},
         "tinydistill_version": __version__,
@@ -384,31 +469,12 @@ def _write_run(out_dir: Path, config: TrainConfig, prep: Prepared, teacher, stud
         write_json(tmp / "metrics.json", metrics)
 
 
-def _fit(model, x, y, validation, epochs, batch_size, log, phase, seed):
-    import keras
-    import tensorflow as tf
+def _fit(model, data, selected, validate, budget, config: TrainConfig, log, phase, seed):
+    """One model through the recipe; returns (history, info) with the steps trained and the best epoch."""
+    from . import recipe
 
-    # Our own tf.data pipeline: Keras' adapter for numpy arrays, under op determinism,
-    # builds a dataset op this TensorFlow logs an error line about on every fit.
-    def batches(xs, ys, shuffle):
-        ds = tf.data.Dataset.from_tensor_slices((xs, ys))
-        if shuffle:
-            ds = ds.shuffle(len(ys), seed=seed, reshuffle_each_iteration=True)
-        return ds.batch(batch_size)
-
-    start = time.monotonic()
-    every = max(1, epochs // 4)
-
-    class _Report(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if (epoch + 1) % every == 0 or epoch + 1 == epochs:
-                logs = logs or {}
-                log(f"{phase}: epoch {epoch + 1}/{epochs}  loss {logs.get('loss', float('nan')):.4f}  "
-                    f"val_loss {logs.get('val_loss', float('nan')):.4f}  ({time.monotonic() - start:.0f} s)")
-
-    h = model.fit(batches(x, y, True), validation_data=batches(*validation, False) if validation else None,
-                  epochs=epochs, shuffle=False, verbose=0, callbacks=[_Report()])
-    return {k: [float(v) for v in vals] for k, vals in h.history.items()}
+    return recipe.fit(model, data, selected, validate, budget, seed=seed, batch_size=config.batch_size,
+                      log=log, phase=phase)
 
 
 def _evaluate(task, teacher, students, data, target_std):
@@ -453,17 +519,32 @@ def comparison_table(run: RunDir) -> str:
     """Teacher / distilled student / baseline side by side, from metrics.json."""
     metrics, cfg = run.metrics, run.run_config
     keys = cfg.task_spec.table
-    rows = [("model", "inputs", "params", *keys)]
+    rows = [("model", "inputs", "params", *(f"test {k}" for k in keys), "steps", "best step")]
     inputs = {"teacher": ",".join(cfg.channels) + (f" +{cfg.privileged_time} future" if cfg.privileged_time else ""),
               "student": ",".join(cfg.student_channels), "baseline": ",".join(cfg.student_channels)}
     names = {"teacher": "teacher", "student": "student (distilled)", "baseline": "baseline (no KD)"}
     for role in ("teacher", "student", "baseline"):
         r = metrics[role]
-        rows.append((names[role], inputs[role], f"{r['params']:,}", *(f"{r[k]:.3f}" for k in keys)))
+        rows.append((names[role], inputs[role], f"{r['params']:,}", *(f"{r[k]:.3f}" for k in keys),
+                     str(r.get("steps", "")), str(r.get("best_step", ""))))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.insert(0, "metrics on the test split; models and T/alpha selected on the validation split")
+    sel = metrics.get("selection")
+    if sel:
+        grid = ", ".join(f"T={g['temperature']:g} a={g['alpha']:g}: {_first(g['val'])}" for g in sel["grid"])
+        base = ", ".join(f"seed {g['seed']}: {_first(g['val'])}" for g in sel["baseline_candidates"])
+        lines.append(f"student: T={sel['chosen']['temperature']:g} alpha={sel['chosen']['alpha']:g} "
+                     f"chosen on validation ({grid})")
+        lines.append(f"baseline: seed {sel['baseline_chosen_seed']} chosen among {len(sel['baseline_candidates'])} "
+                     f"restarts ({base})")
     return "\n".join(lines)
+
+
+def _first(val: dict) -> str:
+    k, v = next(iter(val.items()))
+    return f"val {k} {v:.3f}"
 
 
 class _Progress:

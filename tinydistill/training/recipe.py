@@ -1,0 +1,190 @@
+"""The training recipe shared by `train` and the benchmarks: a step budget that follows the
+data size, warm-up + cosine learning rate, early stopping on a validation metric computed
+on the labels, and the best-validation weights restored.
+
+A fixed epoch count is wrong at both ends: 60 epochs of 120 windows is 240 optimizer
+steps (students stayed at chance on small UCR sets), while 60 epochs of 4,000 windows
+wastes time. The budget is counted in optimizer steps; validation runs every
+`period` steps (one epoch, but at least MIN_PERIOD steps so the per-call cost of Keras
+stays small on tiny sets), and those evaluation periods are the "epochs" of history.json
+and metrics.json's best_epoch (best_step says it in steps).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import selection
+
+MIN_STEPS = 1000      # tiny sets still get enough updates to converge
+EPOCHS = 30           # passes over the data when that exceeds MIN_STEPS
+MAX_STEPS = 3000      # cap: large sets converge well before 30 epochs
+MIN_PERIOD = 24       # steps between validations, at least
+PATIENCE = 0.25       # stop after this fraction of the periods without improvement
+MIN_DELTA = 0.01      # tie-breaker gains (nats of cross-entropy) below this do not reset the patience
+WARMUP = 0.05         # fraction of the steps with a linear learning-rate warm-up
+STEPS_PER_CALL = 8    # optimizer steps per graph call
+TRAIN_SAMPLE = 1024   # training windows scored per period (train metrics in history.json)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long one model trains: `periods` x `period` optimizer steps at most."""
+
+    steps: int
+    period: int
+    periods: int
+    patience: int
+    steps_per_epoch: int
+
+
+def step_budget(n_train: int, batch_size: int, max_epochs: int | None = None, *, min_steps: int = MIN_STEPS,
+                epochs: int = EPOCHS, max_steps: int = MAX_STEPS) -> Budget:
+    """The budget for `n_train` windows: clip(epochs x steps/epoch, min_steps, max_steps), or
+    exactly `max_epochs` epochs when given (a cap, for quick runs and tests)."""
+    spe = max(1, math.ceil(n_train / min(batch_size, max(1, n_train))))
+    if max_epochs is not None:
+        steps = max_epochs * spe
+    else:
+        steps = int(min(max(epochs * spe, min_steps), max_steps))
+    # An explicit epoch cap validates every epoch; the step budget at least every MIN_PERIOD steps.
+    # The step budget's period is a whole number of graph calls (STEPS_PER_CALL).
+    period = spe if max_epochs is not None else min(-(-max(spe, MIN_PERIOD) // STEPS_PER_CALL) * STEPS_PER_CALL, steps)
+    periods = max(1, math.ceil(steps / period))
+    return Budget(periods * period, period, periods, max(5, math.ceil(PATIENCE * periods)), spe)
+
+
+def compile_options(budget: Budget) -> dict:
+    """Keras compile() options: no XLA (its per-model compile time dwarfs these small models) and
+    several steps per graph call (Keras' per-step Python cost does too). The steps per call
+    divide the period: Keras rounds each period up to whole calls."""
+    calls = next(k for k in (STEPS_PER_CALL, 4, 2, 1) if budget.period % k == 0)
+    return {"jit_compile": False, "steps_per_execution": calls}
+
+
+def optimizer(learning_rate: float, budget: Budget):
+    """Adam with a linear warm-up then cosine decay to 1 % over the whole budget."""
+    import keras
+
+    warmup = int(WARMUP * budget.steps)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        learning_rate * 0.1 if warmup else learning_rate, decay_steps=max(1, budget.steps - warmup), alpha=0.01,
+        warmup_target=learning_rate if warmup else None, warmup_steps=warmup)
+    return keras.optimizers.Adam(schedule)
+
+
+def batches(x, y, batch_size: int, seed: int):
+    """An endless, seeded, reshuffled-each-epoch tf.data stream of (x, y) batches."""
+    import tensorflow as tf
+
+    # Our own tf.data pipeline: Keras' adapter for numpy arrays, under op determinism,
+    # builds a dataset op this TensorFlow logs an error line about on every fit.
+    n = len(y)
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(n, seed=seed, reshuffle_each_iteration=True)
+    return ds.repeat().batch(min(batch_size, n), drop_remainder=n >= batch_size)
+
+
+def fit(model, data, weights_model, validate, budget: Budget, *, seed: int, batch_size: int, log=None,
+        phase: str = "") -> tuple[dict, dict]:
+    """Train compiled `model` on (x, y) `data` within `budget`, keep the best-validation weights.
+
+    `weights_model` is the network whose weights are selected (the student inside a
+    Distiller); `validate()` returns {"val": score, "train": score} (selection scores,
+    higher is better) for its current weights, or {"train": score} without validation
+    data. Returns (history, info): per-period losses and metrics, and the steps trained
+    and best period.
+    """
+    import keras
+
+    task_describe = validate.describe
+    history: dict[str, list] = {"loss": [], "step": []}
+    state = {"best": None, "best_period": 0, "weights": None, "since": 0}
+    start = time.monotonic()
+    every = max(1, budget.periods // 4)
+
+    class _Select(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            scores = validate()
+            history["loss"].append(float((logs or {}).get("loss", float("nan"))))
+            history["step"].append((epoch + 1) * budget.period)
+            for split, s in scores.items():
+                for k, v in task_describe(s).items():
+                    history.setdefault(f"{split}_{k}", []).append(float(v))
+            current = scores.get("val", scores["train"])
+            if state["best"] is None or tuple(current) > tuple(state["best"]):
+                progress = state["best"] is None or _clearly_better(current, state["best"])
+                state.update(best=current, best_period=epoch + 1, weights=weights_model.get_weights())
+                state["since"] = 0 if progress else state["since"] + 1
+            else:
+                state["since"] += 1
+                if state["since"] >= budget.patience:
+                    self.model.stop_training = True
+            if log and ((epoch + 1) % every == 0 or self.model.stop_training or epoch + 1 == budget.periods):
+                shown = "  ".join(f"{k} {v:.4f}" for k, v in task_describe(current).items())
+                log(f"{phase}: epoch {epoch + 1}/{budget.periods} (step {(epoch + 1) * budget.period})  loss {history['loss'][-1]:.4f}  "
+                    f"{'val' if 'val' in scores else 'train'} {shown}  ({time.monotonic() - start:.0f} s)"
+                    + ("  early stop" if self.model.stop_training else ""))
+
+    x, y = data
+    model.fit(batches(x, y, batch_size, seed), epochs=budget.periods, steps_per_epoch=budget.period,
+              shuffle=False, verbose=0, callbacks=[_Select()])
+    weights_model.set_weights(state["weights"])
+    info = {"steps": len(history["step"]) * budget.period, "best_epoch": state["best_period"],
+            "best_step": state["best_period"] * budget.period, "budget_steps": budget.steps,
+            "period_steps": budget.period, "best_val": task_describe(state["best"]), "score": state["best"]}
+    return history, info
+
+
+def _clearly_better(new: tuple, old: tuple) -> bool:
+    # Patience restarts only on real progress: a better first metric, or a tie-breaker
+    # (e.g. cross-entropy at 100 % accuracy) better by more than MIN_DELTA.
+    if new[0] != old[0] or len(new) == 1:
+        return new[0] > old[0]
+    return new[1] - old[1] > MIN_DELTA
+
+
+class Validator:
+    """Scores a network on the validation split (and a fixed sample of the training split)."""
+
+    def __init__(self, task: str, model, train: tuple, val: tuple | None, seed: int):
+        self.task, self.model = task, model
+        x, y = train
+        if len(y) > TRAIN_SAMPLE:
+            keep = np.sort(np.random.default_rng(seed).choice(len(y), TRAIN_SAMPLE, replace=False))
+            x, y = x[keep], y[keep]
+        self.splits = {"train": (x, y)} | ({"val": val} if val is not None and len(val[1]) else {})
+
+    def describe(self, s: tuple) -> dict:
+        return selection.describe(self.task, s)
+
+    def __call__(self) -> dict:
+        from .models import recalibrate_batch_norm
+
+        # Batch-norm moving averages lag the weights (on a small UCR set the teacher scored 35 %
+        # on validation with them): score the weights with the statistics of the training windows.
+        recalibrate_batch_norm(self.model, self.splits["train"][0])
+        out = {}
+        for split, (x, y) in self.splits.items():
+            # Eager calls: a traced predict function per candidate model costs more than it saves here.
+            pred = np.concatenate([np.asarray(self.model(x[i:i + 1024], training=False))
+                                   for i in range(0, len(y), 1024)])
+            out[split] = selection.score(self.task, y, pred, x)
+        return out
+
+
+def frozen_outputs(teacher, xt) -> tuple:
+    """(lookup model, teacher outputs): the teacher's outputs computed once, replayed by an identity model.
+
+    A teacher in inference mode (no dropout, batch-norm statistics fixed) gives the same
+    outputs at every step, so running it once changes nothing but the time. Pass the
+    outputs where the teacher's inputs would go.
+    """
+    import keras
+
+    z = np.asarray(teacher.predict(xt, batch_size=1024, verbose=0), dtype=np.float32)
+    inp = keras.Input(z.shape[1:], name="teacher_outputs")
+    return keras.Model(inp, keras.layers.Identity(name="features")(inp), name="frozen_teacher"), z
