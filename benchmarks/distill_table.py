@@ -1,0 +1,239 @@
+"""Does distillation pay? Teacher, baseline student and distilled student on seven offline sets.
+
+Regenerates one section of benchmarks/RESULTS.md per data set (`distill-table-<set>`) and the
+summary section (`distill-table`) from every set's cached runs:
+
+    python -m benchmarks.distill_table                      # every set, 5 repeats each
+    python -m benchmarks.distill_table --sets acsf1,osuleaf --repeats 8
+    python -m benchmarks.distill_table --quick --results /tmp/R.md   # smoke run
+
+Every run is `tinydistill train` with its default options, as a user would run it (the
+UCR sets as CSV through `--csv`, one window per series), so the table measures the tool,
+not a tuned script. A repeat is a seed: it draws a new train/validation/test split of the
+recordings (grouped by recording; by subject for `watch`) and new initial weights, and
+teacher, baseline and distilled student of one repeat share that split: the comparisons are
+paired. Nothing is chosen on the test split: `train` selects epochs, temperature and α on
+the validation split, and the baseline gets as many validation-selected candidates.
+Runs are cached under `--cache` (one run directory per set, size and seed) so that an
+interrupted campaign resumes and a section can be rewritten from finished runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks import stats
+from benchmarks.results import RESULTS, markdown_table, write_section
+
+ROOT = Path(__file__).resolve().parent.parent
+UCR = ROOT / "datasets" / "ucr"
+
+
+@dataclass(frozen=True)
+class DataSet:
+    """One row of the table: how `train` is called for it."""
+
+    name: str
+    options: dict
+    recordings: str  # what the split groups, for the table
+    wide: bool = False  # also trained at the second student size
+    extra: dict = field(default_factory=dict)
+
+
+def _ucr(name: str, length: int) -> dict:
+    return {"csv": str(UCR / f"{name}.csv.gz"), "group": "rec", "label": "class", "channels": ("x",), "time": "t",
+            "window": length, "hop": length}
+
+
+SETS = {
+    "basic-motions": DataSet("basic-motions", {"dataset": "basic-motions"}, "80 recordings"),
+    "watch": DataSet("watch", {"dataset": "watch"}, "140 recordings, split by subject", wide=True),
+    "japanese-vowels": DataSet("japanese-vowels", {"dataset": "japanese-vowels"}, "640 utterances"),
+    "mnist1d": DataSet("mnist1d", {"dataset": "mnist1d"}, "5,000 sequences", wide=True),
+    "acsf1": DataSet("acsf1", _ucr("acsf1", 1460), "200 series (CSV)"),
+    "osuleaf": DataSet("osuleaf", _ucr("osuleaf", 427), "442 series (CSV)", wide=True),
+    "covid3month_disc": DataSet("covid3month_disc", _ucr("covid3month_disc", 84), "201 series (CSV)"),
+}
+# The second student size: twice the default width of the task's student family.
+WIDE_FACTOR = 2
+QUICK = {"epochs": 2, "teacher_epochs": 1}
+
+
+def _run_dir(cache: Path, ds: DataSet, size: str, seed: int) -> Path:
+    return cache / ds.name / size / f"seed{seed}"
+
+
+def train_one(ds: DataSet, size: str, seed: int, cache: Path, quick: bool) -> dict:
+    """metrics.json of one run, trained now (in this process) or read from the cache."""
+    out = _run_dir(cache, ds, size, seed)
+    if (out / "metrics.json").is_file():
+        return json.loads((out / "metrics.json").read_text())
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from tinydistill.tasks import get_task
+    from tinydistill.training.train import TrainConfig, train
+
+    options = {**ds.options, "seed": seed, "overwrite": True, **(QUICK if quick else {})}
+    if size == "wide":
+        options["student_width"] = WIDE_FACTOR * get_task("classify").widths[1]
+    start = time.monotonic()
+    train(TrainConfig(**options), out, progress=False)
+    metrics = json.loads((out / "metrics.json").read_text())
+    print(f"{ds.name} {size} seed {seed}: teacher {metrics['teacher']['accuracy']:.3f} "
+          f"student {metrics['student']['accuracy']:.3f} baseline {metrics['baseline']['accuracy']:.3f} "
+          f"({time.monotonic() - start:.0f} s)", file=sys.stderr, flush=True)
+    return metrics
+
+
+@dataclass
+class Cell:
+    """Per-repeat test accuracies of one set at one student size."""
+
+    name: str
+    size: str
+    teacher: list
+    student: list
+    baseline: list
+    params: dict
+    choices: list  # the (T, α) the validation split chose, per repeat
+
+    def compare(self):
+        return stats.paired(self.student, self.baseline), stats.paired(self.teacher, self.baseline)
+
+
+def _train_job(job) -> None:
+    train_one(*job)
+
+
+def train_all(jobs: list, processes: int) -> None:
+    """Train the runs not in the cache, each in a fresh process (`processes` at a time, one thread each)."""
+    import multiprocessing
+
+    todo = [j for j in jobs if not (_run_dir(j[3], SETS[j[0].name], j[1], j[2]) / "metrics.json").is_file()]
+    if not todo:
+        return
+    # One intra-op thread per process: small models train faster as parallel processes than as threads.
+    if processes > 1:
+        os.environ.update(TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1")
+    with multiprocessing.get_context("spawn").Pool(processes, maxtasksperchild=1) as pool:
+        pool.map(_train_job, todo, chunksize=1)
+
+
+def collect(ds: DataSet, size: str, seeds, cache: Path, quick: bool) -> Cell:
+    runs = [train_one(ds, size, s, cache, quick) for s in seeds]
+    choices = []
+    for m in runs:
+        sel = m.get("selection", {}).get("chosen") or {}
+        choices.append((sel.get("temperature"), sel.get("alpha")))
+    return Cell(ds.name, size, *([m[r]["accuracy"] for m in runs] for r in ("teacher", "student", "baseline")),
+                params={r: runs[0][r]["params"] for r in ("teacher", "student", "baseline")}, choices=choices)
+
+
+def _pct(values) -> str:
+    v = 100 * np.asarray(values, np.float64)
+    return f"{v.mean():.1f} ± {v.std(ddof=1):.1f}" if len(v) > 1 else f"{v[0]:.1f}"
+
+
+def summary(cells: list[Cell]) -> str:
+    """The seven-set table, Holm-corrected over its rows, and sentences stating what it shows."""
+    comps = [c.compare() for c in cells]
+    adjusted = stats.holm([kd.p for kd, _ in comps]) if all(kd.n > 1 for kd, _ in comps) else [1.0] * len(cells)
+    rows, closed, lines = [], [], []
+    for cell, (kd, room), p_adj in zip(cells, comps, adjusted):
+        room_ok = stats.has_room(room)
+        verdict = stats.verdict(kd, p_adj) if room_ok else "no room (teacher within noise of baseline)"
+        gap = 100 * (np.mean(cell.teacher) - np.mean(cell.baseline))
+        share = stats.gap_closed(np.mean(cell.teacher), np.mean(cell.student), np.mean(cell.baseline))
+        if gap >= 2 and share is not None:
+            closed.append(share)
+        rows.append([cell.name + (" (wide student)" if cell.size == "wide" else ""), len(cell.teacher),
+                     f"{cell.params['teacher']:,}", f"{cell.params['student']:,}", _pct(cell.teacher),
+                     _pct(cell.baseline), _pct(cell.student), kd.interval(100), f"{p_adj:.3f}",
+                     f"{100 * share:.0f} %" if gap >= 2 and share is not None else "–", verdict])
+    table = markdown_table(["set", "repeats", "teacher params", "student params", "teacher acc. %",
+                            "baseline acc. %", "distilled acc. %", "distilled − baseline, points [95 % CI]",
+                            "Holm p", "gap closed", "verdict"], rows)
+    default = [c for c, (kd, _), p in zip(cells, comps, adjusted) if c.size == "default"]
+    lines.append(table)
+    n_def = len(default)
+    ok = sum(1 for c, (kd, _), p in zip(cells, comps, adjusted)
+             if c.size == "default" and not (p < stats.ALPHA and kd.mean < 0))
+    worse = [c.name for c, (kd, _), p in zip(cells, comps, adjusted) if p < stats.ALPHA and kd.mean < 0]
+    better = [c.name + (" (wide)" if c.size == "wide" else "") for c, (kd, _), p in zip(cells, comps, adjusted)
+              if p < stats.ALPHA and kd.mean > 0]
+    lines.append(f"At the default student size the distilled student is not significantly worse than the baseline "
+                 f"on {ok} of {n_def} sets (Holm-corrected paired t-tests over the rows of the table)"
+                 + (f"; it is significantly worse on {', '.join(worse)}" if worse else "")
+                 + (f"; significantly better on {', '.join(better)}." if better else "; it is significantly better on none."))
+    if closed:
+        lines.append(f"Where the teacher is ahead of the baseline by 2 points or more ({len(closed)} row(s)), "
+                     f"distillation closes on average {100 * float(np.mean(closed)):.0f} % of that gap "
+                     f"(per row: {', '.join(f'{100 * s:.0f} %' for s in closed)}).")
+    return "\n".join(lines) + "\n"
+
+
+def set_section(cell_rows: list[Cell]) -> str:
+    """Per-repeat figures of one set (all sizes), with the validation-chosen T and α."""
+    out = []
+    for cell in cell_rows:
+        rows = [[i, f"{100 * t:.1f}", f"{100 * b:.1f}", f"{100 * s:.1f}",
+                 "–" if ch[0] is None else f"T={ch[0]}, α={ch[1]}"]
+                for i, (t, b, s, ch) in enumerate(zip(cell.teacher, cell.baseline, cell.student, cell.choices))]
+        out.append(f"Student size: {cell.size} ({cell.params['student']:,} parameters; teacher "
+                   f"{cell.params['teacher']:,}).\n")
+        out.append(markdown_table(["repeat (seed)", "teacher %", "baseline %", "distilled %", "chosen on validation"],
+                                  rows))
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.distill_table", description=__doc__.split("\n")[0])
+    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated sets (default: all seven)")
+    parser.add_argument("--repeats", type=int, default=5, help="seeds per set (default 5)")
+    parser.add_argument("--cache", type=Path, default=ROOT / "runs" / "bench-distill", help="run directories")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--jobs", type=int, default=2, help="training processes at a time (default 2, one per core)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: two repeats of tiny training on one set")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser.parse_args(argv)
+    names = [n.strip() for n in args.sets.split(",") if n.strip()]
+    unknown = [n for n in names if n not in SETS]
+    if unknown or args.repeats < 2:
+        parser.error(f"unknown set(s) {', '.join(unknown)}; choose from {', '.join(SETS)}" if unknown
+                     else "--repeats must be at least 2 (the comparisons are paired)")
+    if args.quick:
+        names, args.repeats = names[:1] if args.sets != ",".join(SETS) else ["covid3month_disc"], 2
+    command = " ".join(["python", "-m", "benchmarks.distill_table", *(shlex.quote(a) for a in argv)])
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    seeds = range(args.repeats)
+    for name in names:
+        ds = SETS[name]
+        start = time.monotonic()
+        sizes = ("default", "wide") if ds.wide else ("default",)
+        train_all([(ds, size, s, args.cache, args.quick) for size in sizes for s in seeds], args.jobs)
+        cells = [collect(ds, size, seeds, args.cache, args.quick) for size in ("default", "wide")
+                 if size == "default" or ds.wide]
+        body = (f"{ds.recordings}; {args.repeats} repeats; run time {(time.monotonic() - start) / 60:.1f} min "
+                f"(0 when every run came from the cache).\n\n" + set_section(cells))
+        write_section(f"distill-table-{name}", f"Distillation table: {name}", body, command, path=args.results)
+    # The summary reads every set whose runs are all cached, so it can be rewritten set by set.
+    cells = []
+    for ds in SETS.values():
+        for size in ("default", "wide") if ds.wide else ("default",):
+            if all((_run_dir(args.cache, ds, size, s) / "metrics.json").is_file() for s in seeds):
+                cells.append(collect(ds, size, seeds, args.cache, args.quick))
+    write_section("distill-table", "Distillation table: teacher, baseline and distilled student on seven sets",
+                  summary(cells), command, path=args.results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
