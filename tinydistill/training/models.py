@@ -107,8 +107,42 @@ def build(role: str, task, input_shape, n_classes: int, width: int) -> keras.Mod
 
 
 def with_features(model: keras.Model) -> keras.Model:
-    """The same layers with two outputs: the model's output and its `features` layer."""
-    return keras.Model(model.inputs, [model.outputs[0], model.get_layer("features").output])
+    """The same layers with two outputs: the model's output and its `features` layer.
+
+    A model without a layer named `features` (a user's own) offers the input of its last layer.
+    """
+    names = {layer.name for layer in model.layers}
+    features = model.get_layer("features").output if "features" in names else model.layers[-1].input
+    return keras.Model(model.inputs, [model.outputs[0], features])
+
+
+def from_user(model, role: str, input_shape, n_outputs: int, outputs_classes: bool) -> keras.Model:
+    """A fresh copy of a user's Keras `model` (same layers, new initial weights), checked against the data.
+
+    The copy trains; the user's object is left as it was. Classifiers must output logits:
+    the project appends the softmax itself when it saves them.
+    """
+    from ..errors import TinyDistillError
+
+    if not isinstance(model, keras.Model):
+        raise TinyDistillError(f"the {role} must be a keras.Model, not {type(model).__name__}")
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise TinyDistillError(f"the {role} has {len(model.inputs)} inputs and {len(model.outputs)} outputs; "
+                               "give a model with one input window and one output")
+    got = tuple(model.inputs[0].shape[1:])
+    if got != tuple(input_shape):
+        raise TinyDistillError(f"the {role} takes inputs of shape {got}, but its windows are {tuple(input_shape)} "
+                               "(samples, channels); build it with keras.Input(shape=" + str(tuple(input_shape)) + ")")
+    if outputs_classes:
+        units = model.outputs[0].shape[-1]
+        if units != n_outputs:
+            raise TinyDistillError(f"the {role} outputs {units} values for {n_outputs} classes; "
+                                   f"end it with Dense({n_outputs})")
+        last = model.layers[-1]
+        if isinstance(last, layers.Softmax) or getattr(getattr(last, "activation", None), "__name__", "") == "softmax":
+            raise TinyDistillError(f"the {role} ends in a softmax; end it with a Dense layer without activation "
+                                   "(logits): distillation needs logits, and the saved model gets its softmax")
+    return keras.models.clone_model(model)
 
 
 def with_softmax(model: keras.Model) -> keras.Model:

@@ -96,8 +96,11 @@ class TrainConfig:
         data.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**data)
 
-    def validate(self) -> None:
-        """Raise TinyDistillError for contradictory or out-of-range options (before any work)."""
+    def validate(self, has_data: bool = False) -> None:
+        """Raise TinyDistillError for contradictory or out-of-range options (before any work).
+
+        `has_data`: the recordings come from the caller (the Python API's arrays), not a dataset or CSV.
+        """
         def bad(msg):
             raise TinyDistillError(msg)
 
@@ -108,7 +111,9 @@ class TrainConfig:
                 bad(f"option {f.name.replace('_', '-')} = {value!r} should be {' or '.join(f.type.split(' | '))}")
             if isinstance(value, tuple) and not all(isinstance(v, str) for v in value):
                 bad(f"option {f.name.replace('_', '-')} should list column names, got {value!r}")
-        if (self.dataset is None) == (self.csv is None):
+        if has_data and (self.dataset is not None or self.csv is not None):
+            bad("give either arrays (x, y) or a dataset / CSV, not both")
+        if not has_data and (self.dataset is None) == (self.csv is None):
             bad("give exactly one of --dataset NAME or --csv FILE (see `tinydistill datasets`)")
         if self.csv is not None and not (self.group and self.label and self.channels):
             bad("--csv needs --group COL (recording id), --label COL and --channels a,b,c")
@@ -166,14 +171,17 @@ class Prepared:
         return [self.channels.index(c) for c in self.student_channels]
 
 
-def prepare(config: TrainConfig) -> Prepared:
-    """Load, check, window, split (by recording) and normalize (training split only)."""
+def prepare(config: TrainConfig, data=None) -> Prepared:
+    """Load (or take `data`, a data.recordings.Dataset), check, window, split (by recording) and
+    normalize (training split only)."""
     from ..data import datasets, windowing
     from ..data.csvdata import CsvSpec
 
-    config.validate()
+    config.validate(has_data=data is not None)
     horizon = config.horizon if config.horizon is not None else 8
-    if config.csv is not None:
+    if data is not None:
+        ds = data
+    elif config.csv is not None:
         ds = datasets.load(CsvSpec(config.csv, config.group, config.label, tuple(config.channels), config.time,
                                    config.sample_rate_hz or DEFAULT_SAMPLE_RATE_HZ, config.split_by))
     else:
@@ -255,21 +263,28 @@ def _output_labels(task, classes: list, ds, normal_class: str | None):
     return list(task.output_labels(classes)), classes.index(normal_class)
 
 
-def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True) -> RunDir:
-    """Train teacher, distilled student and baseline; write and return the run directory."""
-    config.validate()
+def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True, *, data=None,
+          teacher=None, student=None) -> RunDir:
+    """Train teacher, distilled student and baseline; write and return the run directory.
+
+    `data` (a data.recordings.Dataset, e.g. from data.arrays.from_arrays) replaces --dataset/--csv;
+    `teacher` / `student` (keras.Model, logits out) replace the built-in families: each model
+    trained is a fresh copy of them with new initial weights.
+    """
+    config.validate(has_data=data is not None)
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())) and not config.overwrite:
         raise TinyDistillError(f"{out_dir} already exists and is not empty; choose another --out or pass --overwrite")
     log = _Progress(progress)
-    prep = prepare(config)
+    prep = prepare(config, data)
     d = prep.data
     log(f"data: {prep.dataset.name}, {prep.task}, windows train/val/test {len(d['train']['y'])}/{len(d['val']['y'])}/"
         f"{len(d['test']['y'])}, student channels {','.join(prep.student_channels)}"
         + (f", privileged {','.join(config.privileged)}" if config.privileged else "")
         + (f", privileged time {prep.extra} steps" if prep.extra else ""))
 
-    teacher, students, history, widths, fit_info = _fit_models(config, prep, log)
+    teacher, students, history, widths, fit_info = _fit_models(config, prep, log, {"teacher": teacher,
+                                                                                  "student": student})
     metrics, threshold = _evaluate(prep.task, teacher, students, d, prep.std[prep.channels.index(prep.predict)])
     for role in ("teacher", "student", "baseline"):
         metrics[role] |= {k: fit_info[role][k] for k in ("steps", "best_epoch", "best_step", "budget_steps",
@@ -298,7 +313,7 @@ def _warn_if_over_budget(run: RunDir, config: TrainConfig) -> None:
                         layer_names=analysis.keras_layer_names(run.file("student.keras")))
 
 
-def _fit_models(config: TrainConfig, prep: Prepared, log):
+def _fit_models(config: TrainConfig, prep: Prepared, log, user_models: dict | None = None):
     """Teacher, then the distilled student (T and alpha chosen on validation) and the baseline.
 
     Every model trains with the recipe (recipe.py). The baseline gets as many
@@ -319,13 +334,19 @@ def _fit_models(config: TrainConfig, prep: Prepared, log):
     s_width = config.student_width or s_width
     n_out = len(prep.classes)
     history, info = {}, {}
+    user_models = user_models or {}
+
+    def build(role, shape):
+        if user_models.get(role) is not None:
+            return models.from_user(user_models[role], role, shape, n_out, task.outputs_classes)
+        return models.build(role, task, shape, n_out, t_width if role == "teacher" else s_width)
 
     tr, va = data["train"], data["val"]
     if task.reconstructs:  # validation of autoencoders: on normal windows, like training
         va = {k: v[va["y"] == 0] for k, v in va.items()}
     has_val = len(va["y"]) > 0
     keras.utils.set_random_seed(config.seed)
-    teacher = models.build("teacher", task, tr["xt"].shape[1:], n_out, t_width)
+    teacher = build("teacher", tr["xt"].shape[1:])
     loss = (keras.losses.SparseCategoricalCrossentropy(from_logits=True) if task.outputs_classes else "mse")
     budget = recipe.step_budget(len(tr["y"]), config.batch_size, config.teacher_epochs)
     teacher.compile(optimizer=recipe.optimizer(config.teacher_learning_rate, budget), loss=loss,
@@ -366,7 +387,7 @@ def _fit_models(config: TrainConfig, prep: Prepared, log):
         # One compiled Distiller for every candidate: tracing a new training step per
         # candidate cost more than the training itself on small sets.
         if not shared:
-            shared["student"] = models.build("student", task, xs_tr.shape[1:], n_out, s_width)
+            shared["student"] = build("student", xs_tr.shape[1:])
             shared["distiller"] = Distiller(shared["student"], kd_teacher, task, teacher_slice=slice_, tunable=True)
             shared["distiller"].compile(optimizer=recipe.optimizer(config.learning_rate, budget),
                                         **recipe.compile_options(budget))
@@ -379,7 +400,7 @@ def _fit_models(config: TrainConfig, prep: Prepared, log):
 
     def fit_student(role, temperature, alpha, seed):
         keras.utils.set_random_seed(seed)
-        student = models.build("student", task, xs_tr.shape[1:], n_out, s_width)
+        student = build("student", xs_tr.shape[1:])
         trained, distiller = distiller_for(student, temperature, alpha)
         use_transfer = config.transfer == "augment" and alpha > 0
         xs, xt, y = (xs_x, xt_x, y_x) if use_transfer else (xs_tr, xt_tr, y_tr)
@@ -415,7 +436,8 @@ def _fit_models(config: TrainConfig, prep: Prepared, log):
         "temperature": config.temperature, "alpha": config.alpha, "transfer": config.transfer,
         "grid": [row(c) for c in grid], "chosen": {"temperature": chosen["temperature"], "alpha": chosen["alpha"]},
         "baseline_candidates": [row(c) for c in base], "baseline_chosen_seed": chosen_base["seed"]}
-    return teacher, students, history, (t_width, s_width), info
+    widths = tuple(None if user_models.get(r) is not None else w for r, w in (("teacher", t_width), ("student", s_width)))
+    return teacher, students, history, widths, info
 
 
 def _shown(task, val: dict) -> str:
@@ -436,7 +458,7 @@ def _write_run(out_dir: Path, config: TrainConfig, prep: Prepared, teacher, stud
     forecast, anomaly = get_task(task).predicts, get_task(task).target == "anomalous"
     looks_ahead = forecast or prep.extra or ds.label_lookahead
     cfg = {
-        "task": task, "dataset": config.dataset or str(config.csv), "channels": prep.channels,
+        "task": task, "dataset": config.dataset or (str(config.csv) if config.csv is not None else ds.name), "channels": prep.channels,
         "student_channels": prep.student_channels, "privileged": list(config.privileged),
         "privileged_time": prep.extra, "window": prep.window, "hop": prep.hop,
         "horizon": prep.horizon if looks_ahead else None,
