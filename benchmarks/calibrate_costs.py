@@ -1,4 +1,4 @@
-"""Measure the budget's cost and code-size models on the generated engine (issue 4).
+"""Measure the budget's cost and code-size models on the generated engine.
 
 For the anchor model and the basic-motions and mnist1d students, generate the C engine,
 mark every op's kernel call with td_bench_begin/end, build it for each emulated core
@@ -42,7 +42,7 @@ from benchmarks.students import student_model  # noqa: E402
 from tinydistill import analysis, atomic, emu, oracle  # noqa: E402
 
 ANCHOR = ROOT / "benchmarks" / "anchors" / "conv1d_m4.tflite"
-HARNESS = Path(__file__).resolve().parent / "engine_vs_tflm_main.c"  # issue 5's harness, reused as is
+HARNESS = Path(__file__).resolve().parent / "engine_vs_tflm_main.c"  # engine_vs_tflm.py's harness, reused as is
 PLATFORMS = ("cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m33", "rv32")
 CODE_PLATFORM = "cortex-m4"
 WINDOWS = 2

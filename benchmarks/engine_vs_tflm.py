@@ -1,4 +1,4 @@
-"""The generated C engine against TensorFlow Lite Micro (issue 5, item 5).
+"""The generated C engine against TensorFlow Lite Micro.
 
 For the anchor model (benchmarks/anchors/conv1d_m4.tflite) and the basic-motions and
 mnist1d students: generate the C, build it for Cortex-M4 (arm-none-eabi-gcc -O2

@@ -1,4 +1,4 @@
-"""Sizes of the basic-motions and mnist1d students (issue 4's benchmark).
+"""Sizes of the basic-motions and mnist1d students.
 
 For each student: parameters, int8 flatbuffer, flash and peak RAM as `tinydistill budget`
 computes them, MACs, float and int8 test accuracy, and the teacher-to-student size ratio.

@@ -117,7 +117,7 @@ def test_auto_selection_records_every_point_and_gives_the_baseline_as_many_candi
     assert (sel["chosen"]["temperature"], sel["chosen"]["alpha"]) == (chosen["temperature"], chosen["alpha"])
     history = json.loads((run.path / "history.json").read_text())
     for role in ("teacher", "student", "baseline"):
-        m = run.metrics[role]
+        m = run.metrics["training"][role]
         assert 1 <= m["best_epoch"] <= len(history[role]["val_accuracy"]) and m["steps"] > 0
         assert len(history[role]["train_accuracy"]) == len(history[role]["val_accuracy"]) == len(history[role]["loss"])
         # The restored weights are those of the best validation epoch.

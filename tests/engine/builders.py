@@ -30,23 +30,11 @@ def convert_int8(model, representative: np.ndarray, n_calibration: int = N_CALIB
 
 def convert_default(model, representative: np.ndarray, n_calibration: int = N_CALIBRATION,
                     int8_io: bool = True) -> bytes:
-    """Full-int8 .tflite bytes the way users convert their own models (from_keras_model);
-    `int8_io=False` keeps the converter's default float32 input and output."""
-    import tensorflow as tf
+    """Full-int8 .tflite bytes the way users convert their own models (from_keras_model, dynamic batch),
+    through the project's one converter; `int8_io=False` keeps float32 input and output."""
+    from tinydistill.deploy.quantize import convert_int8
 
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-
-    def dataset():
-        for x in representative[:n_calibration]:
-            yield [x[None].astype(np.float32)]
-
-    converter.representative_dataset = dataset
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    if int8_io:
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
-    return converter.convert()
+    return convert_int8(model, representative[:n_calibration], fixed_batch=False, int8_io=int8_io)
 
 
 def randomize(model, seed: int = 0, scale: float = 0.5) -> None:

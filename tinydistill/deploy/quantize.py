@@ -114,11 +114,16 @@ def _check_int8(tflite: bytes, model) -> None:
             _refuse(model, f"its {op.opcode} op stays float", names)
 
 
-def convert_int8(keras_model, representative_windows: np.ndarray) -> bytes:
+def convert_int8(keras_model, representative_windows: np.ndarray, *, fixed_batch: bool = True,
+                 int8_io: bool = True) -> bytes:
     """Full-int8 TFLite flatbuffer of `keras_model` for one window [1, W, C]; deterministic.
 
     Calibrates on up to REPRESENTATIVE_WINDOWS of `representative_windows` (taken evenly, in order).
     A layer that cannot become int8 builtins raises TinyDistillError naming it and what to change.
+    `fixed_batch=False` converts the way most users do (`from_keras_model`, a dynamic batch: Flatten
+    and dilated convolutions become shape arithmetic), `int8_io=False` keeps float input and output:
+    the engine's tests use both to produce the graphs users bring; only the default form is checked
+    to be free of float bridges.
     """
     import tensorflow as tf
     from tensorflow.lite.python.convert_phase import ConverterError
@@ -135,13 +140,17 @@ def convert_int8(keras_model, representative_windows: np.ndarray) -> bytes:
             yield [w[None]]
 
     with tempfile.TemporaryDirectory(prefix="td-export-") as tmp, native_stderr_parked(replay_on_error=False):
-        spec = tf.TensorSpec([1, *windows.shape[1:]], tf.float32)
-        keras_model.export(tmp, format="tf_saved_model", input_signature=[spec], verbose=False)
-        converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
+        if fixed_batch:
+            spec = tf.TensorSpec([1, *windows.shape[1:]], tf.float32)
+            keras_model.export(tmp, format="tf_saved_model", input_signature=[spec], verbose=False)
+            converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
+        else:
+            converter = tf.lite.TFLiteConverter.from_keras_model(keras_model)
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
+        if int8_io:
+            converter.inference_input_type = tf.int8
+            converter.inference_output_type = tf.int8
         converter.representative_dataset = representative
         try:
             tflite = converter.convert()
@@ -152,7 +161,8 @@ def convert_int8(keras_model, representative_windows: np.ndarray) -> bytes:
             _refuse(keras_model, detail, message)
         except RuntimeError as exc:  # calibration runs the float graph in the interpreter: an op refused there
             _refuse(keras_model, str(exc).strip().splitlines()[-1], str(exc))
-    _check_int8(tflite, keras_model)
+    if fixed_batch and int8_io:
+        _check_int8(tflite, keras_model)
     return tflite
 
 

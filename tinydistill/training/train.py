@@ -286,9 +286,9 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True
     teacher, students, history, widths, fit_info = _fit_models(config, prep, log, {"teacher": teacher,
                                                                                   "student": student})
     metrics, threshold = _evaluate(prep.task, teacher, students, d, prep.std[prep.channels.index(prep.predict)])
-    for role in ("teacher", "student", "baseline"):
-        metrics[role] |= {k: fit_info[role][k] for k in ("steps", "best_epoch", "best_step", "budget_steps",
-                                                           "best_val")}
+    # How each model trained, apart from its test metrics (which quantize mirrors for student_int8).
+    metrics["training"] = {role: {k: fit_info[role][k] for k in ("steps", "best_epoch", "best_step", "budget_steps",
+                                                                 "best_val")} for role in ("teacher", "student", "baseline")}
     metrics["selection"] = fit_info["selection"]
     _write_run(out_dir, config, prep, teacher, students, history, metrics, threshold, widths)
     run = RunDir(out_dir)
@@ -546,9 +546,9 @@ def comparison_table(run: RunDir) -> str:
               "student": ",".join(cfg.student_channels), "baseline": ",".join(cfg.student_channels)}
     names = {"teacher": "teacher", "student": "student (distilled)", "baseline": "baseline (no KD)"}
     for role in ("teacher", "student", "baseline"):
-        r = metrics[role]
+        r, fit = metrics[role], metrics.get("training", {}).get(role, {})
         rows.append((names[role], inputs[role], f"{r['params']:,}", *(f"{r[k]:.3f}" for k in keys),
-                     str(r.get("steps", "")), str(r.get("best_step", ""))))
+                     str(fit.get("steps", "")), str(fit.get("best_step", ""))))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
