@@ -117,7 +117,7 @@ def train_all(jobs: list, processes: int) -> None:
     """Train the runs not in the cache, each in a fresh process (`processes` at a time, one thread each)."""
     import multiprocessing
 
-    todo = [j for j in jobs if not (_run_dir(j[3], SETS[j[0].name], j[1], j[2]) / "metrics.json").is_file()]
+    todo = [j for j in jobs if not (_run_dir(j[3], j[0], j[1], j[2]) / "metrics.json").is_file()]
     if not todo:
         return
     # One intra-op thread per process: small models train faster as parallel processes than as threads.

@@ -1,0 +1,103 @@
+"""Privileged sensors: does a teacher that sees channels the device lacks make a better student?
+
+Regenerates the `privileged-sensors` section of benchmarks/RESULTS.md:
+
+    python -m benchmarks.privileged_sensors                 # watch and japanese-vowels, 5 repeats
+    python -m benchmarks.privileged_sensors --quick --results /tmp/R.md   # smoke run
+
+Two real sets where the extra channels carry information:
+- `watch` (smartwatch, 10 subjects, split by subject): the device has the accelerometer; the lab
+  recording adds the gyroscope.
+- `japanese-vowels` (640 utterances, 9 speakers): the device computes cepstral coefficients
+  c01-c06; the lab has c07-c12 too.
+For each, two teachers per repeat: one on the device's channels only, one that also sees the
+privileged channels. Every run is `tinydistill train` with default options (epochs, T and α chosen
+on the validation split; the baseline gets as many validation-selected restarts), so the
+baseline (the device's channels, no distillation) is the same network and candidates in both
+conditions. Runs are cached like benchmarks/distill_table.py's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks import stats
+from benchmarks.distill_table import ROOT, DataSet, _pct, train_all, train_one
+from benchmarks.results import RESULTS, markdown_table, write_section
+
+ACC, GYRO = ("acc_x", "acc_y", "acc_z"), ("gyro_x", "gyro_y", "gyro_z")
+LOW, HIGH = tuple(f"c{i:02d}" for i in range(1, 7)), tuple(f"c{i:02d}" for i in range(7, 13))
+# set -> (device channels' condition, privileged condition), each a DataSet of `train` options
+CONDITIONS = {
+    "watch": (DataSet("watch-acc", {"dataset": "watch", "channels": ACC}, "teacher on the accelerometer"),
+              DataSet("watch-acc+gyro", {"dataset": "watch", "privileged": GYRO},
+                      "teacher on accelerometer + gyroscope")),
+    "japanese-vowels": (DataSet("jv-c01-06", {"dataset": "japanese-vowels", "channels": LOW}, "teacher on c01-c06"),
+                        DataSet("jv-c01-12", {"dataset": "japanese-vowels", "privileged": HIGH},
+                                "teacher on c01-c12")),
+}
+
+
+def section(name: str, runs: dict, repeats: int) -> tuple[str, list]:
+    """One set's table and its comparisons (returned for the Holm correction over every set)."""
+    device, privileged = CONDITIONS[name]
+    a, b = runs[device.name], runs[privileged.name]
+    acc = {f"{k}_{r}": [m[r]["accuracy"] for m in v] for k, v in (("a", a), ("b", b))
+           for r in ("teacher", "student", "baseline")}
+    rows = [[device.recordings, _pct(acc["a_teacher"]), _pct(acc["a_baseline"]), _pct(acc["a_student"])],
+            [privileged.recordings, _pct(acc["b_teacher"]), _pct(acc["b_baseline"]), _pct(acc["b_student"])]]
+    table = markdown_table(["teacher", "teacher acc. %", "baseline acc. % (device channels, no KD)",
+                            "distilled student acc. % (device channels)"], rows)
+    comps = [(f"{name}: student distilled from the privileged teacher − baseline", stats.paired(acc["b_student"], acc["b_baseline"])),
+             (f"{name}: student distilled from the device-channel teacher − baseline", stats.paired(acc["a_student"], acc["a_baseline"])),
+             (f"{name}: privileged-teacher student − device-teacher student", stats.paired(acc["b_student"], acc["a_student"])),
+             (f"{name}: privileged teacher − device-channel teacher", stats.paired(acc["b_teacher"], acc["a_teacher"]))]
+    return f"### {name} ({repeats} repeats)\n\n{table}", comps
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.privileged_sensors", description=__doc__.split("\n")[0])
+    parser.add_argument("--sets", default=",".join(CONDITIONS), help="comma-separated: watch, japanese-vowels")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--cache", type=Path, default=ROOT / "runs" / "bench-privileged")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="smoke run: japanese-vowels, 2 repeats, tiny training")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser.parse_args(argv)
+    names = [n.strip() for n in args.sets.split(",") if n.strip()]
+    if any(n not in CONDITIONS for n in names) or args.repeats < 2:
+        parser.error(f"--sets: choose from {', '.join(CONDITIONS)}; --repeats must be at least 2")
+    if args.quick:
+        names, args.repeats = ["japanese-vowels"], 2
+    command = " ".join(["python", "-m", "benchmarks.privileged_sensors", *(shlex.quote(a) for a in argv)])
+    seeds = range(args.repeats)
+    jobs = [(ds, "default", s, args.cache, args.quick) for n in names for ds in CONDITIONS[n] for s in seeds]
+    train_all(jobs, args.jobs)
+    parts, comps = [], []
+    for name in names:
+        runs = {ds.name: [train_one(ds, "default", s, args.cache, args.quick) for s in seeds] for ds in CONDITIONS[name]}
+        text, c = section(name, runs, args.repeats)
+        parts.append(text)
+        comps += c
+    adjusted = stats.holm([c.p for _, c in comps])
+    lines = [markdown_table(["comparison", "difference, points [95 % CI]", "p", "Holm p", "verdict"],
+                            [[label, c.interval(100), f"{c.p:.3f}", f"{p:.3f}", stats.verdict(c, p)]
+                             for (label, c), p in zip(comps, adjusted)])]
+    for (label, c), p in zip(comps[::4], adjusted[::4]):  # each set's first row: the question asked
+        student = "accelerometer-only" if label.startswith("watch") else "c01-c06"
+        lines.append(f"{label.split(':')[0]}: the {student} student distilled from the privileged teacher "
+                     f"{'beats' if stats.verdict(c, p) == 'better' else 'does not beat'} the {student} baseline "
+                     f"beyond noise ({c.interval(100)} points, Holm p {p:.3f}).")
+    body = "\n\n".join(parts) + "\n\nPaired comparisons over the repeats, Holm-corrected over every row:\n\n" + "\n".join(lines)
+    write_section("privileged-sensors", "Privileged sensors: watch and japanese-vowels", body, command, path=args.results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
