@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import shlex
+import tempfile
 import sys
 import time
 from dataclasses import dataclass, field
@@ -169,6 +170,7 @@ def summary(cells: list[Cell]) -> str:
     worse = [c.name for c, (kd, _), p in zip(cells, comps, adjusted) if p < stats.ALPHA and kd.mean < 0]
     better = [c.name + (" (wide)" if c.size == "wide" else "") for c, (kd, _), p in zip(cells, comps, adjusted)
               if p < stats.ALPHA and kd.mean > 0]
+    lines.append("**Discussion** (generated from the numbers above).")
     lines.append(f"At the default student size the distilled student is not significantly worse than the baseline "
                  f"on {ok} of {n_def} sets (Holm-corrected paired t-tests over the rows of the table)"
                  + (f"; it is significantly worse on {', '.join(worse)}" if worse else "")
@@ -198,12 +200,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.distill_table", description=__doc__.split("\n")[0])
     parser.add_argument("--sets", default=",".join(SETS), help="comma-separated sets (default: all seven)")
     parser.add_argument("--repeats", type=int, default=5, help="seeds per set (default 5)")
-    parser.add_argument("--cache", type=Path, default=ROOT / "runs" / "bench-distill", help="run directories")
+    parser.add_argument("--cache", type=Path, default=None, help="run directories (default runs/bench-distill)")
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--sizes", default="default,wide", help="student sizes to train: default, wide (the second "
+                        "size, on the sets marked for it) or both (default)")
     parser.add_argument("--jobs", type=int, default=2, help="training processes at a time (default 2, one per core)")
     parser.add_argument("--quick", action="store_true", help="smoke run: two repeats of tiny training on one set")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    if args.cache is None:  # a smoke run never mixes its tiny runs into the real cache
+        args.cache = Path(tempfile.mkdtemp(prefix="td-bench-")) if args.quick else ROOT / "runs" / "bench-distill"
     names = [n.strip() for n in args.sets.split(",") if n.strip()]
     unknown = [n for n in names if n not in SETS]
     if unknown or args.repeats < 2:
@@ -214,13 +220,18 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(["python", "-m", "benchmarks.distill_table", *(shlex.quote(a) for a in argv)])
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     seeds = range(args.repeats)
+    wanted = {s.strip() for s in args.sizes.split(",")}
+    if not wanted <= {"default", "wide"}:
+        parser.error("--sizes takes default, wide or default,wide")
+    began = time.monotonic()
     for name in names:
         ds = SETS[name]
         start = time.monotonic()
-        sizes = ("default", "wide") if ds.wide else ("default",)
+        sizes = [s for s in ("default", "wide") if s in wanted and (s == "default" or ds.wide)]
         train_all([(ds, size, s, args.cache, args.quick) for size in sizes for s in seeds], args.jobs)
         cells = [collect(ds, size, seeds, args.cache, args.quick) for size in ("default", "wide")
-                 if size == "default" or ds.wide]
+                 if (size == "default" or ds.wide) and all((_run_dir(args.cache, ds, size, s) / "metrics.json").is_file()
+                                                           for s in seeds)]
         body = (f"{ds.recordings}; {args.repeats} repeats; run time {(time.monotonic() - start) / 60:.1f} min "
                 f"(0 when every run came from the cache).\n\n" + set_section(cells))
         write_section(f"distill-table-{name}", f"Distillation table: {name}", body, command, path=args.results)
@@ -230,8 +241,10 @@ def main(argv: list[str] | None = None) -> int:
         for size in ("default", "wide") if ds.wide else ("default",):
             if all((_run_dir(args.cache, ds, size, s) / "metrics.json").is_file() for s in seeds):
                 cells.append(collect(ds, size, seeds, args.cache, args.quick))
+    runtime = (f"Runtime: {(time.monotonic() - began) / 60:.1f} min wall clock for the runs this command trained "
+               f"({args.jobs} processes on {os.cpu_count()} shared cores; runs already in the cache are read, not retrained).")
     write_section("distill-table", "Distillation table: teacher, baseline and distilled student on seven sets",
-                  summary(cells), command, path=args.results)
+                  summary(cells) + "\n" + runtime + "\n", command, path=args.results)
     return 0
 
 

@@ -20,7 +20,10 @@ conditions. Runs are cached like benchmarks/distill_table.py's.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
+import tempfile
+import time
 import sys
 from pathlib import Path
 
@@ -64,12 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.privileged_sensors", description=__doc__.split("\n")[0])
     parser.add_argument("--sets", default=",".join(CONDITIONS), help="comma-separated: watch, japanese-vowels")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--cache", type=Path, default=ROOT / "runs" / "bench-privileged")
+    parser.add_argument("--cache", type=Path, default=None, help="run directories (default runs/bench-privileged)")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="smoke run: japanese-vowels, 2 repeats, tiny training")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    if args.cache is None:  # a smoke run never mixes its tiny runs into the real cache
+        args.cache = Path(tempfile.mkdtemp(prefix="td-bench-")) if args.quick else ROOT / "runs" / "bench-privileged"
     names = [n.strip() for n in args.sets.split(",") if n.strip()]
     if any(n not in CONDITIONS for n in names) or args.repeats < 2:
         parser.error(f"--sets: choose from {', '.join(CONDITIONS)}; --repeats must be at least 2")
@@ -77,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         names, args.repeats = ["japanese-vowels"], 2
     command = " ".join(["python", "-m", "benchmarks.privileged_sensors", *(shlex.quote(a) for a in argv)])
     seeds = range(args.repeats)
+    began = time.monotonic()
     jobs = [(ds, "default", s, args.cache, args.quick) for n in names for ds in CONDITIONS[n] for s in seeds]
     train_all(jobs, args.jobs)
     parts, comps = [], []
@@ -94,7 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"{label.split(':')[0]}: the {student} student distilled from the privileged teacher "
                      f"{'beats' if stats.verdict(c, p) == 'better' else 'does not beat'} the {student} baseline "
                      f"beyond noise ({c.interval(100)} points, Holm p {p:.3f}).")
-    body = "\n\n".join(parts) + "\n\nPaired comparisons over the repeats, Holm-corrected over every row:\n\n" + "\n".join(lines)
+    lines.insert(1, "**Discussion** (generated from the numbers above).")
+    lines.append(f"Runtime: {(time.monotonic() - began) / 60:.1f} min wall clock for the runs this command trained "
+                 f"({args.jobs} processes on {os.cpu_count()} shared cores; cached runs are read, not retrained).")
+    body = "\n\n".join(parts) + "\n\nPaired comparisons over the repeats, Holm-corrected over every row:\n\n" + "\n\n".join(lines)
     write_section("privileged-sensors", "Privileged sensors: watch and japanese-vowels", body, command, path=args.results)
     return 0
 

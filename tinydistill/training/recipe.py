@@ -185,6 +185,10 @@ def frozen_outputs(teacher, xt) -> tuple:
     """
     import keras
 
-    z = np.asarray(teacher.predict(xt, batch_size=1024, verbose=0), dtype=np.float32)
+    from ..quiet import native_stderr_parked
+
+    # Keras' numpy adapter builds a dataset op this TensorFlow logs a harmless error line about.
+    with native_stderr_parked():
+        z = np.asarray(teacher.predict(xt, batch_size=1024, verbose=0), dtype=np.float32)
     inp = keras.Input(z.shape[1:], name="teacher_outputs")
     return keras.Model(inp, keras.layers.Identity(name="features")(inp), name="frozen_teacher"), z
