@@ -21,43 +21,14 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import math
 import sys
-import zipfile
 from pathlib import Path
+
+from aeon_ts import parse_ts, read_member
 
 MEMBER = "aeon/datasets/data/JapaneseVowels/JapaneseVowels_{}.ts"
 N_CHANNELS = 12
 CHANNELS = [f"c{i:02d}" for i in range(1, N_CHANNELS + 1)]
-
-
-def _read(source: str, member: str) -> str:
-    path = Path(source)
-    if path.is_dir():
-        return (path / member).read_text(encoding="utf-8")
-    with zipfile.ZipFile(path) as zf:
-        return zf.read(member).decode("utf-8")
-
-
-def parse_ts(text: str):
-    """Yield (channels, label) per case; channels is a list of lists of value strings."""
-    lines = iter(text.splitlines())
-    for line in lines:
-        if line.strip().lower() == "@data":
-            break
-    else:
-        raise ValueError("no @data line")
-    for line in lines:
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        *dims, label = line.split(":")
-        channels = [[v.strip() for v in d.split(",")] for d in dims]
-        for series in channels:
-            for v in series:
-                if not math.isfinite(float(v)):
-                    raise ValueError(f"non-finite value {v!r}")
-        yield channels, label.strip()
 
 
 def main(source: str, out: str = str(Path(__file__).with_name("japanese_vowels.csv.gz"))) -> None:
@@ -67,7 +38,7 @@ def main(source: str, out: str = str(Path(__file__).with_name("japanese_vowels.c
         writer = csv.writer(text, lineterminator="\n")
         writer.writerow(["rec", "uea_split", "t", *CHANNELS, "speaker"])
         for split in ("TRAIN", "TEST"):
-            for channels, label in parse_ts(_read(source, MEMBER.format(split))):
+            for channels, label in parse_ts(read_member(source, MEMBER.format(split))):
                 assert len(channels) == N_CHANNELS, len(channels)
                 length = len(channels[0])
                 assert all(len(c) == length for c in channels), "channels of one case differ in length"

@@ -25,43 +25,13 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import math
 import sys
-import zipfile
 from pathlib import Path
+
+from aeon_ts import parse_ts, read_member
 
 DATASETS = ["ACSF1", "OSULeaf", "Covid3Month_disc"]
 MEMBER = "aeon/datasets/data/{name}/{name}_{split}.ts"
-
-
-def _read(source: str, member: str) -> str:
-    path = Path(source)
-    if path.is_dir():
-        return (path / member).read_text(encoding="utf-8")
-    with zipfile.ZipFile(path) as zf:
-        return zf.read(member).decode("utf-8")
-
-
-def parse_ts(text: str):
-    """Yield (values, label) per series; values are the source's value strings."""
-    lines = iter(text.splitlines())
-    for line in lines:
-        if line.strip().lower() == "@data":
-            break
-    else:
-        raise ValueError("no @data line")
-    for line in lines:
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        *dims, label = line.split(":")
-        if len(dims) != 1:
-            raise ValueError(f"expected a univariate series, got {len(dims)} dimensions")
-        values = [v.strip() for v in dims[0].split(",")]
-        for v in values:
-            if not math.isfinite(float(v)):
-                raise ValueError(f"non-finite value {v!r}")
-        yield values, label.strip()
 
 
 def _label(label: str) -> str:
@@ -81,7 +51,7 @@ def convert(source: str, name: str, out: Path) -> None:
         writer = csv.writer(text, lineterminator="\n")
         writer.writerow(["rec", "uea_split", "t", "x", "class"])
         for split in ("TRAIN", "TEST"):
-            for values, label in parse_ts(_read(source, MEMBER.format(name=name, split=split))):
+            for (values,), label in parse_ts(read_member(source, MEMBER.format(name=name, split=split)), 1):
                 rec += 1
                 label = _label(label)
                 for t, v in enumerate(values):
