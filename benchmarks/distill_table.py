@@ -241,7 +241,14 @@ def main(argv: list[str] | None = None) -> int:
         for size in ("default", "wide") if ds.wide else ("default",):
             if all((_run_dir(args.cache, ds, size, s) / "metrics.json").is_file() for s in seeds):
                 cells.append(collect(ds, size, seeds, args.cache, args.quick))
-    runtime = (f"Runtime: {(time.monotonic() - began) / 60:.1f} min wall clock for the runs this command trained "
+    absent = [ds.name for ds in SETS.values()
+              if not all((_run_dir(args.cache, ds, "default", s) / "metrics.json").is_file() for s in seeds)]
+    if absent:  # say what the table lacks rather than leave it to be noticed
+        runtime_note = (f"Not in the table (fewer than {args.repeats} finished repeats in the cache): "
+                        f"{', '.join(absent)}.\n")
+    else:
+        runtime_note = ""
+    runtime = runtime_note + (f"Runtime: {(time.monotonic() - began) / 60:.1f} min wall clock for the runs this command trained "
                f"({args.jobs} processes on {os.cpu_count()} shared cores; runs already in the cache are read, not retrained).")
     write_section("distill-table", "Distillation table: teacher, baseline and distilled student on seven sets",
                   summary(cells) + "\n" + runtime + "\n", command, path=args.results)

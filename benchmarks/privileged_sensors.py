@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     lines.append(f"Runtime: {(time.monotonic() - began) / 60:.1f} min wall clock for the runs this command trained "
                  f"({args.jobs} processes on {os.cpu_count()} shared cores; cached runs are read, not retrained).")
     body = "\n\n".join(parts) + "\n\nPaired comparisons over the repeats, Holm-corrected over every row:\n\n" + "\n\n".join(lines)
-    write_section("privileged-sensors", "Privileged sensors: watch and japanese-vowels", body, command, path=args.results)
+    write_section("privileged-sensors", f"Privileged sensors: {' and '.join(names)}", body, command, path=args.results)
     return 0
 
 
