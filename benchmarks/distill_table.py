@@ -153,7 +153,7 @@ def summary(cells: list[Cell]) -> str:
         verdict = stats.verdict(kd, p_adj) if room_ok else "no room (teacher within noise of baseline)"
         gap = 100 * (np.mean(cell.teacher) - np.mean(cell.baseline))
         share = stats.gap_closed(np.mean(cell.teacher), np.mean(cell.student), np.mean(cell.baseline))
-        if gap >= 2 and share is not None:
+        if gap >= 2 and share is not None and cell.size == "default":  # one row per set in the average
             closed.append(share)
         rows.append([cell.name + (" (wide student)" if cell.size == "wide" else ""), len(cell.teacher),
                      f"{cell.params['teacher']:,}", f"{cell.params['student']:,}", _pct(cell.teacher),
@@ -176,7 +176,7 @@ def summary(cells: list[Cell]) -> str:
                  + (f"; it is significantly worse on {', '.join(worse)}" if worse else "")
                  + (f"; significantly better on {', '.join(better)}." if better else "; it is significantly better on none."))
     if closed:
-        lines.append(f"Where the teacher is ahead of the baseline by 2 points or more ({len(closed)} row(s)), "
+        lines.append(f"At the default size, where the teacher is ahead of the baseline by 2 points or more ({len(closed)} set(s)), "
                      f"distillation closes on average {100 * float(np.mean(closed)):.0f} % of that gap "
                      f"(per row: {', '.join(f'{100 * s:.0f} %' for s in closed)}).")
     return "\n".join(lines) + "\n"
