@@ -196,20 +196,33 @@ def set_section(cell_rows: list[Cell]) -> str:
     return "\n".join(out)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.distill_table", description=__doc__.split("\n")[0])
-    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated sets (default: all seven)")
+def campaign_parser(module: str, doc: str, sets: str, cache: str, quick: str) -> argparse.ArgumentParser:
+    """The options every cached training campaign takes: sets, repeats, cache, results, jobs, quick."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=doc.split("\n")[0])
+    parser.add_argument("--sets", default=sets, help=f"comma-separated sets (default: {sets})")
     parser.add_argument("--repeats", type=int, default=5, help="seeds per set (default 5)")
-    parser.add_argument("--cache", type=Path, default=None, help="run directories (default runs/bench-distill)")
+    parser.add_argument("--cache", type=Path, default=None, help=f"run directories (default runs/{cache})")
     parser.add_argument("--results", type=Path, default=RESULTS)
-    parser.add_argument("--sizes", default="default,wide", help="student sizes to train: default, wide (the second "
-                        "size, on the sets marked for it) or both (default)")
     parser.add_argument("--jobs", type=int, default=2, help="training processes at a time (default 2, one per core)")
-    parser.add_argument("--quick", action="store_true", help="smoke run: two repeats of tiny training on one set")
-    argv = sys.argv[1:] if argv is None else list(argv)
+    parser.add_argument("--quick", action="store_true", help=f"smoke run: {quick}")
+    parser.set_defaults(cache_name=cache)
+    return parser
+
+
+def parse_campaign(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.cache is None:  # a smoke run never mixes its tiny runs into the real cache
-        args.cache = Path(tempfile.mkdtemp(prefix="td-bench-")) if args.quick else ROOT / "runs" / "bench-distill"
+        args.cache = Path(tempfile.mkdtemp(prefix="td-bench-")) if args.quick else ROOT / "runs" / args.cache_name
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = campaign_parser("benchmarks.distill_table", __doc__, ",".join(SETS), "bench-distill",
+                             "two repeats of tiny training on one set")
+    parser.add_argument("--sizes", default="default,wide", help="student sizes to train: default, wide (the second "
+                        "size, on the sets marked for it) or both (default)")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parse_campaign(parser, argv)
     names = [n.strip() for n in args.sets.split(",") if n.strip()]
     unknown = [n for n in names if n not in SETS]
     if unknown or args.repeats < 2:

@@ -19,19 +19,15 @@ conditions. Runs are cached like benchmarks/distill_table.py's.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
-import tempfile
 import time
 import sys
-from pathlib import Path
 
-import numpy as np
 
 from benchmarks import stats
-from benchmarks.distill_table import ROOT, DataSet, _pct, train_all, train_one
-from benchmarks.results import RESULTS, markdown_table, write_section
+from benchmarks.distill_table import DataSet, _pct, campaign_parser, parse_campaign, train_all, train_one
+from benchmarks.results import markdown_table, write_section
 
 ACC, GYRO = ("acc_x", "acc_y", "acc_z"), ("gyro_x", "gyro_y", "gyro_z")
 LOW, HIGH = tuple(f"c{i:02d}" for i in range(1, 7)), tuple(f"c{i:02d}" for i in range(7, 13))
@@ -64,17 +60,10 @@ def section(name: str, runs: dict, repeats: int) -> tuple[str, list]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.privileged_sensors", description=__doc__.split("\n")[0])
-    parser.add_argument("--sets", default=",".join(CONDITIONS), help="comma-separated: watch, japanese-vowels")
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--cache", type=Path, default=None, help="run directories (default runs/bench-privileged)")
-    parser.add_argument("--results", type=Path, default=RESULTS)
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--quick", action="store_true", help="smoke run: japanese-vowels, 2 repeats, tiny training")
+    parser = campaign_parser("benchmarks.privileged_sensors", __doc__, ",".join(CONDITIONS), "bench-privileged",
+                             "japanese-vowels, 2 repeats, tiny training")
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = parser.parse_args(argv)
-    if args.cache is None:  # a smoke run never mixes its tiny runs into the real cache
-        args.cache = Path(tempfile.mkdtemp(prefix="td-bench-")) if args.quick else ROOT / "runs" / "bench-privileged"
+    args = parse_campaign(parser, argv)
     names = [n.strip() for n in args.sets.split(",") if n.strip()]
     if any(n not in CONDITIONS for n in names) or args.repeats < 2:
         parser.error(f"--sets: choose from {', '.join(CONDITIONS)}; --repeats must be at least 2")
