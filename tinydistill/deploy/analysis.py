@@ -89,8 +89,12 @@ class ModelAnalysis:
     arena_bytes: int  # the generated arena (TD_MODEL_ARENA_SIZE; input/output live outside it)
     arena_lower_bound: int
     peak_step: int  # the op at which the most arena bytes are live
-    model: Model  # the folded model the generated C runs
     compiled: engine_compiled.CompiledModel
+
+    @property
+    def model(self) -> Model:
+        """The folded model the generated C runs."""
+        return self.compiled.model
 
     @property
     def params(self) -> int:
@@ -202,4 +206,4 @@ def analyze(tflite: str | os.PathLike | bytes | Model, layer_names=None) -> Mode
     steps = range(len(model.operators))
     peak = max(steps, key=plan.live_bytes, default=0)
     return ModelAnalysis(rows, model.input.shape, model.input.nbytes, model.output.shape, model.output.nbytes,
-                         plan.arena_size, plan.lower_bound, peak, model, compiled)
+                         plan.arena_size, plan.lower_bound, peak, compiled)
