@@ -21,6 +21,15 @@ def test_step_budget_follows_the_data_size():
     assert recipe.step_budget(2000, 32).steps > recipe.step_budget(300, 32).steps
 
 
+def test_students_get_a_longer_budget_than_teachers():
+    for n in (120, 2000, 40000):
+        teacher, student = recipe.step_budget(n, 32), recipe.step_budget(n, 32, role="student")
+        assert student.steps >= recipe.STUDENT_MIN_STEPS > teacher.steps
+        assert student.periods <= recipe.MAX_VALIDATIONS
+    large = recipe.step_budget(40000, 32, role="student")
+    assert recipe.STUDENT_MAX_STEPS <= large.steps < recipe.STUDENT_MAX_STEPS + large.period
+
+
 def test_an_epoch_cap_trains_exactly_that_many_epochs():
     b = recipe.step_budget(120, 32, max_epochs=15)
     assert (b.periods, b.period, b.steps) == (15, 4, 60)

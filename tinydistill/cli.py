@@ -144,7 +144,7 @@ def _csv_list(ctx, param, value):
 @click.option("--temperature", help="Softmax temperature T of the soft targets, or auto: chosen on validation "
               "among 2, 4 (default auto).")
 @click.option("--alpha", help="Imitation weight: 0 = plain training, 1 = pure imitation, or auto: chosen on "
-              "validation among 0, 0.5, 0.9 (default auto).")
+              "validation among 0 and 0.9 (default auto).")
 @click.option("--transfer", type=click.Choice(["none", "augment"]),
               help="Extra augmented windows for the soft term only (default none).")
 @click.option("--hint/--no-hint", default=None, help="Add the feature (hint) loss between teacher and student.")

@@ -20,10 +20,17 @@ import numpy as np
 
 from . import selection
 
-MIN_STEPS = 1000      # tiny sets still get enough updates to converge
-EPOCHS = 30           # passes over the data when that exceeds MIN_STEPS
-MAX_STEPS = 3000      # cap: large sets converge well before 30 epochs
+MIN_STEPS = 1000      # teachers: tiny sets still get enough updates to converge
+EPOCHS = 30           # teachers: passes over the data when that exceeds MIN_STEPS
+MAX_STEPS = 3000      # teachers: large sets converge well before 30 epochs
+# Students need far more steps than their teachers: at 3,000 steps the default student
+# scored 70 % on mnist1d and 62 % on OSULeaf; at 12,000 it scored 89 % and 78 % (and the
+# distilled one 91 % on mnist1d, where at 3,000 steps it had been worse than alone).
+STUDENT_MIN_STEPS = 8000
+STUDENT_EPOCHS = 150
+STUDENT_MAX_STEPS = 12000
 MIN_PERIOD = 24       # steps between validations, at least
+MAX_VALIDATIONS = 100  # validations per model, at most (a student's long budget is not scored every 24 steps)
 PATIENCE = 0.25       # stop after this fraction of the periods without improvement
 MIN_DELTA = 0.01      # tie-breaker gains (nats of cross-entropy) below this do not reset the patience
 WARMUP = 0.05         # fraction of the steps with a linear learning-rate warm-up
@@ -42,10 +49,14 @@ class Budget:
     steps_per_epoch: int
 
 
-def step_budget(n_train: int, batch_size: int, max_epochs: int | None = None, *, min_steps: int = MIN_STEPS,
-                epochs: int = EPOCHS, max_steps: int = MAX_STEPS) -> Budget:
-    """The budget for `n_train` windows: clip(epochs x steps/epoch, min_steps, max_steps), or
-    exactly `max_epochs` epochs when given (a cap, for quick runs and tests)."""
+def step_budget(n_train: int, batch_size: int, max_epochs: int | None = None, *, role: str = "teacher",
+                min_steps: int | None = None, epochs: int | None = None, max_steps: int | None = None) -> Budget:
+    """The budget for `n_train` windows: clip(epochs x steps/epoch, min_steps, max_steps) with the
+    `role`'s defaults ("teacher" or "student"), or exactly `max_epochs` epochs when given (a cap,
+    for quick runs and tests)."""
+    defaults = (STUDENT_MIN_STEPS, STUDENT_EPOCHS, STUDENT_MAX_STEPS) if role == "student" else \
+        (MIN_STEPS, EPOCHS, MAX_STEPS)
+    min_steps, epochs, max_steps = (v if v is not None else d for v, d in zip((min_steps, epochs, max_steps), defaults))
     spe = max(1, math.ceil(n_train / min(batch_size, max(1, n_train))))
     if max_epochs is not None:
         steps = max_epochs * spe
@@ -53,7 +64,8 @@ def step_budget(n_train: int, batch_size: int, max_epochs: int | None = None, *,
         steps = int(min(max(epochs * spe, min_steps), max_steps))
     # An explicit epoch cap validates every epoch; the step budget at least every MIN_PERIOD steps.
     # The step budget's period is a whole number of graph calls (STEPS_PER_CALL).
-    period = spe if max_epochs is not None else min(-(-max(spe, MIN_PERIOD) // STEPS_PER_CALL) * STEPS_PER_CALL, steps)
+    period = spe if max_epochs is not None else \
+        min(-(-max(spe, MIN_PERIOD, -(-steps // MAX_VALIDATIONS)) // STEPS_PER_CALL) * STEPS_PER_CALL, steps)
     periods = max(1, math.ceil(steps / period))
     return Budget(periods * period, period, periods, max(5, math.ceil(PATIENCE * periods)), spe)
 

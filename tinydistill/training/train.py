@@ -370,7 +370,7 @@ def _fit_models(config: TrainConfig, prep: Prepared, log, user_models: dict | No
     kd_teacher = teacher
     if not hint:
         kd_teacher, frozen = recipe.frozen_outputs(teacher, xt_x if config.transfer == "augment" else xt_tr)
-    budget = recipe.step_budget(len(y_tr), config.batch_size, config.epochs)
+    budget = recipe.step_budget(len(y_tr), config.batch_size, config.epochs, role="student")
 
     from .distill import Distiller
 
