@@ -192,3 +192,48 @@ def frozen_outputs(teacher, xt) -> tuple:
         z = np.asarray(teacher.predict(xt, batch_size=1024, verbose=0), dtype=np.float32)
     inp = keras.Input(z.shape[1:], name="teacher_outputs")
     return keras.Model(inp, keras.layers.Identity(name="features")(inp), name="frozen_teacher"), z
+
+
+class Candidates:
+    """Student candidates, each a (T, alpha, seed), trained with the recipe through one compiled,
+    tunable Distiller.
+
+    Tracing a new training step per candidate cost more than the training itself on small
+    sets, so every candidate reuses one Distiller: its own initial weights (built under its
+    seed), Adam's state and step count zeroed, its T and alpha set as variables. `build()`
+    returns a fresh student; `teacher` is what the Distiller runs on its "teacher" inputs
+    (often the frozen_outputs() lookup model).
+    """
+
+    def __init__(self, build, teacher, task, learning_rate: float, budget: Budget, *, batch_size: int,
+                 teacher_slice=None, log=None):
+        self.build, self.teacher, self.task, self.budget = build, teacher, task, budget
+        self.learning_rate, self.batch_size, self.teacher_slice, self.log = learning_rate, batch_size, teacher_slice, log
+        self._student = self._distiller = None
+
+    def fit(self, inputs: dict, y, train: tuple, val: tuple | None, *, temperature: float, alpha: float, seed: int,
+            phase: str = "") -> dict:
+        """Train one candidate on ({"student", "teacher"} `inputs`, `y`); select on `val` (x, y), or on the
+        labelled training windows `train` (x, y) without validation data. Returns the model (its
+        best-validation weights), history, fit info, T, alpha, seed, score and best validation metrics."""
+        import keras
+
+        from .distill import Distiller
+
+        keras.utils.set_random_seed(seed)
+        student = self.build()
+        if self._distiller is None:
+            self._student = self.build()
+            self._distiller = Distiller(self._student, self.teacher, self.task, teacher_slice=self.teacher_slice,
+                                        tunable=True)
+            self._distiller.compile(optimizer=optimizer(self.learning_rate, self.budget), **compile_options(self.budget))
+        self._student.set_weights(student.get_weights())
+        for v in self._distiller.optimizer.variables:  # Adam's state and step count start at zero
+            v.assign(np.zeros(v.shape, dtype=v.dtype))
+        self._distiller.set_mixture(temperature, alpha)
+        validate = Validator(self.task, self._student, train, val, seed)
+        history, info = fit(self._distiller, (inputs, y), self._student, validate, self.budget, seed=seed,
+                            batch_size=self.batch_size, log=self.log, phase=phase)
+        student.set_weights(self._student.get_weights())  # the best-validation weights, kept per candidate
+        return {"model": student, "history": history, "info": info, "temperature": temperature, "alpha": alpha,
+                "seed": seed, "score": list(info["score"]), "val": info["best_val"]}
