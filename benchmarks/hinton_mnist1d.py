@@ -20,6 +20,9 @@ teacher's soft targets mention 3s.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -139,7 +142,7 @@ def run_pair(pair: str, run: int, data, setup: Setup) -> tuple[dict, tuple]:
     from tinydistill.training import recipe, selection
 
     xtr, ytr, xva, yva, xte, yte = data
-    build, seed = PAIRS[pair], STRIDE * run
+    build, seed, cpu = PAIRS[pair], STRIDE * run, time.process_time()
     teacher, t_info = train_teacher(build, data, seed, setup)
     lookup, z_tr = recipe.frozen_outputs(teacher, xtr)
     students = recipe.Candidates(lambda: build("student", xtr.shape[1:]), lookup, TASK, setup.learning_rate,
@@ -171,7 +174,7 @@ def run_pair(pair: str, run: int, data, setup: Setup) -> tuple[dict, tuple]:
         res[f"{role}_train"] = sl.errors(ytr, sl.logits(c["model"], xtr))
     sl.log(f"run {run} {pair}: teacher {res['teacher']}, alone {res['alone']}, distilled {res['distilled']} test "
            f"errors (T={chosen['temperature']:g}, alpha={chosen['alpha']:g}; steps teacher {t_info['steps']}, "
-           f"alone {base['info']['steps']}, distilled {chosen['info']['steps']})")
+           f"alone {base['info']['steps']}, distilled {chosen['info']['steps']}; {time.process_time() - cpu:.0f} s CPU)")
     return res, (lookup, z_tr)
 
 
@@ -186,7 +189,7 @@ def omitted_class(run: int, teacher, data, setup: Setup) -> dict:
     lookup, z_tr = teacher
     xtr, ytr, xva, yva, xte, yte = data
     keep, vkeep = ytr != OMITTED, yva != OMITTED
-    seed = STRIDE * run
+    seed, cpu = STRIDE * run, time.process_time()
     students = recipe.Candidates(lambda: mlp("student", xtr.shape[1:]), lookup, TASK, setup.learning_rate,
                                  setup.budget(int(keep.sum())), batch_size=setup.batch_size)
 
@@ -209,7 +212,7 @@ def omitted_class(run: int, teacher, data, setup: Setup) -> dict:
                      "errors_3_shifted": _errors_on(yte, _shifted(z_te, shift)),
                      "chosen": (c["temperature"], c["alpha"]), "fit": _fit_summary(c["info"])}
     sl.log(f"run {run} omitted 3s: alone {res['alone']['errors_shifted']}, distilled "
-           f"{res['distilled']['errors_shifted']} test errors after the bias shift")
+           f"{res['distilled']['errors_shifted']} test errors after the bias shift ({time.process_time() - cpu:.0f} s CPU)")
     return res
 
 
@@ -267,7 +270,7 @@ def compare(results: list[dict]) -> dict:
     return out
 
 
-def report(results: list[dict], data, clock, setup: Setup) -> str:
+def report(results: list[dict], data, clock, setup: Setup, jobs: int = 1) -> str:
     """The Markdown body: tables and sentences computed from the numbers."""
     xtr, ytr, xva, yva, xte, yte = data
     n_train, n_val, n_test = len(ytr), len(yva), len(yte)
@@ -315,6 +318,7 @@ def report(results: list[dict], data, clock, setup: Setup) -> str:
     body.append("**Discussion** (sentences generated from the numbers above).\n")
     body += _discussion(results, comps, n_test_3)
     body.append("\n" + sl.runtime_line(clock, seeds)
+                + (f" Runs trained {jobs} at a time, one process and one TensorFlow thread each." if jobs > 1 else "")
                 + f" Per run: 2 teachers, {2 * (2 * len(_grid()) - 1)} students for the pairs, "
                 f"{2 * sum(1 for _, a in _grid() if a > 0)} for the omitted class"
                 + (f", and {2 * len(_sweep_points())} more for the sweep in the first {min(setup.sweep_seeds, seeds)} "
@@ -457,14 +461,28 @@ def _discussion(results, comps: dict, n_test_3: int) -> list[str]:
     return out
 
 
+def run_all(seeds: int, data, setup: Setup, jobs: int) -> list[dict]:
+    """Every run, `jobs` at a time in fresh processes (one TensorFlow thread each) or here when 1."""
+    if jobs == 1 or seeds == 1:
+        return [run_seed(run, data, setup) for run in range(seeds)]
+    # Small models train faster as parallel single-threaded processes than as threads of one.
+    os.environ.update(TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1")
+    with multiprocessing.get_context("spawn").Pool(min(jobs, seeds), maxtasksperchild=1) as pool:
+        results = pool.starmap(run_seed, [(run, data, setup) for run in range(seeds)], chunksize=1)
+        pool.close()
+        pool.join()  # reaped workers count in the runtime line's CPU time
+    return results
+
+
 def main(argv: list[str] | None = None) -> None:
-    opts = sl.parse_args("benchmarks.hinton_mnist1d", __doc__.splitlines()[0], argv)
+    opts = sl.parse_args("benchmarks.hinton_mnist1d", __doc__.splitlines()[0], argv, jobs=True)
     clock = sl.Clock()
     data = load()
     setup = Setup.default(opts.quick)
-    results = [run_seed(run, data, setup) for run in range(opts.seeds)]
+    jobs = min(opts.jobs, opts.seeds)
+    results = run_all(opts.seeds, data, setup, jobs)
     write_section(SECTION, "Hinton et al. (2015) on mnist1d: distillation and the omitted class",
-                  report(results, data, clock, setup), command=opts.command, path=opts.results)
+                  report(results, data, clock, setup, jobs), command=opts.command, path=opts.results)
     sl.log(f"wrote section {SECTION} of {opts.results} ({clock.minutes()})")
 
 

@@ -29,21 +29,28 @@ class Options:
     quick: bool
     results: Path
     command: str
+    jobs: int = 1
 
 
-def parse_args(module: str, description: str, argv: list[str] | None = None, default_seeds: int = 5) -> Options:
-    """--seeds N, --quick (one-seed smoke run with very few epochs), --results PATH."""
+def parse_args(module: str, description: str, argv: list[str] | None = None, default_seeds: int = 5,
+               jobs: bool = False) -> Options:
+    """--seeds N, --quick (one-seed smoke run with very few epochs), --results PATH, and with `jobs`
+    --jobs N (seeds trained in parallel processes)."""
     parser = argparse.ArgumentParser(prog=f"python -m {module}", description=description)
     parser.add_argument("--seeds", type=int, default=None, help=f"number of seeds (default {default_seeds}; 1 with --quick)")
     parser.add_argument("--quick", action="store_true", help="smoke run: few epochs, one seed, small sweep")
     parser.add_argument("--results", type=Path, default=RESULTS, help="Markdown file whose sections are rewritten")
+    if jobs:
+        parser.add_argument("--jobs", type=int, default=2, help="seeds trained at a time, one process each (default 2)")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     seeds = args.seeds if args.seeds is not None else (1 if args.quick else default_seeds)
     if seeds < 1:
         parser.error("--seeds must be at least 1")
+    if getattr(args, "jobs", 1) < 1:
+        parser.error("--jobs must be at least 1")
     command = " ".join(["python", "-m", module, *(shlex.quote(a) for a in argv)])
-    return Options(seeds, args.quick, args.results, command)
+    return Options(seeds, args.quick, args.results, command, getattr(args, "jobs", 1))
 
 
 def keras_setup(seed: int) -> None:
@@ -83,7 +90,13 @@ class Clock:
 
     def __init__(self):
         self.start = time.monotonic()
-        self.cpu_start = time.process_time()
+        self.cpu_start = self._cpu_seconds()
+
+    @staticmethod
+    def _cpu_seconds() -> float:
+        # This process and its finished children (the worker processes of --jobs).
+        t = os.times()
+        return t.user + t.system + t.children_user + t.children_system
 
     @staticmethod
     def _format(seconds: float) -> str:
@@ -93,8 +106,9 @@ class Clock:
         return self._format(time.monotonic() - self.start)
 
     def cpu(self) -> str:
-        """CPU time of this process (all threads): what the run costs when the cores are shared."""
-        return self._format(time.process_time() - self.cpu_start)
+        """CPU time of this process (all threads) and its finished children: what the run costs when the
+        cores are shared."""
+        return self._format(self._cpu_seconds() - self.cpu_start)
 
 
 def runtime_line(clock: Clock, seeds: int) -> str:
