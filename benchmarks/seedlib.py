@@ -1,9 +1,6 @@
-"""Shared bits of the seed-paper benchmarks (Hinton; Hayashi; privileged sensors).
-
-Training goes through the project's `Distiller` (alpha = 0 is the plain student, the
-same code path). Keras pays a fixed cost per epoch and per `fit()` call that dwarfs
-these small models on 2 shared cores, so `fit()` lays all epochs out as one
-pre-shuffled pass and runs many steps per graph call.
+"""Shared bits of the seed-paper benchmarks (Hinton; Hayashi): options, seeding, error counts,
+table cells and the runtime line. Models train with tinydistill/training/recipe.py, as
+`tinydistill train` trains its own; paired statistics are in stats.py.
 """
 
 from __future__ import annotations
@@ -32,21 +29,28 @@ class Options:
     quick: bool
     results: Path
     command: str
+    jobs: int = 1
 
 
-def parse_args(module: str, description: str, argv: list[str] | None = None, default_seeds: int = 5) -> Options:
-    """--seeds N, --quick (one-seed smoke run with very few epochs), --results PATH."""
+def parse_args(module: str, description: str, argv: list[str] | None = None, default_seeds: int = 5,
+               jobs: bool = False) -> Options:
+    """--seeds N, --quick (one-seed smoke run with very few epochs), --results PATH, and with `jobs`
+    --jobs N (seeds trained in parallel processes)."""
     parser = argparse.ArgumentParser(prog=f"python -m {module}", description=description)
     parser.add_argument("--seeds", type=int, default=None, help=f"number of seeds (default {default_seeds}; 1 with --quick)")
     parser.add_argument("--quick", action="store_true", help="smoke run: few epochs, one seed, small sweep")
     parser.add_argument("--results", type=Path, default=RESULTS, help="Markdown file whose sections are rewritten")
+    if jobs:
+        parser.add_argument("--jobs", type=int, default=2, help="seeds trained at a time, one process each (default 2)")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     seeds = args.seeds if args.seeds is not None else (1 if args.quick else default_seeds)
     if seeds < 1:
         parser.error("--seeds must be at least 1")
+    if getattr(args, "jobs", 1) < 1:
+        parser.error("--jobs must be at least 1")
     command = " ".join(["python", "-m", module, *(shlex.quote(a) for a in argv)])
-    return Options(seeds, args.quick, args.results, command)
+    return Options(seeds, args.quick, args.results, command, getattr(args, "jobs", 1))
 
 
 def keras_setup(seed: int) -> None:
@@ -57,59 +61,6 @@ def keras_setup(seed: int) -> None:
     tf.get_logger().setLevel("ERROR")  # retracing notices: every student is a new model, by design
     tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(seed)
-
-
-def _epoch_order(n: int, epochs: int, batch_size: int, rng: np.random.Generator) -> np.ndarray:
-    # One permutation per epoch, each trimmed to whole batches so no batch straddles epochs.
-    per = (n // batch_size) * batch_size if n >= batch_size else n
-    return np.concatenate([rng.permutation(n)[:per] for _ in range(epochs)])
-
-
-def fit(model, x, y, *, epochs: int, batch_size: int, seed: int) -> None:
-    """Train a compiled Keras model for `epochs` shuffled epochs in a single `fit()` call.
-
-    `x` is an array or a dict of arrays (the Distiller's {"student", "teacher"} input).
-    """
-    n = len(y)
-    batch_size = min(batch_size, n)
-    order = _epoch_order(n, epochs, batch_size, np.random.default_rng(seed))
-    take = (lambda a: a[order])
-    xs = {k: take(v) for k, v in x.items()} if isinstance(x, dict) else take(x)
-    model.fit(xs, take(y), batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
-
-
-def frozen_outputs(teacher, xt) -> tuple:
-    """(lookup model, teacher outputs): see tinydistill.training.recipe.frozen_outputs."""
-    from tinydistill.training.recipe import frozen_outputs as frozen
-
-    return frozen(teacher, xt)
-
-
-def train_student(student, teacher, xs, xt, y, *, task: str = "classify", temperature: float = 4.0,
-                  alpha: float = 0.0, epochs: int, batch_size: int, learning_rate: float, seed: int):
-    """Train `student` with the project's Distiller (alpha = 0: labels only; the teacher is ignored)."""
-    import keras
-
-    from tinydistill.training.distill import Distiller
-
-    distiller = Distiller(student, teacher if alpha > 0 else None, task, temperature=temperature, alpha=alpha)
-    distiller.compile(optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=32, jit_compile=False)
-    fit(distiller, {"student": xs, "teacher": xt}, y, epochs=epochs, batch_size=batch_size, seed=seed)
-    return student
-
-
-def train_plain(model, x, y, *, epochs: int, batch_size: int, learning_rate: float, seed: int, loss=None):
-    """Train a teacher on hard labels (sparse cross-entropy on logits unless `loss` is given)."""
-    import keras
-
-    from tinydistill.training import models
-
-    loss = loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, steps_per_execution=32,
-                  jit_compile=False)
-    fit(model, x, y, epochs=epochs, batch_size=batch_size, seed=seed)
-    models.recalibrate_batch_norm(model, x)  # as `tinydistill train` does for its teachers
-    return model
 
 
 def logits(model, x) -> np.ndarray:
@@ -139,7 +90,13 @@ class Clock:
 
     def __init__(self):
         self.start = time.monotonic()
-        self.cpu_start = time.process_time()
+        self.cpu_start = self._cpu_seconds()
+
+    @staticmethod
+    def _cpu_seconds() -> float:
+        # This process and its finished children (the worker processes of --jobs).
+        t = os.times()
+        return t.user + t.system + t.children_user + t.children_system
 
     @staticmethod
     def _format(seconds: float) -> str:
@@ -149,8 +106,9 @@ class Clock:
         return self._format(time.monotonic() - self.start)
 
     def cpu(self) -> str:
-        """CPU time of this process (all threads): what the run costs when the cores are shared."""
-        return self._format(time.process_time() - self.cpu_start)
+        """CPU time of this process (all threads) and its finished children: what the run costs when the
+        cores are shared."""
+        return self._format(self._cpu_seconds() - self.cpu_start)
 
 
 def runtime_line(clock: Clock, seeds: int) -> str:
@@ -161,21 +119,3 @@ def runtime_line(clock: Clock, seeds: int) -> str:
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-# Two-sided 95 % quantiles of Student's t by degrees of freedom (a paired t-test needs no scipy).
-_T975 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26, 10: 2.23}
-
-
-def judge(differences, lower_is_better: bool) -> str:
-    """Verdict on paired per-seed differences (new minus old): 'clearly better', 'clearly worse',
-    'no clear difference' (paired t-test at 95 %), or 'too few seeds to tell' below 3 seeds."""
-    d = np.asarray(differences, dtype=np.float64)
-    n = len(d)
-    if n < 3:
-        return "too few seeds to tell"
-    sd = d.std(ddof=1)
-    significant = d.mean() != 0 if sd == 0 else abs(d.mean()) / (sd / np.sqrt(n)) > _T975.get(n - 1, 2.0)
-    if not significant:
-        return "no clear difference"
-    return "clearly better" if (d.mean() < 0) == lower_is_better else "clearly worse"

@@ -116,3 +116,38 @@ def test_transfer_windows_are_deterministic_and_shaped_like_the_training_windows
     assert np.isfinite(a).all()
     with pytest.raises(TinyDistillError, match="classify"):
         transfer.check("augment", "forecast")
+
+
+def test_candidates_share_one_distiller_yet_train_as_if_alone():
+    """A candidate trained after others (same compiled Distiller) ends with the weights it gets from a fresh one:
+    its initial weights, Adam's state and the learning-rate schedule start over."""
+    import keras
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 8, 2)).astype(np.float32), rng.integers(0, 3, 64)
+    z = rng.normal(size=(64, 3)).astype(np.float32)  # stand-in teacher logits, replayed by a lookup model
+    inp = keras.Input((3,))
+    lookup = keras.Model(inp, keras.layers.Identity(name="features")(inp))
+
+    def build():
+        i = keras.Input((8, 2))
+        h = keras.layers.Dense(4, activation="relu", name="features")(keras.layers.Flatten()(i))
+        return keras.Model(i, keras.layers.Dense(3)(h))
+
+    budget = recipe.step_budget(64, 16, max_epochs=3)
+
+    def trainer():
+        return recipe.Candidates(build, lookup, "classify", 1e-2, budget, batch_size=16)
+
+    def one(cands, t, a, seed):
+        return cands.fit({"student": x, "teacher": z}, y, (x, y), (x[:16], y[:16]), temperature=t, alpha=a, seed=seed)
+
+    shared = trainer()
+    first = one(shared, 4.0, 0.9, seed=1)
+    later = one(shared, 2.0, 0.0, seed=2)
+    alone = one(trainer(), 2.0, 0.0, seed=2)
+    for a, b in zip(later["model"].get_weights(), alone["model"].get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert later["info"]["steps"] == alone["info"]["steps"] and later["score"] == pytest.approx(alone["score"])
+    assert not np.allclose(first["model"].get_weights()[0], later["model"].get_weights()[0])
+    assert (first["temperature"], first["alpha"], first["seed"]) == (4.0, 0.9, 1)
