@@ -372,46 +372,19 @@ def _fit_models(config: TrainConfig, prep: Prepared, log, user_models: dict | No
         kd_teacher, frozen = recipe.frozen_outputs(teacher, xt_x if config.transfer == "augment" else xt_tr)
     budget = recipe.step_budget(len(y_tr), config.batch_size, config.epochs, role="student")
 
-    from .distill import Distiller
-
     slice_ = prep.student_positions if task.reconstructs else None
-    shared = {}
-
-    def distiller_for(student, temperature, alpha):
-        if hint:  # the hint regressor is part of what trains: a new Distiller per candidate
-            distiller = Distiller(student, kd_teacher, task, temperature=temperature, alpha=alpha,
-                                  hint_weight=hint if alpha > 0 else 0.0, teacher_slice=slice_)
-            distiller.compile(optimizer=recipe.optimizer(config.learning_rate, budget),
-                              **recipe.compile_options(budget))
-            return student, distiller
-        # One compiled Distiller for every candidate: tracing a new training step per
-        # candidate cost more than the training itself on small sets.
-        if not shared:
-            shared["student"] = build("student", xs_tr.shape[1:])
-            shared["distiller"] = Distiller(shared["student"], kd_teacher, task, teacher_slice=slice_, tunable=True)
-            shared["distiller"].compile(optimizer=recipe.optimizer(config.learning_rate, budget),
-                                        **recipe.compile_options(budget))
-        distiller = shared["distiller"]
-        shared["student"].set_weights(student.get_weights())
-        for v in distiller.optimizer.variables:  # Adam's state and step count start at zero
-            v.assign(np.zeros(v.shape, dtype=v.dtype))
-        distiller.set_mixture(temperature, alpha)
-        return shared["student"], distiller
+    candidates = recipe.Candidates(lambda: build("student", xs_tr.shape[1:]), kd_teacher, task, config.learning_rate,
+                                   budget, batch_size=config.batch_size, teacher_slice=slice_, hint_weight=hint,
+                                   log=log)
 
     def fit_student(role, temperature, alpha, seed):
-        keras.utils.set_random_seed(seed)
-        student = build("student", xs_tr.shape[1:])
-        trained, distiller = distiller_for(student, temperature, alpha)
         use_transfer = config.transfer == "augment" and alpha > 0
         xs, xt, y = (xs_x, xt_x, y_x) if use_transfer else (xs_tr, xt_tr, y_tr)
         if not hint:  # the frozen teacher's outputs stand in for its inputs
             xt = frozen if use_transfer or config.transfer != "augment" else frozen[:len(y_tr)]
-        validate = recipe.Validator(task, trained, (xs_tr, y_tr), (va["xs"], va["y"]) if has_val else None, seed)
-        h, i = _fit(distiller, ({"student": xs, "teacher": xt}, y), trained, validate, budget, config, log,
-                    f"{role} T={temperature:g} alpha={alpha:g} seed={seed}", seed)
-        student.set_weights(trained.get_weights())  # the best-validation weights, kept per candidate
-        return {"model": student, "history": h, "info": i, "temperature": temperature, "alpha": alpha,
-                "seed": seed, "score": list(i["score"]), "val": i["best_val"]}
+        return candidates.fit({"student": xs, "teacher": xt}, y, (xs_tr, y_tr), (va["xs"], va["y"]) if has_val else None,
+                              temperature=temperature, alpha=alpha, seed=seed,
+                              phase=f"{role} T={temperature:g} alpha={alpha:g} seed={seed}")
 
     points = selection.grid(config.temperature, config.alpha)
     grid = [fit_student("student", t, a, config.seed) for t, a in points]
