@@ -102,7 +102,8 @@ def _view(call: Call, prefix: str, memory: MemoryPlan, checked: dict[int, str] |
     layer = f" ({call.layer})" if call.layer else ""
     return _CallView(f"op {call.op}: {call.opcode}{layer}, {call.macs} MACs", call.kernel, call.ptype,
                      f"{base}_params", fields, arrays, _sources(call, memory, f"{base}_params", checked),
-                     _destinations(call, memory, checked), call.kernel + ("_impl" if call.specialize else ""))
+                     _destinations(call, memory, checked),
+                     call.kernel + ("_impl" if call.specialize and checked is None else ""))
 
 
 def _checked_buffers(memory: MemoryPlan, prefix: str) -> tuple[dict[int, str], list[tuple[str, int]]]:
@@ -121,7 +122,8 @@ def render_sources(model: Model | CompiledModel, prefix: str = DEFAULT_PREFIX,
     """The generated files' names and contents (nothing written). Raises UnsupportedModel.
 
     `checked_layout` gives every planned buffer its own global instead of a slot in the arena
-    (for sanitizer runs: AddressSanitizer then sees a write past a tensor's slot)."""
+    (for sanitizer runs: AddressSanitizer then sees a write past a tensor's slot) and calls the
+    callable kernels, the same code as their specialized copies, built once for many models."""
     if not _IDENT.match(prefix):
         raise TinyDistillError(f"prefix {prefix!r} is not a C identifier; use letters, digits and '_' (e.g. kws)")
     compiled = model if isinstance(model, CompiledModel) else compile(model)
