@@ -306,18 +306,19 @@ def codegen(model, out_dir, prefix, check, windows, seed, list_ops):
         raise TinyDistillError("missing MODEL.tflite; e.g. `tinydistill codegen model.tflite --out build/model`")
     if out_dir is None and not check:
         raise TinyDistillError("say where to write the C with --out DIR (or only verify it with --check)")
-    if out_dir is not None:
-        from .engine.codegen import generate
-
-        files = generate(model, out_dir, prefix=prefix)
-        click.echo(f"wrote {len(files)} files to {out_dir}")
-    if check:
+    if check:  # before anything is written: a model that fails the check leaves nothing behind
         from .engine.check import check_model
 
         report = check_model(model, n_windows=windows, seed=seed)
         click.echo(report.summary())
         if not report.ok:
-            raise CheckFailed("the generated C differs from the reference interpreter; please report this model")
+            raise CheckFailed("the generated C differs from the reference interpreter; please report this model"
+                              + (f" (nothing written to {out_dir})" if out_dir is not None else ""))
+    if out_dir is not None:
+        from .engine.codegen import generate
+
+        files = generate(model, out_dir, prefix=prefix)
+        click.echo(f"wrote {len(files)} files to {out_dir}")
 
 
 # ---------------------------------------------------------------- export, emulate, hil

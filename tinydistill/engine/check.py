@@ -14,6 +14,7 @@ from .. import atomic, oracle
 from ..emu.build import WARNINGS, build
 from ..errors import TinyDistillError
 from .codegen import DEFAULT_PREFIX, generate, main_source
+from .compiled import compile
 from .fold import fold
 from .ir import Model
 from .reader import read
@@ -89,6 +90,7 @@ def check_model(model: Path | str | bytes | Model, n_windows: int = 100, seed: i
         raw = Path(model).read_bytes()
     if raw is None:
         raise TinyDistillError("check_model needs the model's bytes or path, not only its IR")
+    compile(raw)  # verified before anything is built or run
     x = random_inputs(m, n_windows, seed) if inputs is None else np.asarray(inputs, dtype=np.int8)
     with tempfile.TemporaryDirectory(prefix="td-check-") as tmp:
         root = Path(build_dir) if build_dir is not None else Path(tmp)
@@ -108,7 +110,11 @@ def _oracle_int8(raw: bytes, m: Model, x: np.ndarray) -> np.ndarray:
     inp, out = folded.input, folded.output
     if m.input.dtype == "float32":
         x = (np.float32(inp.scale) * (x.astype(np.float32) - np.float32(inp.zero_point))).astype(np.float32)
-    y = oracle.run(raw, x)
+    try:
+        y = oracle.run(raw, x)
+    except (ValueError, RuntimeError) as exc:  # LiteRT's refusals of a model it cannot prepare
+        raise TinyDistillError(f"the reference interpreter refuses this model ({str(exc).strip()[:300]}); "
+                               "nothing to compare the generated C with: convert the model again") from None
     if m.output.dtype == "float32":
         y = np.clip(np.round(y / np.float32(out.scale)) + out.zero_point, -128, 127).astype(np.int8)
     return y

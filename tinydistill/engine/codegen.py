@@ -56,7 +56,7 @@ class _CallView:
     function: str  # what model.c calls
 
 
-def _pointer(tensor: int, memory: MemoryPlan, write: bool) -> str:
+def _pointer(tensor: int, memory: MemoryPlan, write: bool, checked: dict[int, str] | None = None) -> str:
     place = memory.external.get(tensor)
     if place == "input":
         if write:
@@ -64,6 +64,8 @@ def _pointer(tensor: int, memory: MemoryPlan, write: bool) -> str:
         return "input"
     if place == "output":
         return "output"
+    if checked is not None:
+        return checked[tensor]
     return f"arena + {memory.offsets[tensor]}"
 
 
@@ -76,21 +78,22 @@ def _field(value, names: dict[str, str]) -> str:
     return str(int(value))
 
 
-def _sources(call: Call, memory: MemoryPlan, params: str) -> str:
+def _sources(call: Call, memory: MemoryPlan, params: str, checked: dict[int, str] | None) -> str:
     """The input argument; kernels of several inputs take a C99 compound-literal array."""
     if call.input_list is None:
-        return _pointer(call.input, memory, False)
-    items = (f"{params}.{t}" if isinstance(t, str) else _pointer(t, memory, False) for t in call.input_list)
+        return _pointer(call.input, memory, False, checked)
+    items = (f"{params}.{t}" if isinstance(t, str) else _pointer(t, memory, False, checked)
+             for t in call.input_list)
     return "(const int8_t *const[]){" + ", ".join(items) + "}"
 
 
-def _destinations(call: Call, memory: MemoryPlan) -> str:
+def _destinations(call: Call, memory: MemoryPlan, checked: dict[int, str] | None) -> str:
     if call.output_list is None:
-        return _pointer(call.output, memory, True)
-    return "(int8_t *const[]){" + ", ".join(_pointer(t, memory, True) for t in call.output_list) + "}"
+        return _pointer(call.output, memory, True, checked)
+    return "(int8_t *const[]){" + ", ".join(_pointer(t, memory, True, checked) for t in call.output_list) + "}"
 
 
-def _view(call: Call, prefix: str, memory: MemoryPlan) -> _CallView:
+def _view(call: Call, prefix: str, memory: MemoryPlan, checked: dict[int, str] | None = None) -> _CallView:
     base = f"{prefix}_op{call.op}"
     names = {a.name: f"{base}_{a.name}" for a in call.arrays}
     fields = tuple((k, _field(v, names)) for k, v in call.fields)
@@ -98,12 +101,29 @@ def _view(call: Call, prefix: str, memory: MemoryPlan) -> _CallView:
                     "body": c_array_body(a.values)} for a in call.arrays)
     layer = f" ({call.layer})" if call.layer else ""
     return _CallView(f"op {call.op}: {call.opcode}{layer}, {call.macs} MACs", call.kernel, call.ptype,
-                     f"{base}_params", fields, arrays, _sources(call, memory, f"{base}_params"),
-                     _destinations(call, memory), call.kernel + ("_impl" if call.specialize else ""))
+                     f"{base}_params", fields, arrays, _sources(call, memory, f"{base}_params", checked),
+                     _destinations(call, memory, checked),
+                     call.kernel + ("_impl" if call.specialize and checked is None else ""))
 
 
-def render_sources(model: Model | CompiledModel, prefix: str = DEFAULT_PREFIX) -> dict[str, str]:
-    """The generated files' names and contents (nothing written). Raises UnsupportedModel."""
+def _checked_buffers(memory: MemoryPlan, prefix: str) -> tuple[dict[int, str], list[tuple[str, int]]]:
+    """The checking layout: tensor → the name of its buffer's own global, and each global's size."""
+    names: dict[int, str] = {}
+    globals_: list[tuple[str, int]] = []
+    for k, buffer in enumerate(b for b in memory.buffers if b.place == "arena"):
+        name = f"{prefix}_buf{k}"
+        globals_.append((name, buffer.size))
+        names.update({t: name for t in buffer.tensors})
+    return names, globals_
+
+
+def render_sources(model: Model | CompiledModel, prefix: str = DEFAULT_PREFIX,
+                   checked_layout: bool = False) -> dict[str, str]:
+    """The generated files' names and contents (nothing written). Raises UnsupportedModel.
+
+    `checked_layout` gives every planned buffer its own global instead of a slot in the arena
+    (for sanitizer runs: AddressSanitizer then sees a write past a tensor's slot) and calls the
+    callable kernels, the same code as their specialized copies, built once for many models."""
     if not _IDENT.match(prefix):
         raise TinyDistillError(f"prefix {prefix!r} is not a C identifier; use letters, digits and '_' (e.g. kws)")
     compiled = model if isinstance(model, CompiledModel) else compile(model)
@@ -119,9 +139,12 @@ def render_sources(model: Model | CompiledModel, prefix: str = DEFAULT_PREFIX) -
         "input_scale": c_float(inp.scale), "input_zero_point": inp.zero_point,
         "output_scale": c_float(out.scale), "output_zero_point": out.zero_point,
         "arena_size": memory.arena_size, "lower_bound": memory.lower_bound,
-        "calls": [_view(c, prefix, memory) for c in calls],
         "headers": sorted({c.header for c in calls}),
     }
+    checked = None
+    if checked_layout:
+        checked, common["checked_buffers"] = _checked_buffers(memory, prefix)
+    common["calls"] = [_view(c, prefix, memory, checked) for c in calls]
     return {name: render(f"engine/{template}", file=name, **common)
             for template, name in (("model.h.j2", files["h"]), ("model.c.j2", files["c"]),
                                    ("model_data.h.j2", files["data_h"]), ("model_data.c.j2", files["data_c"]))}

@@ -15,6 +15,7 @@ from .ir import Model
 from .lowering import Call, lower
 from .planner import MemoryPlan, plan
 from .reader import read
+from .verify import verify_arena, verify_calls, verify_graph, verify_ops
 
 
 @dataclass(frozen=True)
@@ -28,14 +29,19 @@ class CompiledModel:
 
 
 def compile(model: str | os.PathLike | bytes | Model) -> CompiledModel:  # noqa: A001 (engine.compile)
-    """Fold, lower and plan `model` (path, bytes or IR). Raises UnsupportedModel."""
+    """Read, verify, fold, verify, lower and plan `model` (path, bytes or IR). Raises UnsupportedModel
+    (or TinyDistillError for a file that is not a model): never a parser or arithmetic exception."""
     source = read(model)
+    verify_graph(source)  # indices, buffers, shapes, quantization: before anything reads them
     if len(source.inputs) != 1 or len(source.outputs) != 1:
         raise UnsupportedModel(f"the model has {len(source.inputs)} inputs and {len(source.outputs)} outputs; "
                                "the C engine takes models with one input and one output")
     folded = fold(source)  # dynamic-batch patterns and float I/O → their int8 batch-1 form
+    verify_ops(folded)  # each op's Prepare rules on what is lowered
     calls = tuple(lower(folded))
+    verify_calls(calls)
     memory = plan(folded)
+    verify_arena(memory.arena_size)
     if set(memory.external.get(t) for t in folded.outputs) != {"output"}:
         raise UnsupportedModel("the model's output is its input (no computing op); nothing to generate")
     return CompiledModel(source, folded, calls, memory)

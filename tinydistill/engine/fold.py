@@ -337,7 +337,14 @@ def fold(model: Model) -> Model:
                 and not model.tensor(op.inputs[1]).is_constant) for op in ops):
         return model
     tensors = list(model.tensors)
-    ops = _fold_dynamic_reshapes(model, ops, tensors)
-    ops = _fold_space_to_batch(model, ops, tensors)
+    try:
+        ops = _fold_dynamic_reshapes(model, ops, tensors)
+        ops = _fold_space_to_batch(model, ops, tensors)
+    except (ValueError, IndexError, TypeError, ZeroDivisionError, OverflowError) as exc:
+        # The shape arithmetic and block/crop constants are the model's data: numpy's complaint about
+        # them (mismatched lengths, an index past a shape) means the pattern is not one we can fold.
+        raise UnsupportedModel(f"the dynamic-batch shape computation cannot be evaluated for batch 1 "
+                               f"({type(exc).__name__}: {exc}); convert the model with a fixed batch of 1 "
+                               "(an input signature [1, W, C])") from None
     folded = dataclasses.replace(model, tensors=tuple(tensors), operators=tuple(ops))
     return dataclasses.replace(folded, operators=tuple(_drop_dead(folded, ops)))

@@ -112,6 +112,8 @@ class Model:
     description: str = ""
 
     def tensor(self, index: int) -> Tensor:
+        if index < 0:  # -1 marks an absent input; Python's wrap-around would pick another tensor
+            raise IndexError(f"tensor index {index}: an absent optional input")
         return self.tensors[index]
 
     def op_inputs(self, op: Operator) -> list[Tensor | None]:

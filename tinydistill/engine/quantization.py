@@ -12,13 +12,22 @@ import math
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 
 
+class OutOfRange(ValueError):
+    """A scale ratio or constant the int8 arithmetic cannot represent (not finite, negative, beyond int32);
+    the lowerings turn it into a refusal naming the op."""
+
+
 def tflite_round(x: float) -> int:
     """std::round: half away from zero."""
+    if not math.isfinite(x):
+        raise OutOfRange(f"a quantized value of {x!r}")
     return int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
 
 
 def quantize_multiplier(real: float) -> tuple[int, int]:
     """(significand in [2^30, 2^31), exponent) with real ≈ significand · 2^(exponent-31)."""
+    if not (math.isfinite(real) and real >= 0):
+        raise OutOfRange(f"a rescale factor of {real!r}")
     if real == 0.0:
         return 0, 0
     q, shift = math.frexp(real)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import struct
 from pathlib import Path
 from types import MappingProxyType
 
@@ -70,15 +71,29 @@ def _buffer_bytes(buffer, raw: bytes) -> bytes | None:
     return None
 
 
+# What the generated flatbuffer code raises on a truncated or corrupt file: offsets past the
+# end (struct.error, IndexError), lengths that make no sense (ValueError, OverflowError), fields
+# of the wrong kind (TypeError, AttributeError), undecodable names (UnicodeDecodeError).
+_CORRUPT = (struct.error, IndexError, KeyError, ValueError, TypeError, AttributeError, OverflowError,
+            UnicodeDecodeError)
+
+
 def read_bytes(raw: bytes) -> Model:
-    """Parse a .tflite flatbuffer (bytes) into a Model (first subgraph)."""
+    """Parse a .tflite flatbuffer (bytes) into a Model (first subgraph).
+
+    A truncated or corrupt file raises TinyDistillError, never a parser exception."""
     schema = _schema()
+    if len(raw) < 8 or not schema.Model.ModelBufferHasIdentifier(raw, 0):
+        raise TinyDistillError("this file is not a TFLite flatbuffer (no 'TFL3' identifier); pass a .tflite model")
     try:
-        if not schema.Model.ModelBufferHasIdentifier(raw, 0):
-            raise TinyDistillError("this file is not a TFLite flatbuffer (no 'TFL3' identifier); pass a .tflite model")
-        fb = schema.ModelT.InitFromPackedBuf(bytearray(raw), 0)
-    except (IndexError, ValueError, TypeError) as exc:  # a truncated or corrupt flatbuffer
-        raise TinyDistillError(f"cannot parse the TFLite flatbuffer ({exc}); pass an intact .tflite model") from exc
+        return _parse(schema, raw)
+    except _CORRUPT as exc:
+        raise TinyDistillError(f"cannot parse the TFLite flatbuffer ({type(exc).__name__}: {exc}); the file is "
+                               "truncated or corrupt: pass an intact .tflite model") from None
+
+
+def _parse(schema, raw: bytes) -> Model:
+    fb = schema.ModelT.InitFromPackedBuf(bytearray(raw), 0)
     if not fb.subgraphs:
         raise TinyDistillError("the model has no subgraph; convert it again with TFLiteConverter")
     if len(fb.subgraphs) > 1:
@@ -105,15 +120,19 @@ def read_bytes(raw: bytes) -> Model:
 
     operators = []
     for k, op in enumerate(sg.operators or []):
+        if not 0 <= op.opcodeIndex < len(fb.operatorCodes or []):
+            raise UnsupportedModel(f"op {k} names operator code {op.opcodeIndex}, the model has "
+                                   f"{len(fb.operatorCodes or [])}; the file is corrupt: convert the model again")
         code = fb.operatorCodes[op.opcodeIndex]
         number = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
         opcode = builtin.get(number, f"BUILTIN_{number}")
         if opcode == "CUSTOM":
-            custom = code.customCode.decode() if isinstance(code.customCode, bytes) else code.customCode
+            custom = (code.customCode.decode("utf-8", "replace") if isinstance(code.customCode, bytes)
+                      else code.customCode)
             opcode = f"CUSTOM:{custom}"
         inputs = tuple(int(i) for i in (op.inputs if op.inputs is not None else ()))
         outputs = tuple(int(i) for i in (op.outputs if op.outputs is not None else ()))
-        layer = next((n for n in (layer_name(tensors[o].name) for o in outputs) if n), None)
+        layer = next((n for n in (layer_name(tensors[o].name) for o in outputs if 0 <= o < len(tensors)) if n), None)
         operators.append(Operator(k, opcode, inputs, outputs, _options(schema, op.builtinOptions),
                                   int(code.version or 1), layer))
 

@@ -9,6 +9,7 @@ fills the registry, which `lower` dispatches on by TFLite opcode.
 from __future__ import annotations
 
 from ...errors import UnsupportedModel
+from .. import quantization as q
 from ..fold import hint
 from ..ir import Model
 from ..planner import ALIAS_OPS
@@ -31,7 +32,11 @@ def lower(model: Model) -> list[Call]:
             raise refuse(op, "this op is not supported by the C engine", hint(op.opcode) or
                          f"replace the layer it comes from with one of: {', '.join(supported())} "
                          "(see `tinydistill codegen --list-ops`)")
-        calls.append(lowering(model, op))
+        try:
+            calls.append(lowering(model, op))
+        except q.OutOfRange as exc:
+            raise refuse(op, f"its quantization gives {exc}, which the int8 kernels cannot represent",
+                         "check the tensors' scales and zero points, or convert the model again") from None
     for t in (*model.inputs, *model.outputs):
         tensor = model.tensor(t)
         if tensor.dtype != "int8":

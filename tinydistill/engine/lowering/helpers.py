@@ -68,7 +68,7 @@ def per_channel_multipliers(inp: Tensor, w: Tensor, out: Tensor, n: int) -> tupl
 def i32(values) -> tuple[int, ...]:
     out = tuple(int(v) for v in values)
     if any(v < q.INT32_MIN or v > q.INT32_MAX for v in out):
-        raise OverflowError("a folded constant does not fit int32")
+        raise q.OutOfRange("a folded constant that does not fit int32")
     return out
 
 
