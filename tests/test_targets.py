@@ -8,7 +8,7 @@ from tinydistill.errors import TinyDistillError
 
 def test_all_design_targets_are_registered():
     assert targets.target_names() == ["esp32", "esp32s3", "esp32c3", "cortex-m0plus", "cortex-m4", "cortex-m7",
-                                      "cortex-m33"]
+                                      "cortex-m33", "esp8266"]
 
 
 def test_facts_of_two_boards():

@@ -20,8 +20,15 @@ void td_stack_reset(void) { td_stack_paint(); }
 void td_stack_paint(void)
 {
     uint32_t *p = (uint32_t *)TD_STACK_BOTTOM;
-    /* Stop a little below the current frame: it is live. */
-    uint32_t *stop = (uint32_t *)((uintptr_t)__builtin_frame_address(0) - 64u);
+    /* Stop a little below the current frame: it is live. On Xtensa the frame address is
+     * already the bottom of the frame (the stack pointer after the prologue) and the call0
+     * ABI has no red zone: a small margin is enough. */
+#if defined(__XTENSA__)
+    const uintptr_t margin = 16u;
+#else
+    const uintptr_t margin = 64u;
+#endif
+    uint32_t *stop = (uint32_t *)((uintptr_t)__builtin_frame_address(0) - margin);
     while (p < stop) {
         *p++ = TD_STACK_PAINT;
     }

@@ -1,12 +1,48 @@
 /* The few semihosting calls the start-up and fault code make themselves.
  * The C library (newlib's librdimon on Arm, picolibc's libsemihost on RISC-V)
- * does the rest: stdio, files, the command line. */
+ * does the rest: stdio, files, the command line; on Xtensa, picolibc has no
+ * semihosting layer and xtensa_syscalls.c supplies it over td_simcall(). */
 #include <stdint.h>
 
 #include "td_platform.h"
 
+#if defined(__XTENSA__)
+
+int32_t td_simcall(uint32_t op, uint32_t a, uint32_t b, uint32_t c, int *error)
+{
+    register uint32_t a2 __asm__("a2") = op;
+    register uint32_t a3 __asm__("a3") = a;
+    register uint32_t a4 __asm__("a4") = b;
+    register uint32_t a5 __asm__("a5") = c;
+    __asm__ volatile("simcall" : "+r"(a2), "+r"(a3) : "r"(a4), "r"(a5) : "memory");
+    if (error != 0) {
+        *error = (int)a3;
+    }
+    return (int32_t)a2;
+}
+
+void td_semihost_write0(const char *text)
+{
+    uint32_t n = 0;
+    while (text[n] != '\0') {
+        n++;
+    }
+    td_xtensa_console_flush();
+    (void)td_simcall(TD_SIMCALL_WRITE, 1u, (uint32_t)(uintptr_t)text, n, 0);
+}
+
+void td_semihost_exit(int code)
+{
+    td_xtensa_console_flush();
+    /* QEMU exits with the code in a3 as its own status. */
+    (void)td_simcall(TD_SIMCALL_EXIT, (uint32_t)code, 0u, 0u, 0);
+    for (;;) {
+    }
+}
+
+#else
+
 #define SYS_WRITE0 0x04u
-#define SYS_EXIT 0x18u
 #define SYS_EXIT_EXTENDED 0x20u
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026u
 
@@ -46,6 +82,8 @@ void td_semihost_exit(int code)
     for (;;) {
     }
 }
+
+#endif
 
 static char *hex32(char *p, uintptr_t v)
 {

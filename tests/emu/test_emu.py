@@ -1,4 +1,4 @@
-"""tinydistill.emu: build and run C on the host, Cortex-M (QEMU mps2) and rv32 (QEMU virt),
+"""tinydistill.emu: build and run C on the host, Cortex-M (QEMU mps2), rv32 (QEMU virt) and Xtensa lx106 (QEMU sim),
 with semihosting, fault exits, timeouts, exact instruction counts and sizes."""
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def test_hello_args_file_and_exit_code(name, tmp_path):
     assert emu.run(plat, elf, cwd=tmp_path).returncode == 4
 
 
-@pytest.mark.parametrize("name", ["cortex-m0plus", "cortex-m4", "cortex-m33", "rv32"])
+@pytest.mark.parametrize("name", ["cortex-m0plus", "cortex-m4", "cortex-m33", "rv32", "xtensa-lx106"])
 @pytest.mark.parametrize("how", ["null", "undef"])
 def test_crash_exits_non_zero_within_seconds(name, how, crash_program):
     plat = emu.PLATFORMS[name]
@@ -70,7 +70,7 @@ def test_crash_exits_non_zero_within_seconds(name, how, crash_program):
     assert "crashed (td_fault: " in result.describe()
 
 
-@pytest.mark.parametrize("name", ["cortex-m0plus", "cortex-m4", "rv32"])
+@pytest.mark.parametrize("name", ["cortex-m0plus", "cortex-m4", "rv32", "xtensa-lx106"])
 def test_stack_overflow_and_exit(name, crash_program):
     plat = emu.PLATFORMS[name]
     elf = crash_program(name)
@@ -93,7 +93,7 @@ def test_timeout_kills_the_run(name, crash_program):
     assert result.describe() == "timed out (killed)"
 
 
-@pytest.mark.parametrize("name", ["cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m33", "rv32"])
+@pytest.mark.parametrize("name", ["cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m33", "rv32", "xtensa-lx106"])
 def test_instruction_counts_are_exact_and_deterministic(name, tmp_path):
     plat = emu.PLATFORMS[name]
     _need(plat)

@@ -19,7 +19,7 @@ MEASURED_FILE = Path(__file__).resolve().parent / "costs_measured.json"
 # Op kinds of the cost and code-size models; analysis.op_kind() maps TFLite opcodes onto them.
 OP_KINDS = ("conv", "depthwise", "fully_connected", "reduce", "pool", "softmax", "activation", "elementwise",
             "reshape", "other")
-EMU_PLATFORMS = ("host", "cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m33", "rv32")
+EMU_PLATFORMS = ("host", "cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m33", "rv32", "xtensa-lx106")
 
 
 @dataclass(frozen=True)

@@ -80,12 +80,10 @@ def build(
         raise TinyDistillError(f"source file(s) not found: {', '.join(missing)}")
     srcs += [pdir / name for name in plat.startup]
     cflags = [
-        *WARNINGS, opt, *SECTIONS, *plat.cpu_flags,
+        *WARNINGS, opt, *SECTIONS, *plat.cpu_flags, *plat.compile_flags,
         f"-I{pdir}", *(f"-I{Path(d)}" for d in include_dirs),
         *(f"-D{d}" for d in defines), *extra_cflags,
     ]
-    if plat.kind == "riscv":
-        cflags.append("--specs=picolibc.specs")  # picolibc's headers, not newlib's
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".td-build-", dir=out.parent) as tmp:
         objdir = Path(tmp) / "obj"

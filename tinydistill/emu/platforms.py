@@ -21,15 +21,17 @@ class Platform:
     """How to build for and run on one platform."""
 
     name: str
-    kind: str  # "host" | "arm" | "riscv"
+    kind: str  # "host" | "arm" | "riscv" | "xtensa"
     description: str
     cc: str
     cpu_flags: tuple[str, ...] = ()
+    compile_flags: tuple[str, ...] = ()  # compile only: which C library's headers
     link_flags: tuple[str, ...] = ()
     startup: tuple[str, ...] = ()  # files of firmware/platform compiled into every program
     linker_script: str | None = None  # in firmware/platform
     qemu: str | None = None
     machine: str | None = None
+    qemu_cpu: str | None = None  # -cpu, where the machine's default core is not the one wanted
     # The frequency at which the machine's timers (mps2 timers and SysTick, RISC-V
     # mtime) count virtual time: under -icount shift=0 one tick is
     # ICOUNT_HZ / timer_hz retired instructions.
@@ -37,7 +39,7 @@ class Platform:
 
     def stack_flags(self, stack_bytes: int) -> tuple[str, ...]:
         """Linker flags that reserve `stack_bytes` of stack (none on the host)."""
-        if self.kind == "arm":
+        if self.kind in ("arm", "xtensa"):
             return (f"-Wl,--defsym=__td_stack_size={stack_bytes}",)
         if self.kind == "riscv":
             return (f"-Wl,--defsym=__stack_size={stack_bytes}",)
@@ -84,6 +86,9 @@ def _cortex_m(name: str, cpu: tuple[str, ...], machine: str, script: str, timer_
     )
 
 
+# Debian installs the lx106 picolibc's specs outside the compiler's search path.
+_XTENSA_PICOLIBC = "--specs=/usr/lib/xtensa-lx106-elf/picolibc.specs"
+
 _RV32_MEMORY = {"__flash": 0x80000000, "__flash_size": 0x400000, "__ram": 0x80400000, "__ram_size": 0x400000}
 
 PLATFORMS: dict[str, Platform] = {
@@ -106,6 +111,7 @@ PLATFORMS: dict[str, Platform] = {
             description="rv32imc (ESP32-C3's ISA), run on qemu-system-riscv32 -M virt",
             cc="riscv64-unknown-elf-gcc",
             cpu_flags=("-march=rv32imc", "-mabi=ilp32"),
+            compile_flags=("--specs=picolibc.specs",),  # picolibc's headers, not newlib's
             link_flags=(
                 "--specs=picolibc.specs", "--oslib=semihost", "--crt0=semihost", "-Wl,--gc-sections",
                 *(f"-Wl,--defsym={k}={v:#x}" for k, v in _RV32_MEMORY.items()),
@@ -116,6 +122,21 @@ PLATFORMS: dict[str, Platform] = {
             qemu="qemu-system-riscv32",
             machine="virt",
             timer_hz=10_000_000,
+        ),
+        # The ESP8266's core. Debian's lx106 libgcc lacks the integer division, 64-bit multiply
+        # and single-precision soft-float helpers: xtensa_libgcc.c supplies them.
+        Platform(
+            name="xtensa-lx106",
+            kind="xtensa",
+            description="Xtensa lx106 (ESP8266's core, no FPU), run on qemu-system-xtensa -M sim -cpu lx106",
+            cc="xtensa-lx106-elf-gcc",
+            compile_flags=(_XTENSA_PICOLIBC,),
+            link_flags=(_XTENSA_PICOLIBC, "-nostartfiles", "-Wl,--gc-sections"),
+            startup=("xtensa_startup.c", "xtensa_syscalls.c", "xtensa_libgcc.c", "td_semihost.c", "td_bench.c"),
+            linker_script="xtensa_lx106.ld",
+            qemu="qemu-system-xtensa",
+            machine="sim",
+            qemu_cpu="lx106",
         ),
     )
 }

@@ -61,9 +61,9 @@ def _semihosting_args(plat: Platform, elf: Path, args: tuple[str, ...]) -> str:
         if not a or any(c.isspace() for c in a):
             raise TinyDistillError(f"argument {a!r} cannot pass through semihosting (QEMU joins arguments with "
                                    "spaces): use arguments without whitespace")
-    # newlib's start-up (ours on Arm) takes argv[0] from the command line; picolibc's
-    # rv32 crt0 supplies its own argv[0] and reads only the arguments.
-    words = (elf.stem, *args) if plat.kind == "arm" else args
+    # Our start-ups (Arm, Xtensa) take argv[0] from the command line; picolibc's rv32
+    # crt0 supplies its own argv[0] and reads only the arguments.
+    words = (elf.stem, *args) if plat.kind in ("arm", "xtensa") else args
     config = "enable=on,target=native"
     if not words:
         return config + ",arg="  # an empty command line: otherwise QEMU passes the kernel's path
@@ -81,6 +81,8 @@ def qemu_command(plat: Platform, elf: Path, args: tuple[str, ...] = ()) -> list[
            "-chardev", "stdio,id=td_console",
            "-semihosting-config", _semihosting_args(plat, elf, args) + ",chardev=td_console",
            "-icount", "shift=0"]
+    if plat.qemu_cpu:
+        cmd += ["-cpu", plat.qemu_cpu]
     if plat.kind == "riscv":
         cmd += ["-bios", "none"]
     return cmd + ["-kernel", str(elf)]

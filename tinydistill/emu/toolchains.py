@@ -28,6 +28,13 @@ TOOLS: dict[str, Tool] = {
             "building for RV32 (ESP32-C3's ISA)",
         ),
         Tool("qemu-system-riscv32", "qemu-system-misc", "running RV32 code in QEMU"),
+        Tool(
+            "xtensa-lx106-elf-gcc",
+            "gcc-xtensa-lx106 picolibc-xtensa-lx106-elf",
+            "building for Xtensa lx106 (the ESP8266's core; the Xtensa compile check of every export)",
+        ),
+        Tool("xtensa-lx106-elf-size", "binutils-xtensa-lx106", "measuring Xtensa flash and RAM"),
+        Tool("qemu-system-xtensa", "qemu-system-misc", "running Xtensa lx106 code in QEMU"),
     )
 }
 

@@ -13,6 +13,8 @@ __attribute__((noinline)) static void spin(uint32_t n)
     __asm__ volatile(".syntax unified\n1: subs %0, %0, #1\n bne 1b\n" : "+l"(n) : : "cc");
 #elif defined(__riscv)
     __asm__ volatile("1: addi %0, %0, -1\n bnez %0, 1b\n" : "+r"(n));
+#elif defined(__XTENSA__)
+    __asm__ volatile("1: addi %0, %0, -1\n bnez %0, 1b\n" : "+r"(n));
 #else
     while (n--) {
         __asm__ volatile("" ::: "memory");

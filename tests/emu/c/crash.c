@@ -29,6 +29,8 @@ int main(int argc, char **argv)
         __asm__ volatile("udf #0");
 #elif defined(__riscv)
         __asm__ volatile(".word 0");  /* all-zero: defined as illegal */
+#elif defined(__XTENSA__)
+        __asm__ volatile("ill");
 #endif
     } else if (strcmp(argv[1], "overflow") == 0) {
         printf("%d\n", recurse(1000));
