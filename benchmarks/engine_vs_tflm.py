@@ -232,6 +232,13 @@ def measure(name: str, model_path: Path, work: Path, windows: int = 4, seed: int
     )
 
 
+# What a td_bench_begin/td_bench_end pair adds to a region on Cortex-M4: td_bench_begin's
+# BX LR and the BL to td_bench_end (2 instructions); in cycles also the refills of the
+# BL into td_bench_begin and of its BX LR: 1 + 1 + 2 + 1, one more when the return lands
+# on a 32-bit instruction that is not word-aligned (the last BL's refill falls outside).
+MARKER_INSTRUCTIONS = 2
+MARKER_CYCLES = 5
+
 _OP_COMMENT = re.compile(r"^\s*/\* (op \d+: [^*]*?)\s*\*/\s*$")
 
 
@@ -256,13 +263,20 @@ def every_core(gen: Path, work: Path, expected: np.ndarray) -> dict[str, tuple[f
 
 
 def per_op(gen: Path, work: Path, windows: int) -> list[tuple[str, float]]:
-    """Mean instructions of each op: a copy of the generated model.c with a
-    td_bench_begin/end pair around every kernel call, run on the same windows.
+    """Mean instructions of each op (see per_op_counts)."""
+    return [(label, instructions) for label, instructions, _ in per_op_counts(gen, work, windows)]
+
+
+def per_op_counts(gen: Path, work: Path, windows: int) -> list[tuple[str, float, float]]:
+    """Mean instructions and estimated Cortex-M4 cycles of each op: a copy of the
+    generated model.c with a td_bench_begin/end pair around every kernel call, run on
+    the same windows.
 
     It relies on the generated code's layout (an `/* op N: ... */` comment before each
     `status = kernel(...)` line); an empty list when that layout is not found. The
-    markers cost 2 instructions per op, subtracted here, and may perturb the
-    compiler's choices slightly: the sum is compared with the plain build's count.
+    markers cost 2 instructions per op (and the cycles of the call and return),
+    subtracted here, and may perturb the compiler's choices slightly: the sum is
+    compared with the plain build's count.
     """
     inst = work / "per_op"
     inst.mkdir(exist_ok=True)
@@ -273,11 +287,13 @@ def per_op(gen: Path, work: Path, windows: int) -> list[tuple[str, float]]:
     sources = [inst / "model.c", *(p for p in sorted(gen.glob("*.c")) if p.name != "model.c")]
     elf = emu.build(PLATFORM, [*sources, HARNESS], include_dirs=[gen], out=inst / "per_op_m4.elf",
                     defines=["TD_BENCH_PER_OP"])
-    run = emu.run(PLATFORM, elf, args=["inputs.bin", "outputs_per_op.bin"], cwd=work, count_instructions=True)
+    run = emu.run(PLATFORM, elf, args=["inputs.bin", "outputs_per_op.bin"], cwd=work, count_instructions=True,
+                  estimate_cycles=True, timeout=600)
     if not run.ok or len(run.regions) != windows * len(labels):
         raise RuntimeError(f"the per-op build {run.describe()} with {len(run.regions)} regions:\n{run.stdout}")
-    counts = np.array(run.regions, dtype=np.float64).reshape(windows, len(labels)) - 2
-    return list(zip(labels, counts.mean(axis=0).tolist()))
+    counts = np.array(run.regions, dtype=np.float64).reshape(windows, len(labels)) - MARKER_INSTRUCTIONS
+    cycles = np.array(run.region_cycles, dtype=np.float64).reshape(windows, len(labels)) - MARKER_CYCLES
+    return list(zip(labels, counts.mean(axis=0).tolist(), cycles.mean(axis=0).tolist()))
 
 
 def _stack(stdout: str) -> int:

@@ -49,6 +49,8 @@ class EmulationReport:
     elf: Path = field(default=Path())
     app_flash: int = 0  # the objects built from the project's src/: model, kernels, runtime, app
     app_ram: int = 0
+    # per inference, the Cortex-M4 cycle estimate (TRM timings, zero flash wait states); M4 only
+    cycles: tuple[int, ...] = ()
 
     @property
     def agreement(self) -> float:
@@ -67,6 +69,10 @@ class EmulationReport:
         """Implied latency at the target's clock, assuming one instruction per cycle."""
         ipi = self.instructions_per_inference
         return ipi / self.clock_hz * 1e3 if ipi is not None and self.clock_hz else None
+
+    @property
+    def cycles_per_inference(self) -> float | None:
+        return sum(self.cycles) / len(self.cycles) if self.cycles else None
 
 
 def choose_platform(target, on: str | None) -> str:
@@ -158,7 +164,8 @@ def emulate(project_dir: str | os.PathLike, stream: str | os.PathLike | None = N
     lines_file = elf.parent / "stream.txt"
     atomic.write_text(lines_file, "\n".join(device_lines(recorded)) + "\n")
     result = emu.run(platform, elf, args=[str(lines_file.resolve())], cwd=elf.parent, timeout=timeout,
-                     count_instructions=platform != "host")
+                     count_instructions=platform != "host",
+                     estimate_cycles=emu.get(platform).cycle_model is not None)
     if not result.ok:
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-5:])
         raise CheckFailed(f"the app {result.describe()} on {platform} after "
@@ -176,7 +183,7 @@ def emulate(project_dir: str | os.PathLike, stream: str | os.PathLike | None = N
         project=project, target=target.name, platform=platform, stream=Path(stream), samples=len(recorded),
         recordings=recorded.recordings, expected=len(expected), received=len(labels), matched=matched,
         mismatches=tuple(mismatches[:5]), accuracy=accuracy(fw, recorded, spec), instructions=regions,
-        clock_hz=target.clock_hz, flash=sizes.flash, ram_static=sizes.data + sizes.bss,
+        cycles=tuple(result.region_cycles), clock_hz=target.clock_hz, flash=sizes.flash, ram_static=sizes.data + sizes.bss,
         stack_used=stack if platform != "host" else None, elf=elf, app_flash=app_flash, app_ram=app_ram,
     )
 
@@ -208,6 +215,11 @@ def format_report(r: EmulationReport) -> str:
                      f"min {min(r.instructions):,}, max {max(r.instructions):,})")
         lines.append(f"  implied latency at {r.clock_hz / 1e6:g} MHz: {r.latency_ms:.3f} ms "
                      "(one instruction per cycle)")
+        if r.cycles_per_inference is not None:
+            cpi = r.cycles_per_inference
+            lines.append(f"  estimated Cortex-M4 cycles per inference: {cpi:,.0f} (TRM timings over the retired "
+                         f"instructions, zero flash wait states): {cpi / r.clock_hz * 1e3:.3f} ms at "
+                         f"{r.clock_hz / 1e6:g} MHz")
     else:
         lines.append("  instructions per inference: not counted on the host")
     stack = f", stack used {r.stack_used:,} B" if r.stack_used is not None else ""

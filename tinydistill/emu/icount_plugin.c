@@ -1,4 +1,5 @@
-/* tinydistill's QEMU TCG plugin: exact counts of retired guest instructions.
+/* tinydistill's QEMU TCG plugin: exact counts of retired guest instructions, and
+ * optionally a Cortex-M4 cycle estimate over the same instructions (m4_cycles.h).
  *
  * Counts every executed instruction (an inline add per instruction, so a
  * translation block left early still counts exactly what ran), the instructions
@@ -11,6 +12,8 @@
  *         "func INDEX N" per function with a non-zero count
  *   begin, end   addresses (hex) of td_bench_begin and td_bench_end
  *   syms  a file of "START END" hex lines, one per function, sorted by START
+ *   cycles=m4   also estimate Cortex-M4 cycles (Thumb code only): "cycles N" and
+ *         "region_cycles N" per region are written too
  *
  * Debian ships no qemu-plugin.h, so the few API functions used are declared here,
  * with the signatures of QEMU 7.2's include/qemu/qemu-plugin.h (plugin API v1).
@@ -31,6 +34,10 @@ enum qemu_plugin_op { QEMU_PLUGIN_INLINE_ADD_U64 };
 typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t id, void *userdata);
 typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userdata);
 typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
+typedef uint32_t qemu_plugin_meminfo_t;
+enum qemu_plugin_mem_rw { QEMU_PLUGIN_MEM_R = 1, QEMU_PLUGIN_MEM_W, QEMU_PLUGIN_MEM_RW };
+typedef void (*qemu_plugin_vcpu_mem_cb_t)(unsigned int vcpu_index, qemu_plugin_meminfo_t info, uint64_t vaddr,
+                                          void *userdata);
 
 void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
 void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb, void *userdata);
@@ -41,7 +48,14 @@ void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn, e
                                                 uint64_t imm);
 void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn, qemu_plugin_vcpu_udata_cb_t cb,
                                             enum qemu_plugin_cb_flags flags, void *userdata);
+void qemu_plugin_register_vcpu_mem_cb(struct qemu_plugin_insn *insn, qemu_plugin_vcpu_mem_cb_t cb,
+                                      enum qemu_plugin_cb_flags flags, enum qemu_plugin_mem_rw rw, void *userdata);
+unsigned int qemu_plugin_mem_size_shift(qemu_plugin_meminfo_t info);
+const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
+size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
 void qemu_plugin_outs(const char *string);
+
+#include "m4_cycles.h"
 
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
@@ -60,12 +74,16 @@ static uint64_t *func_start, *func_end, *func_count;
 static size_t n_funcs;
 static uint64_t other_count; /* instructions outside every listed function */
 static char *out_path;
+static int estimate_cycles; /* cycles=m4 */
+static uint64_t region_start_cycles;
+static uint64_t *region_cycles;
 
 static void on_begin(unsigned int vcpu, void *udata)
 {
     (void)vcpu;
     (void)udata;
     region_start = total;
+    region_start_cycles = m4_cycles;
     region_open = 1;
 }
 
@@ -80,11 +98,13 @@ static void on_end(unsigned int vcpu, void *udata)
     if (n_regions == cap_regions) {
         cap_regions = cap_regions ? 2 * cap_regions : 64;
         regions = realloc(regions, cap_regions * sizeof(*regions));
-        if (regions == NULL) {
+        region_cycles = realloc(region_cycles, cap_regions * sizeof(*region_cycles));
+        if (regions == NULL || region_cycles == NULL) {
             qemu_plugin_outs("td icount plugin: out of memory\n");
             abort();
         }
     }
+    region_cycles[n_regions] = m4_cycles - region_start_cycles;
     regions[n_regions++] = total - region_start;
 }
 
@@ -125,6 +145,18 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         if (n_funcs) {
             qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, function_counter(pc), 1);
         }
+        if (estimate_cycles) {
+            const uint8_t *bytes = qemu_plugin_insn_data(insn);
+            struct m4_insn *info = m4_decode(pc, bytes, qemu_plugin_insn_size(insn));
+            if (info == NULL) {
+                qemu_plugin_outs("td icount plugin: out of memory\n");
+                abort();
+            }
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, m4_on_exec, QEMU_PLUGIN_CB_NO_REGS, info);
+            if (info->kind == M4_LOAD || info->kind == M4_STORE) {
+                qemu_plugin_register_vcpu_mem_cb(insn, m4_on_mem, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, NULL);
+            }
+        }
     }
 }
 
@@ -140,6 +172,12 @@ static void write_counts(qemu_plugin_id_t id, void *udata)
     fprintf(f, "total %llu\n", (unsigned long long)total);
     for (size_t i = 0; i < n_regions; i++) {
         fprintf(f, "region %llu\n", (unsigned long long)regions[i]);
+    }
+    if (estimate_cycles) {
+        fprintf(f, "cycles %llu\n", (unsigned long long)m4_cycles);
+        for (size_t i = 0; i < n_regions; i++) {
+            fprintf(f, "region_cycles %llu\n", (unsigned long long)region_cycles[i]);
+        }
     }
     for (size_t i = 0; i < n_funcs; i++) {
         if (func_count[i]) {
@@ -187,6 +225,8 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, 
             begin_addr = strtoull(arg + 6, NULL, 16);
         } else if (strncmp(arg, "end=", 4) == 0) {
             end_addr = strtoull(arg + 4, NULL, 16);
+        } else if (strcmp(arg, "cycles=m4") == 0) {
+            estimate_cycles = 1;
         } else if (strncmp(arg, "syms=", 5) == 0) {
             if (load_symbols(arg + 5) != 0) {
                 qemu_plugin_outs("td icount plugin: cannot read the symbol file\n");

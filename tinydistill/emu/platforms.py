@@ -36,6 +36,8 @@ class Platform:
     # mtime) count virtual time: under -icount shift=0 one tick is
     # ICOUNT_HZ / timer_hz retired instructions.
     timer_hz: int | None = None
+    # The TCG plugin's cycle model for this core (tinydistill/emu/m4_cycles.h), or None.
+    cycle_model: str | None = None
 
     def stack_flags(self, stack_bytes: int) -> tuple[str, ...]:
         """Linker flags that reserve `stack_bytes` of stack (none on the host)."""
@@ -70,7 +72,8 @@ _ARM_LINK = ("--specs=rdimon.specs", "-nostartfiles", "-Wl,--gc-sections")
 _ARM_STARTUP = ("cortex_m_startup.c", "td_semihost.c", "td_bench.c")
 
 
-def _cortex_m(name: str, cpu: tuple[str, ...], machine: str, script: str, timer_hz: int, what: str) -> Platform:
+def _cortex_m(name: str, cpu: tuple[str, ...], machine: str, script: str, timer_hz: int, what: str,
+              cycle_model: str | None = None) -> Platform:
     return Platform(
         name=name,
         kind="arm",
@@ -83,6 +86,7 @@ def _cortex_m(name: str, cpu: tuple[str, ...], machine: str, script: str, timer_
         qemu="qemu-system-arm",
         machine=machine,
         timer_hz=timer_hz,
+        cycle_model=cycle_model,
     )
 
 
@@ -100,7 +104,7 @@ PLATFORMS: dict[str, Platform] = {
         _cortex_m("cortex-m0plus", ("-mcpu=cortex-m0plus",), "mps2-an385", "mps2_an385.ld", 25_000_000,
                   "Cortex-M0+ code"),
         _cortex_m("cortex-m4", ("-mcpu=cortex-m4", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"), "mps2-an386",
-                  "mps2_an385.ld", 25_000_000, "Cortex-M4F (hard float)"),
+                  "mps2_an385.ld", 25_000_000, "Cortex-M4F (hard float)", cycle_model="m4"),
         _cortex_m("cortex-m7", ("-mcpu=cortex-m7", "-mfloat-abi=hard", "-mfpu=fpv5-d16"), "mps2-an500",
                   "mps2_an500.ld", 25_000_000, "Cortex-M7 (hard float, double precision FPU)"),
         _cortex_m("cortex-m33", ("-mcpu=cortex-m33", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"), "mps2-an505",

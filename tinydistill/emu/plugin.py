@@ -12,6 +12,7 @@ from . import toolchains
 from ..errors import TinyDistillError
 
 SOURCE = Path(__file__).resolve().parent / "icount_plugin.c"
+HEADERS = (Path(__file__).resolve().parent / "m4_cycles.h",)
 
 
 def cache_dir() -> Path:
@@ -24,7 +25,7 @@ def cache_dir() -> Path:
 
 def plugin_path() -> Path:
     """The plugin's shared library, built with the host gcc when its source changed."""
-    source = SOURCE.read_bytes()
+    source = SOURCE.read_bytes() + b"".join(h.read_bytes() for h in HEADERS)
     target = cache_dir() / f"td-icount-{hashlib.sha256(source).hexdigest()[:12]}.so"
     if target.is_file():
         return target

@@ -12,7 +12,7 @@ from pathlib import Path
 from . import toolchains
 from ..errors import TinyDistillError
 from . import plugin, symbols
-from .platforms import Platform, get
+from .platforms import PLATFORMS, Platform, get
 
 FAULT_EXIT_CODE = 134  # firmware/platform/td_platform.h: a HardFault, trap or illegal instruction
 
@@ -24,7 +24,9 @@ class RunResult:
     `instructions` is the exact number of retired guest instructions (QEMU with
     count_instructions only), `regions` one count per td_bench_begin/td_bench_end
     pair in execution order, `functions` the instructions executed inside each
-    function (self counts; with profile=True only).
+    function (self counts; with profile=True only). With estimate_cycles on a platform
+    that has a cycle model (Cortex-M4), `cycles` and `region_cycles` are the same run's
+    estimated core cycles at zero flash wait states (tinydistill/emu/m4_cycles.h).
     """
 
     returncode: int | None
@@ -34,6 +36,8 @@ class RunResult:
     instructions: int | None = None
     regions: list[int] = field(default_factory=list)
     functions: dict[str, int] = field(default_factory=dict)
+    cycles: int | None = None
+    region_cycles: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -88,19 +92,32 @@ def qemu_command(plat: Platform, elf: Path, args: tuple[str, ...] = ()) -> list[
     return cmd + ["-kernel", str(elf)]
 
 
-def _read_counts(path: Path, funcs: list[symbols.Symbol]) -> tuple[int | None, list[int], dict[str, int]]:
+@dataclass
+class _Counts:
+    total: int | None = None
+    regions: list[int] = field(default_factory=list)
+    functions: dict[str, int] = field(default_factory=dict)
+    cycles: int | None = None
+    region_cycles: list[int] = field(default_factory=list)
+
+
+def _read_counts(path: Path, funcs: list[symbols.Symbol]) -> _Counts:
+    counts = _Counts()
     if not path.is_file():
-        return None, [], {}
-    total, regions, per_func = None, [], {}
+        return counts
     for line in path.read_text().splitlines():
         parts = line.split()
         if parts[0] == "total":
-            total = int(parts[1])
+            counts.total = int(parts[1])
         elif parts[0] == "region":
-            regions.append(int(parts[1]))
+            counts.regions.append(int(parts[1]))
         elif parts[0] == "func":
-            per_func[funcs[int(parts[1])].name] = int(parts[2])
-    return total, regions, per_func
+            counts.functions[funcs[int(parts[1])].name] = int(parts[2])
+        elif parts[0] == "cycles":
+            counts.cycles = int(parts[1])
+        elif parts[0] == "region_cycles":
+            counts.region_cycles.append(int(parts[1]))
+    return counts
 
 
 def run(
@@ -113,6 +130,7 @@ def run(
     timeout: float = 60.0,
     count_instructions: bool = False,
     profile: bool = False,
+    estimate_cycles: bool = False,
 ) -> RunResult:
     """Run `elf` on `platform` and return how it ended.
 
@@ -135,7 +153,10 @@ def run(
         raise TinyDistillError(f"stdin cannot be fed to a program in QEMU ({plat.name}); give it a file name "
                                "argument and read the file through semihosting")
     cmd = qemu_command(plat, elf, args)
-    if not (count_instructions or profile):
+    if estimate_cycles and plat.cycle_model is None:
+        raise TinyDistillError(f"no cycle model for {plat.name}: cycles are estimated on "
+                               + ", ".join(p.name for p in PLATFORMS.values() if p.cycle_model))
+    if not (count_instructions or profile or estimate_cycles):
         return _execute(cmd, None, cwd, timeout)
     with tempfile.TemporaryDirectory(prefix="td-icount-") as tmp:
         counts = Path(tmp) / "counts.txt"
@@ -150,11 +171,14 @@ def run(
             table = Path(tmp) / "functions.txt"
             table.write_text("".join(f"{f.address:x} {f.address + f.size:x}\n" for f in funcs))
             opts.append(f"syms={table}")
+        if estimate_cycles:
+            opts.append(f"cycles={plat.cycle_model}")
         # QEMU's option syntax escapes a comma inside a value by doubling it.
         cmd += ["-plugin", ",".join(o.replace(",", ",,") for o in [str(plugin.plugin_path()), *opts])]
         result = _execute(cmd, None, cwd, timeout)
-        total, regions, per_func = _read_counts(counts, funcs)
-    return RunResult(result.returncode, result.stdout, result.stderr, result.timed_out, total, regions, per_func)
+        c = _read_counts(counts, funcs)
+    return RunResult(result.returncode, result.stdout, result.stderr, result.timed_out, c.total, c.regions,
+                     c.functions, c.cycles, c.region_cycles)
 
 
 def _execute(cmd: list[str], stdin: bytes | None, cwd, timeout: float) -> RunResult:
