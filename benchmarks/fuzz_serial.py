@@ -9,7 +9,7 @@ up to 300 classes, every smoothing). Each input is checked against an independen
 the protocol: samples bit for bit, resets, error messages, windows, inference schedule, smoothed
 decisions and state invariants. Writes the "fuzz-serial" section of RESULTS.md.
 
-    nice -n 5 python -m benchmarks.fuzz_serial                # 10 million inputs
+    nice -n 5 python -m benchmarks.fuzz_serial --jobs 2       # 10 million inputs
     python -m benchmarks.fuzz_serial --inputs 100000 --no-write
 """
 
@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from benchmarks import results
@@ -55,20 +56,18 @@ def run(exe: Path, inputs: int, seed: int, timeout: float | None = None) -> dict
     return {k: int(counts[k]) for k in COUNTS}
 
 
-def campaign(inputs: int, seed: int, chunk: int, progress=None) -> tuple[dict[str, int], float]:
-    """Run `inputs` inputs in chunks of `chunk` (one seed each); summed counts and seconds."""
+def campaign(inputs: int, seed: int, chunk: int, jobs: int = 1, progress=None) -> tuple[dict[str, int], float]:
+    """Run `inputs` inputs in chunks of `chunk` (seed, seed + 1, ...), `jobs` at a time; summed counts, seconds."""
     totals = dict.fromkeys(COUNTS, 0)
+    sizes = [min(chunk, inputs - done) for done in range(0, inputs, chunk)]
     start = time.monotonic()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max_workers=jobs) as pool:
         exe = build(tmp)
-        done, k = 0, 0
-        while done < inputs:
-            n = min(chunk, inputs - done)
-            counts = run(exe, n, seed + k)
+        done = 0
+        for counts in pool.map(lambda k: run(exe, sizes[k], seed + k), range(len(sizes))):
             for key in COUNTS:
                 totals[key] += counts[key]
-            done += n
-            k += 1
+            done += counts["inputs"]
             if progress:
                 progress(done, inputs, time.monotonic() - start)
     return totals, time.monotonic() - start
@@ -103,16 +102,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--inputs", type=int, default=10_000_000, help="inputs in all (default 10 million)")
     parser.add_argument("--seed", type=int, default=0, help="first seed")
     parser.add_argument("--chunk", type=int, default=500_000, help="inputs per harness process")
+    parser.add_argument("--jobs", type=int, default=1, help="harness processes at a time")
     parser.add_argument("--no-write", action="store_true", help="print the section instead of writing it")
     args = parser.parse_args(argv)
-    if args.inputs < 1 or args.chunk < 1:
-        parser.error("--inputs and --chunk must be >= 1")
+    if args.inputs < 1 or args.chunk < 1 or args.jobs < 1:
+        parser.error("--inputs, --chunk and --jobs must be >= 1")
 
     def progress(done: int, total: int, seconds: float) -> None:
         print(f"{done:,}/{total:,} inputs clean ({seconds:.0f} s)", file=sys.stderr, flush=True)
 
     try:
-        totals, seconds = campaign(args.inputs, args.seed, args.chunk, progress)
+        totals, seconds = campaign(args.inputs, args.seed, args.chunk, args.jobs, progress)
     except FuzzFinding as e:
         print(f"finding: {e}", file=sys.stderr)
         return 1
