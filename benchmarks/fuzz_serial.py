@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from benchmarks import results
@@ -56,24 +56,37 @@ def run(exe: Path, inputs: int, seed: int, timeout: float | None = None) -> dict
     return {k: int(counts[k]) for k in COUNTS}
 
 
-def campaign(inputs: int, seed: int, chunk: int, jobs: int = 1, progress=None) -> tuple[dict[str, int], float]:
-    """Run `inputs` inputs in chunks of `chunk` (seed, seed + 1, ...), `jobs` at a time; summed counts, seconds."""
+def campaign(inputs: int, seed: int, chunk: int, jobs: int = 1, minutes: float | None = None,
+             progress=None) -> tuple[dict[str, int], float]:
+    """Run `inputs` inputs in chunks of `chunk` (seed, seed + 1, ...), `jobs` at a time; summed counts, seconds.
+
+    With `minutes`, no chunk starts that long after the build: the counts then cover fewer inputs than asked for.
+    """
     totals = dict.fromkeys(COUNTS, 0)
     sizes = [min(chunk, inputs - done) for done in range(0, inputs, chunk)]
     start = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max_workers=jobs) as pool:
         exe = build(tmp)
-        done = 0
-        for counts in pool.map(lambda k: run(exe, sizes[k], seed + k), range(len(sizes))):
-            for key in COUNTS:
-                totals[key] += counts[key]
-            done += counts["inputs"]
+        deadline = time.monotonic() + 60 * minutes if minutes is not None else None
+        pending: set = set()
+        k = 0
+        while k < len(sizes) or pending:
+            while k < len(sizes) and len(pending) < jobs and (deadline is None or time.monotonic() < deadline):
+                pending.add(pool.submit(run, exe, sizes[k], seed + k))
+                k += 1
+            if not pending:
+                break
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                counts = future.result()
+                for key in COUNTS:
+                    totals[key] += counts[key]
             if progress:
-                progress(done, inputs, time.monotonic() - start)
+                progress(totals["inputs"], inputs, time.monotonic() - start)
     return totals, time.monotonic() - start
 
 
-def section(totals: dict[str, int], seconds: float, seed: int, chunk: int) -> str:
+def section(totals: dict[str, int], seconds: float, seed: int, chunk: int, jobs: int, asked: int) -> str:
     """The RESULTS.md body."""
     rows = [
         ["inputs (seeded, grammar + byte mutations)", f"{totals['inputs']:,}"],
@@ -93,16 +106,19 @@ def section(totals: dict[str, int], seconds: float, seed: int, chunk: int) -> st
     return (results.markdown_table(["", "count"], rows) +
             f"\nHarness `benchmarks/fuzz_serial_harness.c` against `firmware/stream/td_serial_csv.c` and "
             f"`td_stream.c`, gcc `-fsanitize=address,undefined -fno-sanitize-recover=all`; seeds "
-            f"{seed}..{seed + chunks - 1} ({chunk:,} inputs each); {seconds / 60:.1f} minutes on this "
-            f"machine's shared cores.\n")
+            f"{seed}..{seed + chunks - 1} ({chunk:,} inputs each, {jobs} at a time); {seconds / 60:.1f} minutes on "
+            f"this machine's shared cores." +
+            (f" Stopped at the time limit after {totals['inputs']:,} of the {asked:,} inputs asked for."
+             if totals["inputs"] < asked else "") + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--inputs", type=int, default=10_000_000, help="inputs in all (default 10 million)")
     parser.add_argument("--seed", type=int, default=0, help="first seed")
-    parser.add_argument("--chunk", type=int, default=500_000, help="inputs per harness process")
+    parser.add_argument("--chunk", type=int, default=100_000, help="inputs per harness process")
     parser.add_argument("--jobs", type=int, default=1, help="harness processes at a time")
+    parser.add_argument("--minutes", type=float, help="start no chunk after this many minutes of fuzzing")
     parser.add_argument("--no-write", action="store_true", help="print the section instead of writing it")
     args = parser.parse_args(argv)
     if args.inputs < 1 or args.chunk < 1 or args.jobs < 1:
@@ -112,11 +128,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{done:,}/{total:,} inputs clean ({seconds:.0f} s)", file=sys.stderr, flush=True)
 
     try:
-        totals, seconds = campaign(args.inputs, args.seed, args.chunk, args.jobs, progress)
+        totals, seconds = campaign(args.inputs, args.seed, args.chunk, args.jobs, args.minutes, progress)
     except FuzzFinding as e:
         print(f"finding: {e}", file=sys.stderr)
         return 1
-    body = section(totals, seconds, args.seed, args.chunk)
+    body = section(totals, seconds, args.seed, args.chunk, args.jobs, args.inputs)
     if args.no_write:
         print(body)
     else:
