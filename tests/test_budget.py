@@ -14,10 +14,11 @@ def test_anchor_model_totals_add_up(anchor_model):
     a = report.analysis
     assert report.ok  # 7 KB of model on a 1 MB / 256 KB board
     assert report.flash_bytes == a.weight_bytes + a.quant_bytes + report.code_bytes
-    # The firmware state: td_app_t (its td_stream_t 64 B, two longs, 4 int32 sums, the streaming ring of
-    # 2 x 128 x 3 int8 samples, 4 int8 of history, 4 int8 outputs, a 148-character line) and the serial
-    # reader (20 B and a 91-character line), as sizeof gives them on Cortex-M (tests/test_firmware_state.py).
-    assert report.state_bytes == (64 + 8 + 16 + 2 * 128 * 3 + 4 + 4 + 148) + (20 + 91)
+    # The firmware state: td_app_t (two uint64 counters, its td_stream_t 68 B, 4 int32 sums, 1 int32 vote label,
+    # the streaming ring of 2 x 128 x 3 int8 samples, 4 int8 of history, 4 int8 outputs, a 148-character line,
+    # 4 bytes of tail padding to the counters' alignment) and the serial reader (20 B and a 91-character line),
+    # as sizeof gives them on Cortex-M (tests/test_firmware_state.py).
+    assert report.state_bytes == (16 + 68 + 16 + 4 + 2 * 128 * 3 + 4 + 4 + 148 + 4) + (20 + 91)
     assert report.ram_bytes == a.arena_bytes + report.state_bytes + report.target.stack_bytes
     m4 = targets.get_target("cortex-m4")
     assert report.cycles == pytest.approx(sum(

@@ -67,7 +67,8 @@ def test_python_state_bytes_equal_sizeof_of_the_compiled_structs(tmp_path, platf
 
 
 def test_the_anchor_classifier_state_by_hand():
-    # td_stream_t 64 + two longs 8 + scratch 4x4 + ring 2x128x3 + history 4 + output 4 + line 128+5x4
-    assert firmware_state.app_state_bytes(128, 3, 4) == 64 + 8 + 16 + 768 + 4 + 4 + 148
+    # two uint64 counters 16 + td_stream_t 68 + scratch 4x4 + vote labels 1x4 + ring 2x128x3 + history 4
+    # + output 4 + line 128+5x4, rounded up to the counters' 8-byte alignment
+    assert firmware_state.app_state_bytes(128, 3, 4) == 16 + 68 + 16 + 4 + 768 + 4 + 4 + 148 + 4
     # td_serial_csv_t (int, pointer, 3 ints) + a line of 25x3+16
     assert firmware_state.serial_csv_state_bytes(3) == 20 + 91

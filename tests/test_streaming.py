@@ -40,12 +40,13 @@ int main(int argc, char **argv) {
     int O = atoi(argv[6]), i, k; long t = 0;
     (void)argc;
     static float a[64], b[64], sample[64]; static int8_t ring[2 * 4096], hist[4096], raw[64]; static int32_t scr[64];
+    static td_label_t labels[4096];
     td_stream_t s = {0};
     static char line[TD_SERIAL_CSV_LINE_SIZE(64)]; td_serial_csv_t csv;
     if (td_serial_csv_init(&csv, line, td_serial_csv_size(C), C) != TD_SERIAL_CSV_OK) return 3;
     for (i = 0; i < C; ++i) { a[i] = strtof(argv[7 + i], 0); b[i] = strtof(argv[7 + C + i], 0); }
     s.channels = C; s.window = W; s.hop = H; s.scale = a; s.offset = b; s.ring = ring; s.outputs = O;
-    s.smoothing = (td_smooth_t)sm; s.smooth_n = n; s.history = hist; s.scratch = scr;
+    s.smoothing = (td_smooth_t)sm; s.smooth_n = n; s.history = hist; s.labels = labels; s.scratch = scr;
     if (td_stream_init(&s) != TD_STREAM_OK) return 3;
     for (;;) {
         int r = td_serial_csv_poll(&csv, sample);

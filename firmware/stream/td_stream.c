@@ -30,7 +30,12 @@ int td_stream_init(td_stream_t *s)
         !s->ring || s->outputs < 1) {
         return TD_STREAM_BAD_CONFIG;
     }
-    if (s->smoothing != TD_SMOOTH_NONE && (s->smooth_n < 1 || !s->history || !s->scratch)) {
+    if (s->smoothing != TD_SMOOTH_NONE && s->smoothing != TD_SMOOTH_AVERAGE && s->smoothing != TD_SMOOTH_VOTE) {
+        return TD_STREAM_BAD_CONFIG;
+    }
+    if (s->smoothing != TD_SMOOTH_NONE &&
+        (s->smooth_n < 1 || s->smooth_n > TD_STREAM_SMOOTH_MAX || !s->scratch ||
+         (s->smoothing == TD_SMOOTH_AVERAGE ? !s->history : !s->labels))) {
         return TD_STREAM_BAD_CONFIG;
     }
     td_stream_reset(s);
@@ -49,8 +54,8 @@ void td_stream_reset(td_stream_t *s)
 int td_stream_push(td_stream_t *s, const float *sample)
 {
     const int c = s->channels;
-    int8_t *lo = s->ring + (long)s->pos * c;
-    int8_t *hi = lo + (long)s->window * c;
+    int8_t *lo = s->ring + (size_t)s->pos * (size_t)c;
+    int8_t *hi = lo + (size_t)s->window * (size_t)c;
     int i;
     for (i = 0; i < c; ++i) {
         const int8_t q = td_stream_quantize(sample[i], s->scale[i], s->offset[i]);
@@ -58,12 +63,17 @@ int td_stream_push(td_stream_t *s, const float *sample)
         hi[i] = q; /* the mirror keeps the window contiguous */
     }
     s->pos = s->pos + 1 == s->window ? 0 : s->pos + 1;
-    s->count++;
-    s->since++;
     if (s->count < s->window) {
+        /* only "is the window full yet" matters, so the count stops at W instead of wrapping */
+        s->count++;
+        if (s->count == s->window) {
+            s->since = 0;
+            return 1;
+        }
         return 0;
     }
-    if (s->count == s->window || s->since >= s->hop) {
+    s->since++;
+    if (s->since >= s->hop) {
         s->since = 0;
         return 1;
     }
@@ -73,7 +83,7 @@ int td_stream_push(td_stream_t *s, const float *sample)
 const int8_t *td_stream_window(const td_stream_t *s)
 {
     /* pos is the oldest sample's slot; the mirror holds the W samples after it */
-    return s->ring + (long)s->pos * s->channels;
+    return s->ring + (size_t)s->pos * (size_t)s->channels;
 }
 
 int td_stream_argmax(const int8_t *values, int n)
@@ -108,9 +118,9 @@ int td_stream_decide(td_stream_t *s, const int8_t *raw)
         return td_stream_argmax(raw, n);
     }
     if (s->smoothing == TD_SMOOTH_AVERAGE) {
-        memcpy(s->history + (long)s->next * n, raw, (size_t)n);
+        memcpy(s->history + (size_t)s->next * (size_t)n, raw, (size_t)n);
     } else {
-        s->history[s->next] = (int8_t)td_stream_argmax(raw, n);
+        s->labels[s->next] = td_stream_argmax(raw, n);
     }
     s->next = s->next + 1 == s->smooth_n ? 0 : s->next + 1;
     if (s->filled < s->smooth_n) {
@@ -121,12 +131,12 @@ int td_stream_decide(td_stream_t *s, const int8_t *raw)
     }
     for (k = 0; k < s->filled; ++k) {
         if (s->smoothing == TD_SMOOTH_AVERAGE) {
-            const int8_t *row = s->history + (long)k * n;
+            const int8_t *row = s->history + (size_t)k * (size_t)n;
             for (i = 0; i < n; ++i) {
                 s->scratch[i] += row[i];
             }
         } else {
-            s->scratch[s->history[k]]++;
+            s->scratch[s->labels[k]]++;
         }
     }
     return argmax32(s->scratch, n);

@@ -9,6 +9,8 @@
  * Results can be smoothed over the last n inferences (moving average of the raw
  * int8 outputs, or majority vote of the labels) with integer arithmetic only, so
  * that the Python reference (tinydistill.streaming) reproduces every decision.
+ * The state never overflows however long the stream runs: the sample counters
+ * saturate at W and H, and labels are int32 whatever the number of classes.
  * No malloc: the caller owns every buffer.
  */
 #ifndef TD_STREAM_H
@@ -30,6 +32,12 @@ typedef enum {
 /* Status codes (negative: bad configuration). */
 enum { TD_STREAM_OK = 0, TD_STREAM_BAD_CONFIG = -1 };
 
+/* A class index: any output of a model whose output count fits an int (td_stream_t.outputs). */
+typedef int32_t td_label_t;
+
+/* Most results td_stream_decide may smooth over: the AVERAGE sums of n int8 rows stay in int32. */
+#define TD_STREAM_SMOOTH_MAX 65536
+
 typedef struct {
     /* configuration (set before td_stream_init) */
     int channels;          /* C: values per sample */
@@ -40,13 +48,14 @@ typedef struct {
     int8_t *ring;          /* [2 * window * channels] */
     int outputs;           /* model outputs per inference */
     td_smooth_t smoothing;
-    int smooth_n;          /* results kept for smoothing, 1..capacity of history */
-    int8_t *history;       /* [smooth_n * outputs] (AVERAGE) or [smooth_n] labels (VOTE); may be 0 for NONE */
+    int smooth_n;          /* results kept for smoothing, 1..TD_STREAM_SMOOTH_MAX */
+    int8_t *history;       /* [smooth_n * outputs] raw rows for AVERAGE; may be 0 otherwise */
+    td_label_t *labels;    /* [smooth_n] past decisions for VOTE; may be 0 otherwise */
     int32_t *scratch;      /* [outputs]: per-output sums for AVERAGE and counts for VOTE; may be 0 for NONE */
     /* state (td_stream_init / td_stream_reset) */
     int pos;               /* next write slot in 0..W-1 */
-    long count;            /* samples since the last reset */
-    long since;            /* samples since the last inference */
+    int count;             /* samples since the last reset, saturating at W: never wraps */
+    int since;             /* samples since the last inference, 0..H */
     int filled;            /* results in history */
     int next;              /* next history slot */
 } td_stream_t;

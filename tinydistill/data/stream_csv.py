@@ -5,7 +5,12 @@ by name, in any order (extra columns are ignored); an optional `rec` column name
 the recording each row belongs to, and a change of `rec` starts a new recording
 (the firmware forgets its window); an optional `label` column holds the truth.
 Values are parsed with Python's float() (correctly rounded), which the firmware's
-strtod() then (float) cast reproduces bit for bit.
+strtod() then (float) cast reproduces bit for bit; values that overflow float32 are
+refused here as the device refuses them.
+
+The device's line format (firmware/stream/td_serial_csv.h): values of at most
+VALUE_MAX characters in a line of at most line_chars(C) characters; repr() of any
+double fits, so device_lines() never writes a line the device would refuse.
 """
 
 from __future__ import annotations
@@ -13,12 +18,26 @@ from __future__ import annotations
 import csv
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import TinyDistillError
+
+
+# The smallest magnitude that rounds to infinity in float32 (FLT_MAX + half an ulp), as td_serial_csv.c.
+FLOAT32_OVERFLOW = 2.0**128 - 2.0**103
+# TD_SERIAL_CSV_VALUE_MAX: "-2.2250738585072014e-308" is the longest repr() of a double.
+VALUE_MAX = 24
+# The device's number format: sign, digits with at most one point, optional exponent.
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def line_chars(channels: int) -> int:
+    """Characters of the longest line the device reads: TD_SERIAL_CSV_LINE_SIZE(C) - 1 (its NUL)."""
+    return (VALUE_MAX + 1) * channels + 15
 
 
 @dataclass(frozen=True)
@@ -77,6 +96,9 @@ def load_stream(path: str | os.PathLike, channels: list[str] | tuple[str, ...]) 
                 ) from None
             if not math.isfinite(v):
                 raise TinyDistillError(f"{path}:{line}: column {channels[j]} is {row[col]!r}; use finite numbers")
+            if not abs(v) < FLOAT32_OVERFLOW:
+                raise TinyDistillError(f"{path}:{line}: column {channels[j]} is {row[col]!r}, which overflows "
+                                       "float32 (|x| > 3.4028235e38), the device's sample type")
             values[i, j] = v
         rec = row[rec_col].strip() if rec_col is not None else None
         starts[i] = i == 0 or rec != previous
@@ -91,6 +113,11 @@ def device_lines(stream: Stream) -> list[str]:
     for i, row in enumerate(stream.values):
         if stream.starts[i] and i > 0:
             lines.append("reset")
-        # repr() is the shortest string that strtod() turns back into the same double
-        lines.append(",".join(repr(float(v)) for v in row))
+        # repr() is the shortest string that strtod() turns back into the same double (<= VALUE_MAX characters)
+        text = [repr(float(v)) for v in row]
+        bad = [t for t, v in zip(text, row)
+               if len(t) > VALUE_MAX or not _DECIMAL.fullmatch(t) or not abs(v) < FLOAT32_OVERFLOW]
+        if bad:
+            raise TinyDistillError(f"sample {i} holds {bad[0]}, which the device cannot read; use finite numbers within float32's range")
+        lines.append(",".join(text))
     return lines

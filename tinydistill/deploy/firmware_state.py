@@ -36,8 +36,8 @@ def struct_size(fields: list[tuple[int, int]]) -> tuple[int, int]:
 
 def _stream_struct(abi: Abi) -> list[tuple[int, int]]:
     """td_stream_t's members (firmware/stream/td_stream.h), in order."""
-    i, p, lg = (4, 4), (abi.pointer, abi.pointer), (abi.long, abi.long)
-    return [i, i, i, p, p, p, i, (abi.enum, abi.enum), i, p, p, i, lg, lg, i, i]
+    i, p = (4, 4), (abi.pointer, abi.pointer)
+    return [i, i, i, p, p, p, i, (abi.enum, abi.enum), i, p, p, p, i, i, i, i, i]
 
 
 def app_line_size(outputs: int) -> int:
@@ -48,9 +48,9 @@ def app_line_size(outputs: int) -> int:
 def app_state_bytes(window: int, channels: int, outputs: int, smooth_n: int = 1, abi: Abi = ILP32) -> int:
     """sizeof(td_app_t) for a model with `outputs` int8 outputs on a W × C stream."""
     stream = struct_size(_stream_struct(abi))
-    lg = (abi.long, abi.long)
-    fields = [stream, lg, lg, (4 * outputs, 4), (2 * window * channels, 1), (smooth_n * outputs, 1),
-              (outputs, 1), (app_line_size(outputs), 1)]
+    u64 = (8, 8)
+    fields = [u64, u64, stream, (4 * outputs, 4), (4 * smooth_n, 4), (2 * window * channels, 1),
+              (smooth_n * outputs, 1), (outputs, 1), (app_line_size(outputs), 1)]
     return struct_size(fields)[0]
 
 
