@@ -264,33 +264,66 @@ def cli_pass(batch: list[Mutant], work: Path) -> list[Outcome]:
 # ---------------------------------------------------------------- sanitizers and the oracle
 
 
-def _build(accepted: list[Outcome], root: Path) -> Path:
-    from tinydistill.engine.codegen import kernel_files, render_sources
-    from tinydistill.render import render
+def _kernel_objects(work: Path) -> list[Path]:
+    """The runtime kernels compiled once per campaign under the sanitizers."""
+    from tinydistill.engine.codegen import kernel_files
 
-    src = root / "src"
+    src, objects = work / "kernels", work / "kernels-obj"
+    if objects.is_dir():
+        return sorted(objects.glob("*.o"))
     src.mkdir(parents=True, exist_ok=True)
     for kernel in kernel_files():
         (src / kernel.name).write_bytes(kernel.read_bytes())
-    for o in accepted:
-        for name, text in render_sources(o.mutant.data, o.mutant.name, checked_layout=True).items():
-            (src / name).write_text(text)
-    (src / "fuzz_main.c").write_text(render("engine/multi_check_main.c.j2", prefixes=[o.mutant.name for o in accepted]))
-    objects = root / "obj"
-    objects.mkdir(exist_ok=True)
+    tmp = work / "kernels-obj.tmp"
+    tmp.mkdir(exist_ok=True)
+    _compile_all(sorted(src.glob("*.c")), src, tmp)
+    tmp.rename(objects)
+    return sorted(objects.glob("*.o"))
+
+
+def _compile_all(sources: list[Path], include: Path, objects: Path) -> list[Path]:
     from concurrent.futures import ThreadPoolExecutor
 
     from tinydistill.engine.check import CFLAGS
 
     def compile_one(c: Path) -> Path:
         obj = objects / (c.stem + ".o")
-        subprocess.run(["gcc", *CFLAGS, *SANITIZE, "-I", str(src), "-c", str(c), "-o", str(obj)], check=True)
+        subprocess.run(["gcc", *CFLAGS, *SANITIZE, "-I", str(include), "-c", str(c), "-o", str(obj)], check=True)
         return obj
 
     with ThreadPoolExecutor(2) as pool:
-        objs = list(pool.map(compile_one, sorted(src.glob("*.c"))))
+        return list(pool.map(compile_one, sources))
+
+
+def _build(accepted: list[Outcome], root: Path, kernels: list[Path]) -> Path:
+    """The accepted mutants' C in the checking layout, two unity translation units (every name in them
+    carries the mutant's prefix), linked with the kernels and the multi-model harness."""
+    from tinydistill.engine.codegen import kernel_files, render_sources
+    from tinydistill.render import render
+
+    src = root / "src"
+    src.mkdir(parents=True, exist_ok=True)
+    for kernel in kernel_files():
+        if kernel.suffix == ".h":
+            (src / kernel.name).write_bytes(kernel.read_bytes())
+    units = [[], []]
+    for k, o in enumerate(accepted):
+        for name, text in render_sources(o.mutant.data, o.mutant.name, checked_layout=True).items():
+            (src / name).write_text(text)
+            if name.endswith(".c"):
+                units[k % 2].append(name)
+    sources = [src / "fuzz_main.c"]
+    sources[0].write_text(render("engine/multi_check_main.c.j2", prefixes=[o.mutant.name for o in accepted]))
+    for i, names in enumerate(units):
+        if names:
+            unit = src / f"unity{i}.c"
+            unit.write_text("".join(f'#include "{n}"\n' for n in names))
+            sources.append(unit)
+    objects = root / "obj"
+    objects.mkdir(exist_ok=True)
+    objs = _compile_all(sources, src, objects)
     exe = root / "fuzz"
-    subprocess.run(["gcc", *SANITIZE, *map(str, objs), "-o", str(exe)], check=True)
+    subprocess.run(["gcc", *SANITIZE, *map(str, objs), *map(str, kernels), "-o", str(exe)], check=True)
     return exe
 
 
@@ -327,14 +360,14 @@ def _oracle_main() -> None:
         Path(result).write_text("ok")
 
 
-def sanitizer_pass(outcomes: list[Outcome], root: Path, windows: int = 4, seed: int = 0) -> None:
+def sanitizer_pass(outcomes: list[Outcome], root: Path, kernels: list[Path], windows: int = 4, seed: int = 0) -> None:
     """Build the accepted mutants under ASan + UBSan, run them, compare with BUILTIN_REF."""
     from tinydistill.engine.compiled import compile as engine_compile
 
     accepted = [o for o in outcomes if o.accepted]
     if not accepted:
         return
-    exe = _build(accepted, root)
+    exe = _build(accepted, root, kernels)
     jobs = []
     runs = {}
     for k, o in enumerate(accepted):
@@ -378,7 +411,7 @@ class Summary:
 
 
 def campaign(seeds: dict[str, bytes], n: int, seed: int, work: Path, windows: int = 4,
-             batch: int = 200, sanitize: bool = True) -> Summary:
+             batch: int = 400, sanitize: bool = True) -> Summary:
     """`n` mutants through the CLI, then the accepted ones through the sanitizers and the oracle, in batches."""
     summary = Summary()
     all_mutants = mutants(seeds, n, seed)
@@ -388,7 +421,7 @@ def campaign(seeds: dict[str, bytes], n: int, seed: int, work: Path, windows: in
         root.mkdir(parents=True, exist_ok=True)
         outcomes = cli_pass(part, root)
         if sanitize:
-            sanitizer_pass(outcomes, root / "asan", windows, seed)
+            sanitizer_pass(outcomes, root / "asan", _kernel_objects(work), windows, seed)
         summary.outcomes.extend(outcomes)
     return summary
 
