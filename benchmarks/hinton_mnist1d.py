@@ -2,7 +2,7 @@
 
 Regenerates the `hinton-mnist1d` section of benchmarks/RESULTS.md:
 
-    python -m benchmarks.hinton_mnist1d            # 5 seeds
+    python -m benchmarks.hinton_mnist1d            # 5 runs, 2 at a time (--jobs)
     python -m benchmarks.hinton_mnist1d --quick --results /tmp/R.md   # smoke run (one epoch per model)
 
 mnist1d (4,000 train / 1,000 test sequences of length 40, ten digit classes) stands in
