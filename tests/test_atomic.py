@@ -59,3 +59,9 @@ def test_failed_block_leaves_nothing(tmp_path):
             atomic.write_text(tmp / "half", "x")
             raise RuntimeError("boom")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_staging_directory_gets_the_umask(tmp_path, umask_027):
+    stage = atomic.staging_directory(tmp_path / "project")
+    assert stage.parent == tmp_path and list(stage.iterdir()) == []
+    assert _mode(stage) == 0o750

@@ -50,6 +50,13 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
 
 
+def staging_directory(path: Path) -> Path:
+    """A new empty sibling of `path` to build it in, with the umask's mode (mkdtemp's is 0700)."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    os.chmod(tmp, 0o777 & ~_umask())
+    return tmp
+
+
 @contextlib.contextmanager
 def new_directory(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary directory that becomes `path` only if the block succeeds.
@@ -59,9 +66,8 @@ def new_directory(path: str | os.PathLike, *, overwrite: bool = False) -> Iterat
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    tmp = staging_directory(path)
     try:
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 would make the result owner-only
         yield tmp
         if path.exists():
             if not overwrite and any(path.iterdir()):

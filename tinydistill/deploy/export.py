@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -217,7 +216,7 @@ def export_project(run_dir: str | os.PathLike, target: str, out_dir: str | os.Pa
     spec = spec_from_run(run, model, smoothing=smoothing, smooth_n=smooth_n)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
+    stage = atomic.staging_directory(out_dir)
     try:
         tool_files = _stage(stage, run, tgt, framework, spec, model, baud, out_dir)
         validated = available()  # PlatformIO is a test extra; users who flash have it anyway
