@@ -7,7 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TD := $(VENV)/bin/tinydistill
 APT_PACKAGES := gcc make gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi \
-	qemu-system-arm qemu-system-misc gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
+	qemu-system-arm qemu-system-misc gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf \
+	chromium chromium-driver
 export TF_CPP_MIN_LOG_LEVEL := 2
 DEMO_RUN ?= runs/demo
 
