@@ -75,3 +75,12 @@ def test_keras_savedmodel_and_float_tflite_go_through_budget_and_codegen(basic_m
     assert "separable_conv1d" in {row["layer"] for row in b["layers"]}
     missing = runner.invoke(cli, ["codegen", str(student), "--check"])
     assert missing.exit_code == 2 and "--calibration" in missing.output
+    # export: the run gives the stream's settings; the model is calibrated on its training windows.
+    for model in (student, float_tflite):
+        project = tmp_path / f"fw_{model.suffix[1:]}"
+        x = runner.invoke(cli, ["export", str(run), "--target", "cortex-m4", "--model", str(model), "--out",
+                                str(project), "--json"])
+        assert x.exit_code == 0, (model, x.output)
+        assert "calibrated on the windows of the run's training split" in x.stderr
+        em = runner.invoke(cli, ["emulate", str(project), "--on", "host", "--json"])
+        assert em.exit_code == 0 and json.loads(em.stdout)["ok"], em.output

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 # TensorFlow's C++ start-up chatter is not for the user.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -117,7 +118,8 @@ def _int8_model(path: str, calibration: str | None, as_json: bool):
     prepared = prepare(path, calibration)
     if not prepared.converted:
         return path, None
-    say(f"quantized {path} ({prepared.source}) to full int8 with the windows of {calibration}", as_json)
+    windows = calibration if isinstance(calibration, str) else "the run's training split"
+    say(f"quantized {path} ({prepared.source}) to full int8, calibrated on the windows of {windows}", as_json)
     return prepared.tflite, prepared.layer_names
 
 
@@ -435,8 +437,13 @@ def codegen(model, out_dir, prefix, check, windows, seed, list_ops, calibration,
 @click.option("--smooth-n", type=click.IntRange(1, 64), default=1, show_default=True, help="Inferences smoothed over.")
 @click.option("--baud", type=int, default=115200, show_default=True, help="Serial baud rate of the board.")
 @limit_options()
+@click.option("--model", "model_file", type=click.Path(exists=True), default=None,
+              help="Deploy this model instead of RUN's student: a .tflite, .keras or SavedModel folder taking RUN's "
+                   "windows (quantized on --calibration, default RUN's training windows).")
+@calibration_option
 @json_option
-def export(run, target, out, framework, force, smoothing, smooth_n, baud, max_flash, max_ram, max_latency, as_json):
+def export(run, target, out, framework, force, smoothing, smooth_n, baud, max_flash, max_ram, max_latency,
+           model_file, calibration, as_json):
     """Export RUN's int8 student as a PlatformIO project that classifies a live stream.
 
     The budget check runs first (over budget: exit 1 unless --force); the student is
@@ -445,16 +452,32 @@ def export(run, target, out, framework, force, smoothing, smooth_n, baud, max_fl
 
     Example:
 
+    \b
         tinydistill export runs/bm --target esp32 --out fw/bm-esp32
+        tinydistill export runs/bm --target cortex-m4 --model my_student.keras --out fw/mine-m4
     """
+    import tempfile
+
     _tensorflow()  # the budget check reads the run's Keras student
     from .deploy.export import export_project, format_report
     from .deploy.quantize import ensure_int8
 
-    ensure_int8(run)
-    report = export_project(run, target, out, framework=framework, force=force, smoothing=smoothing,
-                            smooth_n=smooth_n, baud=baud, max_flash=max_flash, max_ram=max_ram,
-                            max_latency=max_latency)
+    with tempfile.TemporaryDirectory(prefix="td-model-") as tmp:
+        model = None
+        if model_file is None:
+            ensure_int8(run)
+        else:  # the user's model, calibrated on RUN's training windows unless told otherwise
+            from .rundir import open_run
+
+            windows = calibration or open_run(run).splits()["x_train"]
+            flatbuffer, _ = _int8_model(model_file, windows, as_json)
+            model = flatbuffer
+            if isinstance(flatbuffer, bytes):
+                model = Path(tmp) / "model_int8.tflite"
+                model.write_bytes(flatbuffer)
+        report = export_project(run, target, out, framework=framework, force=force, smoothing=smoothing,
+                                smooth_n=smooth_n, baud=baud, max_flash=max_flash, max_ram=max_ram,
+                                max_latency=max_latency, model=model)
     say(format_report(report), as_json)
     if as_json:
         from . import json_views

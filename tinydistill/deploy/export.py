@@ -189,11 +189,13 @@ def read_manifest(project_dir: str | os.PathLike) -> dict:
 
 def export_project(run_dir: str | os.PathLike, target: str, out_dir: str | os.PathLike, framework: str | None = None,
                    force: bool = False, smoothing: str = "none", smooth_n: int = 1,
-                   baud: int = DEFAULT_BAUD, max_flash=None, max_ram=None, max_latency=None) -> ExportReport:
+                   baud: int = DEFAULT_BAUD, max_flash=None, max_ram=None, max_latency=None,
+                   model: str | os.PathLike | None = None) -> ExportReport:
     """Export RUN's int8 student as a PlatformIO project for `target` into `out_dir`.
 
     The budget check (target's flash and SRAM, or the given limits) runs first:
-    over budget raises CheckFailed unless `force`.
+    over budget raises CheckFailed unless `force`. `model`: a full-int8 .tflite to deploy instead of
+    the run's student (same window and channels; the run gives the stream's settings).
     """
     tgt = get_target(target)
     framework = check_framework(tgt, framework)
@@ -211,8 +213,9 @@ def export_project(run_dir: str | os.PathLike, target: str, out_dir: str | os.Pa
                                    f"choose an empty or new folder")
     run = open_run(run_dir)
     limits = {"max_flash": max_flash, "max_ram": max_ram, "max_latency": max_latency}
-    budget_ok, budget_text = _check_budget(run.path, tgt, force, limits, smooth_n)
-    model = run.int8_model()
+    own = model is None
+    model = run.int8_model() if own else Path(model)
+    budget_ok, budget_text = _check_budget(run.path if own else model, tgt, force, limits, smooth_n)
     spec = spec_from_run(run, model, smoothing=smoothing, smooth_n=smooth_n)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -76,8 +76,9 @@ def is_float_tflite(flatbuffer: bytes) -> bool:
     return False
 
 
-def load_calibration(path: str | os.PathLike | None, input_shape: tuple[int, ...], why: str) -> np.ndarray:
-    """Calibration windows from a .npy or CSV file, shaped [N, *input_shape[1:]] (float32).
+def load_calibration(path: str | os.PathLike | np.ndarray | None, input_shape: tuple[int, ...],
+                     why: str) -> np.ndarray:
+    """Calibration windows from a .npy or CSV file (or an array), shaped [N, *input_shape[1:]] (float32).
 
     `why` opens the message when no file was given: why the model needs quantizing."""
     window_shape = tuple(int(d) for d in input_shape[1:])
@@ -86,6 +87,9 @@ def load_calibration(path: str | os.PathLike | None, input_shape: tuple[int, ...
         raise TinyDistillError(f"{why}: pass --calibration WINDOWS.npy (an array of "
                                f"windows [N, {', '.join(map(str, window_shape))}]) or a CSV with one window of "
                                f"{size} numbers per row, normalized as the model expects")
+    if isinstance(path, np.ndarray):
+        data, path = path, "the given windows"
+        return _shaped(data, window_shape, path)
     path = Path(path)
     if not path.is_file():
         raise TinyDistillError(f"calibration file {path} does not exist; pass a .npy array or a CSV of windows")
@@ -97,6 +101,11 @@ def load_calibration(path: str | os.PathLike | None, input_shape: tuple[int, ...
     except (ValueError, OSError) as exc:
         raise TinyDistillError(f"cannot read calibration windows from {path} ({exc}); pass a .npy array or a CSV "
                                "of numbers, one window per row") from None
+    return _shaped(data, window_shape, path)
+
+
+def _shaped(data, window_shape: tuple[int, ...], path) -> np.ndarray:
+    size = int(np.prod(window_shape))
     data = np.asarray(data, dtype=np.float32)
     if data.ndim >= 1 and data.size and data.size % size == 0 and data.shape[0] * size == data.size:
         data = data.reshape(-1, *window_shape)
@@ -118,8 +127,10 @@ def _read_csv(path: Path) -> np.ndarray:
     return np.array([[float(v) for v in ln.split(",")] for ln in lines], dtype=np.float32)
 
 
-def prepare(model: str | os.PathLike, calibration: str | os.PathLike | None = None) -> Prepared:
-    """The full-int8 flatbuffer of `model` (quantizing a Keras model, SavedModel or float .tflite)."""
+def prepare(model: str | os.PathLike, calibration: str | os.PathLike | np.ndarray | None = None) -> Prepared:
+    """The full-int8 flatbuffer of `model` (quantizing a Keras model, SavedModel or float .tflite).
+
+    `calibration`: a .npy / CSV file of windows, or the windows themselves."""
     from . import quantize
 
     path = Path(model)
