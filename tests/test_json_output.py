@@ -76,6 +76,16 @@ def test_every_command_has_json_and_a_schema():
         assert name in SCHEMAS, f"no schema for {name}"
 
 
+def test_a_failing_command_prints_the_error_object(tmp_path):
+    from tinydistill.schemas import ERROR_SCHEMA
+
+    result = invoke("codegen", str(tmp_path / "missing.tflite"), "--check", "--json", code=2)
+    out = json.loads(result.stdout)
+    validate(out, ERROR_SCHEMA)
+    assert out["command"] == "codegen" and out["exit_code"] == 2 and "does not exist" in out["error"]
+    assert "Error:" in result.stderr
+
+
 def test_datasets_json():
     out = check("datasets", invoke("datasets", "--json").stdout)
     assert "basic-motions" in [d["name"] for d in out["datasets"]]

@@ -93,3 +93,28 @@ def test_demo_ends_with_a_report_that_renders_in_headless_chromium(tmp_path):
     rgb = shot[..., :3]
     assert rgb.shape[0] >= 2000 and rgb.std() > 0.05  # not one flat colour
     assert (rgb.sum(axis=-1) < 1.5).mean() > 0.01  # text and plots: dark pixels on the page
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fixture", ["forecast_run", "anomaly_run"])
+def test_report_of_other_tasks(fixture, request, tmp_path):
+    """Forecasting and anomaly runs get every section too (a note where a figure does not apply)."""
+    from tinydistill.report import write_report
+
+    run = request.getfixturevalue(fixture)
+    (run / "test_stream.csv").rename(tmp_path / "stream.csv")  # a run without a recorded stream still reports
+    try:
+        report = write_report(run, out=tmp_path / "report")
+    finally:
+        (tmp_path / "stream.csv").rename(run / "test_stream.csv")
+    assert report.sections == SECTION_IDS
+    html = report.path.read_text()
+    assert "no recorded stream" in html
+    names = {p.name for p in report.figures}
+    assert {"training_curves.png", "quantization.png", "budget_targets.png"} <= names
+    if fixture == "forecast_run":
+        assert "confusion.png" not in names and "makes no class decisions" in html
+    else:
+        assert "confusion.png" in names and "anomaly" in html
+    report = write_report(run, out=tmp_path / "with-stream")
+    assert any(p.name == "timeline.png" for p in report.figures)

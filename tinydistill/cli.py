@@ -30,7 +30,14 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except TinyDistillError as exc:
             click.echo(f"Error: {exc}", err=True)
+            if ctx.meta.get(_JSON) and not ctx.meta.get(_EMITTED):  # a script still gets its one object
+                emit(ctx.invoked_subcommand or "tinydistill", {"error": str(exc), "exit_code": exc.exit_code},
+                     schema="error")
             ctx.exit(exc.exit_code)
+
+
+# ctx.meta keys: --json was given; the command's object was printed.
+_JSON, _EMITTED = "tinydistill.json", "tinydistill.emitted"
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -98,8 +105,15 @@ def limit_options(purpose: str = "limit"):
 
 
 def json_option(f):
-    """`--json`: one JSON object on stdout (keys documented in tinydistill/schemas.py); human text to stderr."""
-    return click.option("--json", "as_json", is_flag=True,
+    """`--json`: one JSON object on stdout (keys documented in tinydistill/schemas.py); human text to stderr.
+
+    A command that fails before printing its object prints the `error` object instead."""
+    def remember(ctx, param, value):
+        if value:
+            ctx.meta[_JSON] = True
+        return value
+
+    return click.option("--json", "as_json", is_flag=True, callback=remember,
                         help="Print one JSON object on stdout (keys: see tinydistill/schemas.py); "
                              "human-readable text goes to stderr.")(f)
 
@@ -139,13 +153,14 @@ def say(text: str, as_json: bool) -> None:
     click.echo(text, err=as_json)
 
 
-def emit(command: str, value: dict) -> None:
-    """The --json object of `command`, with its schema version."""
+def emit(command: str, value: dict, schema: str | None = None) -> None:
+    """The --json object of `command` (valid against SCHEMAS[schema or command]), with its schema version."""
     import json
 
     from .schemas import stamp
 
-    click.echo(json.dumps(stamp(command, value), indent=2, allow_nan=False, default=str))
+    click.echo(json.dumps(stamp(command, value, schema), indent=2, allow_nan=False, default=str))
+    click.get_current_context().meta[_EMITTED] = True
 
 
 def main(argv: list[str] | None = None) -> None:

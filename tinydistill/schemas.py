@@ -52,7 +52,7 @@ SCHEMAS: dict[str, dict] = {
     "evaluate": _obj({
         "task": _STR, "windows": _INT, "split": {**_STR, "description": "all, train, val, test, or csv"},
         "float": _METRICS, "int8": _METRICS,
-    }, {"labels": _STRS, "float_confusion": _CONFUSION, "int8_confusion": _CONFUSION, "int8_per_class": _PER_CLASS,
+    }, {"source": {**_STR, "description": "the dataset or CSV files evaluated"}, "labels": _STRS, "float_confusion": _CONFUSION, "int8_confusion": _CONFUSION, "int8_per_class": _PER_CLASS,
         "float_per_class": _PER_CLASS}),
     "codegen": _obj({
         "files": _STRS, "out": {"type": ["string", "null"]},
@@ -78,10 +78,20 @@ SCHEMAS: dict[str, dict] = {
 for _name, _schema in SCHEMAS.items():
     _schema["properties"].update(command={"const": _name}, schema_version={"const": SCHEMA_VERSION})
     _schema["required"] = sorted({*_schema["required"], "command", "schema_version"})
+# What any command prints under --json when it fails before its own object (bad input: exit 2;
+# a check that fails after the object was printed prints nothing more).
+ERROR_SCHEMA = _obj({"command": _STR, "schema_version": {"const": SCHEMA_VERSION},
+                     "error": {**_STR, "description": "the message also printed on stderr"},
+                     "exit_code": {**_INT, "description": "1: a check failed, 2: bad input or usage"}})
 
 
-def stamp(command: str, value: dict) -> dict:
+def schema_for(name: str) -> dict:
+    """The schema named `name`: a command's, or "error"."""
+    return ERROR_SCHEMA if name == "error" else SCHEMAS[name]
+
+
+def stamp(command: str, value: dict, schema: str | None = None) -> dict:
     """`value` as `command`'s --json object: with `command` and `schema_version` first."""
-    if command not in SCHEMAS:
+    if (schema or command) not in SCHEMAS and schema != "error":
         raise KeyError(f"no schema for {command!r}; add one to tinydistill/schemas.py")
     return {"command": command, "schema_version": SCHEMA_VERSION, **value}

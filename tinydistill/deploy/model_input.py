@@ -134,10 +134,11 @@ def prepare(model: str | os.PathLike, calibration: str | os.PathLike | np.ndarra
     from . import quantize
 
     path = Path(model)
+    if not path.exists():
+        raise TinyDistillError(f"model file {path} does not exist (not found); pass a .tflite, a .keras file or a "
+                               "SavedModel folder")
     k = kind(path)
     if k == "unknown":
-        if not path.exists():
-            raise TinyDistillError(f"{path} does not exist; pass a .tflite, a .keras file or a SavedModel folder")
         raise TinyDistillError(SNIPPET.format(path=path))
     if k == "tflite":
         flatbuffer = path.read_bytes()

@@ -263,8 +263,11 @@ def budget(ctx: Context) -> Section:
 def timeline(ctx: Context) -> Section:
     from ..deploy.streaming import truths
 
-    stream, spec, ref = ctx.stream()
     title = "Streamed decisions"
+    if ctx.emulation is None and not ctx.run.file("test_stream.csv").is_file():
+        return Section("timeline", title, notes=("This run has no recorded stream (test_stream.csv): its data came "
+                                                 "as arrays without recordings to replay.",))
+    stream, spec, ref = ctx.stream()
     if not ref:
         return Section("timeline", title, notes=("The recorded stream is shorter than one window.",))
     t = np.array([r.t for r in ref])
