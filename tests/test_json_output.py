@@ -104,10 +104,12 @@ def test_codegen_json_without_tensorflow(anchor_model, tmp_path):
 
 @pytest.mark.slow
 def test_train_json(tmp_path):
-    out = check("train", invoke("train", "--dataset", "basic-motions", "--epochs", "1", "--teacher-epochs", "1",
-                                "--alpha", "0.5", "--temperature", "4", "--out", str(tmp_path / "run"),
-                                "--json").stdout)
+    result = invoke("train", "--dataset", "basic-motions", "--epochs", "1", "--teacher-epochs", "1", "--alpha", "0.5",
+                    "--temperature", "4", "--out", str(tmp_path / "run"), "--json")
+    out = check("train", result.stdout)
     assert out["split"] == "test" and out["run"] == str(tmp_path / "run")
+    assert "metrics on the test split" in result.stderr  # the table, on stderr under --json
+    assert "epoch" not in result.stderr  # stderr is no terminal here: no progress lines
 
 
 @pytest.mark.slow

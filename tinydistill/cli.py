@@ -137,11 +137,6 @@ def _int8_model(path: str, calibration: str | None, as_json: bool):
     return prepared.tflite, prepared.layer_names
 
 
-def show_progress(quiet: bool) -> bool:
-    """Progress lines on stderr: for a person at a terminal, not for logs and pipes."""
-    return not quiet and sys.stderr.isatty()
-
-
 def progress_line(message: str) -> None:
     """One progress line on stderr, only for a person at a terminal."""
     if sys.stderr.isatty():
@@ -234,9 +229,10 @@ def _csv_list(ctx, param, value):
               help="TOML file with these options (keys as option names); flags override it.")
 @click.option("--overwrite", is_flag=True, default=None, help="Replace an existing run directory.")
 @click.option("--out", required=True, help="Run directory to write.")
-@click.option("--quiet", is_flag=True, help="No progress lines on stderr (the default when stderr is not a terminal).")
+@click.option("--progress/--quiet", "progress", default=None,
+              help="Progress lines on stderr, one per model and epoch (default: only when stderr is a terminal).")
 @json_option
-def train(config_file, out, quiet, time_col, as_json, **options):
+def train(config_file, out, progress, time_col, as_json, **options):
     """Train a teacher, distil it into a tiny student, and train the same student without distillation.
 
     Writes the run directory OUT (config, models, normalization, splits, metrics) and prints
@@ -257,7 +253,7 @@ def train(config_file, out, quiet, time_col, as_json, **options):
         config = TrainConfig.from_toml(config_file, **options)
     else:
         config = TrainConfig(**{k: v for k, v in options.items() if v is not None})
-    run = run_training(config, out, progress=show_progress(quiet))
+    run = run_training(config, out, progress=sys.stderr.isatty() if progress is None else progress)
     say(comparison_table(run), as_json)
     say(f"run directory: {run.path}", as_json)
     if as_json:
