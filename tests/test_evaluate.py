@@ -47,7 +47,16 @@ def test_cli(basic_motions_int8):
     assert "confusion matrix (int8" in ok.output and "walking" in ok.output
     as_json = runner.invoke(cli, ["evaluate", run, "--csv", f"{run}/test_stream.csv", "--json"])
     assert json.loads(as_json.output)["int8"]["accuracy"] > 0.5
-    whole = runner.invoke(cli, ["evaluate", run, "--dataset", "basic-motions", "--json"])
+    whole = runner.invoke(cli, ["evaluate", run, "--dataset", "basic-motions", "--split", "all", "--json"])
     assert whole.exit_code == 0 and json.loads(whole.output)["windows"] > as_json_windows(as_json)
+    # The run's own dataset is scored on its test split by default: the test_stream.csv windows.
+    test = runner.invoke(cli, ["evaluate", run, "--dataset", "basic-motions", "--json"])
+    assert test.exit_code == 0 and json.loads(test.output)["split"] == "test"
+    assert json.loads(test.output)["windows"] == as_json_windows(as_json)
+    assert json.loads(test.output)["int8"] == json.loads(as_json.output)["int8"]
+    text = runner.invoke(cli, ["evaluate", run, "--dataset", "basic-motions", "--split", "train"])
+    assert text.exit_code == 0 and "the train split of basic-motions" in text.output and "precision" in text.output
+    other = runner.invoke(cli, ["evaluate", run, "--dataset", "watch", "--split", "test"])
+    assert other.exit_code == 2 and "--split all" in other.output
     neither = runner.invoke(cli, ["evaluate", run])
     assert neither.exit_code == 2 and "--csv" in neither.output

@@ -147,7 +147,7 @@ def test_cli_train_basic_motions_beats_chance(tmp_path):
     out = tmp_path / "bm"
     result = subprocess.run(
         [sys.executable, "-m", "tinydistill", "train", "--dataset", "basic-motions", "--epochs", "20",
-         "--teacher-epochs", "5", "--seed", "1", "--out", str(out)],
+         "--teacher-epochs", "5", "--seed", "1", "--out", str(out), "--progress"],  # stderr is no terminal here
         check=True, capture_output=True, text=True)
     assert "student (distilled)" in result.stdout and "baseline (no KD)" in result.stdout
     assert "teacher: epoch 5/5" in result.stderr  # short progress lines, no Keras bars

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 # TensorFlow's C++ start-up chatter is not for the user.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -29,7 +30,14 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except TinyDistillError as exc:
             click.echo(f"Error: {exc}", err=True)
+            if ctx.meta.get(_JSON) and not ctx.meta.get(_EMITTED):  # a script still gets its one object
+                emit(ctx.invoked_subcommand or "tinydistill", {"error": str(exc), "exit_code": exc.exit_code},
+                     schema="error")
             ctx.exit(exc.exit_code)
+
+
+# ctx.meta keys: --json was given; the command's object was printed.
+_JSON, _EMITTED = "tinydistill.json", "tinydistill.emitted"
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -96,6 +104,60 @@ def limit_options(purpose: str = "limit"):
     return decorator
 
 
+def json_option(f):
+    """`--json`: one JSON object on stdout (keys documented in tinydistill/schemas.py); human text to stderr.
+
+    A command that fails before printing its object prints the `error` object instead."""
+    def remember(ctx, param, value):
+        if value:
+            ctx.meta[_JSON] = True
+        return value
+
+    return click.option("--json", "as_json", is_flag=True, callback=remember,
+                        help="Print one JSON object on stdout (keys: see tinydistill/schemas.py); "
+                             "human-readable text goes to stderr.")(f)
+
+
+def calibration_option(f):
+    """`--calibration`: windows to quantize a Keras model, SavedModel or float .tflite (deploy/model_input.py)."""
+    return click.option("--calibration", type=click.Path(exists=True, dir_okay=False), default=None,
+                        help="Windows to calibrate int8 ranges when MODEL is a .keras file, a SavedModel folder or "
+                             "a float .tflite: a .npy array [N, W, C] or a CSV with one window per row.")(f)
+
+
+def _int8_model(path: str, calibration: str | None, as_json: bool):
+    """(full-int8 flatbuffer or path, Keras layer names) of what the user passed; says when it converted."""
+    from .deploy.model_input import prepare
+
+    prepared = prepare(path, calibration)
+    if not prepared.converted:
+        return path, None
+    windows = calibration if isinstance(calibration, str) else "the run's training split"
+    say(f"quantized {path} ({prepared.source}) to full int8, calibrated on the windows of {windows}", as_json)
+    return prepared.tflite, prepared.layer_names
+
+
+def progress_line(message: str) -> None:
+    """One progress line on stderr, only for a person at a terminal."""
+    if sys.stderr.isatty():
+        click.echo(f"... {message}", err=True)
+
+
+def say(text: str, as_json: bool) -> None:
+    """Human-readable output: stdout normally, stderr under --json (stdout holds only the JSON)."""
+    click.echo(text, err=as_json)
+
+
+def emit(command: str, value: dict, schema: str | None = None) -> None:
+    """The --json object of `command` (valid against SCHEMAS[schema or command]), with its schema version."""
+    import json
+
+    from .schemas import stamp
+
+    click.echo(json.dumps(stamp(command, value, schema), indent=2, allow_nan=False, default=str))
+    click.get_current_context().meta[_EMITTED] = True
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     cli.main(args=argv, prog_name="tinydistill", standalone_mode=True)
@@ -105,15 +167,20 @@ def main(argv: list[str] | None = None) -> None:
 
 
 @cli.command()
-def datasets():
+@json_option
+def datasets(as_json):
     """List the built-in datasets: channels, classes, tasks and provenance.
 
     Example:
 
         tinydistill datasets
     """
+    from . import json_views
     from .data.datasets import list_datasets
 
+    if as_json:
+        emit("datasets", json_views.datasets(list_datasets()))
+        return
     for d in list_datasets():
         click.echo(f"{d.name}\n  task:       {d.task}\n  channels:   {', '.join(d.channels)}\n"
                    f"  classes:    {d.classes}\n  provenance: {d.provenance}")
@@ -162,8 +229,10 @@ def _csv_list(ctx, param, value):
               help="TOML file with these options (keys as option names); flags override it.")
 @click.option("--overwrite", is_flag=True, default=None, help="Replace an existing run directory.")
 @click.option("--out", required=True, help="Run directory to write.")
-@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
-def train(config_file, out, quiet, time_col, **options):
+@click.option("--progress/--quiet", "progress", default=None,
+              help="Progress lines on stderr, one per model and epoch (default: only when stderr is a terminal).")
+@json_option
+def train(config_file, out, progress, time_col, as_json, **options):
     """Train a teacher, distil it into a tiny student, and train the same student without distillation.
 
     Writes the run directory OUT (config, models, normalization, splits, metrics) and prints
@@ -184,9 +253,13 @@ def train(config_file, out, quiet, time_col, **options):
         config = TrainConfig.from_toml(config_file, **options)
     else:
         config = TrainConfig(**{k: v for k, v in options.items() if v is not None})
-    run = run_training(config, out, progress=not quiet)
-    click.echo(comparison_table(run))
-    click.echo(f"run directory: {run.path}")
+    run = run_training(config, out, progress=sys.stderr.isatty() if progress is None else progress)
+    say(comparison_table(run), as_json)
+    say(f"run directory: {run.path}", as_json)
+    if as_json:
+        from . import json_views
+
+        emit("train", json_views.train(run))
 
 
 # ---------------------------------------------------------------- quantize, budget, evaluate
@@ -196,7 +269,8 @@ def train(config_file, out, quiet, time_col, **options):
 @click.option("--max-drop", type=float, default=None,
               help="Allowed int8 loss: accuracy points (classify, default 2), % MAE increase (forecast, "
                    "default 10), AUC points (anomaly, default 2).")
-def quantize(run, max_drop):
+@json_option
+def quantize(run, max_drop, as_json):
     """Quantize the student to full int8 (RUN/student_int8.tflite) and compare float with int8.
 
     Exits 1 when int8 loses more than --max-drop.
@@ -210,7 +284,11 @@ def quantize(run, max_drop):
     from .deploy.quantize import format_report, quantize_run
 
     report = quantize_run(run, max_drop=max_drop)
-    click.echo(format_report(report))
+    say(format_report(report), as_json)
+    if as_json:
+        from . import json_views
+
+        emit("quantize", json_views.quantize(report))
     if not report.ok:
         raise CheckFailed(report.verdict())
 
@@ -219,28 +297,36 @@ def quantize(run, max_drop):
 @click.argument("run", type=click.Path(exists=True))
 @target_option()
 @limit_options()
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def budget(run, target, max_flash, max_ram, max_latency, as_json):
+@calibration_option
+@json_option
+def budget(run, target, max_flash, max_ram, max_latency, calibration, as_json):
     """Check the int8 student's flash, RAM and latency on a target (quantizes first when needed).
 
-    RUN is a run directory or a .tflite file. Sizes use K = 1024. Exits 1 when over budget.
+    RUN is a run directory or a model: a .tflite (full int8, or float with --calibration), a .keras
+    file or a SavedModel folder (with --calibration). Sizes use K = 1024. Exits 1 when over budget.
 
     Example:
 
         tinydistill budget runs/bm --target cortex-m0plus --max-ram 16K --max-latency 5ms
     """
-    import json
-
-    if os.path.isdir(run):  # a run directory may need quantizing and its Keras layer names; a .tflite does not
+    is_run = os.path.isfile(os.path.join(run, "config.json"))
+    if is_run:  # a run directory may need quantizing and its Keras layer names; a .tflite does not
         _tensorflow()
     from .deploy import budget as budget_mod
     from .deploy.quantize import ensure_int8
     from .errors import CheckFailed
 
-    if os.path.isdir(run):
+    names = None
+    if is_run:
         ensure_int8(run)  # the library only reads the int8 model; the command makes it when missing
-    report = budget_mod.check_budget(run, target, max_flash, max_ram, max_latency)
-    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else budget_mod.format_report(report))
+        model = run
+    else:
+        model, names = _int8_model(run, calibration, as_json)
+    report = budget_mod.check_budget(model, target, max_flash, max_ram, max_latency, layer_names=names)
+    if as_json:
+        emit("budget", report.as_dict())
+    else:
+        click.echo(budget_mod.format_report(report))
     if not report.ok:
         raise CheckFailed(f"over budget on {target}; see the verdict above")
 
@@ -253,29 +339,37 @@ def budget(run, target, max_flash, max_ram, max_latency, as_json):
 @click.option("--group", default=None, help="CSV column with the recording id (default: rec).")
 @click.option("--label", default=None, help="CSV column with the label (default: label).")
 @click.option("--time", "time_col", default=None, help="CSV column to sort samples by.")
-@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
-def evaluate(run, csv_files, dataset, group, label, time_col, as_json):
+@click.option("--split", type=click.Choice(["all", "train", "val", "test"]), default=None,
+              help="With --dataset: which recordings of the run's own dataset (default: test; the others "
+                   "trained or selected the model).")
+@json_option
+def evaluate(run, csv_files, dataset, group, label, time_col, split, as_json):
     """Float and int8 metrics of the student on recordings collected later, windowed as in training.
+
+    Prints float and int8 metrics, the confusion matrices and precision, recall and F1 per class.
 
     Example:
 
+    \b
         tinydistill evaluate runs/bm --csv new_session.csv
+        tinydistill evaluate runs/bm --dataset basic-motions --split test
     """
-    import json
-
     _tensorflow()
     from .deploy.quantize import ensure_int8
     from .evaluate import evaluate_run, format_evaluation
 
     ensure_int8(run)
-    ev = evaluate_run(run, csv=list(csv_files), dataset=dataset, group=group, label=label, time=time_col)
-    click.echo(json.dumps(ev.as_dict(), indent=2) if as_json else format_evaluation(ev))
+    ev = evaluate_run(run, csv=list(csv_files), dataset=dataset, group=group, label=label, time=time_col, split=split)
+    if as_json:
+        emit("evaluate", ev.as_dict())
+    else:
+        click.echo(format_evaluation(ev))
 
 
 # ---------------------------------------------------------------- codegen
 
 @cli.command()
-@click.argument("model", required=False, type=click.Path(dir_okay=False))
+@click.argument("model", required=False, type=click.Path())
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Folder for the generated C (flat).")
 @click.option("--prefix", default="td_model", show_default=True,
               help="C name prefix: NAME_invoke, NAME_INPUT_SIZE, files NAME.h/.c (default: model.h/.c).")
@@ -283,8 +377,13 @@ def evaluate(run, csv_files, dataset, group, label, time_col, as_json):
 @click.option("--windows", default=100, show_default=True, type=click.IntRange(1), help="Random windows for --check.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random windows.")
 @click.option("--list-ops", is_flag=True, help="List the supported ops and options, then exit.")
-def codegen(model, out_dir, prefix, check, windows, seed, list_ops):
+@calibration_option
+@json_option
+def codegen(model, out_dir, prefix, check, windows, seed, list_ops, calibration, as_json):
     """Generate int8 C99 for a full-int8 .tflite model: weights in flash, one static arena.
+
+    MODEL may also be a float .tflite, a .keras file or a SavedModel folder: it is quantized
+    first with the windows of --calibration (the same converter as `tinydistill quantize`).
 
     The folder gets model.h/.c, model_data.h/.c and the kernels (td_*.c/.h); compile
     every .c in it with your main.c. --check builds it with gcc and compares it, byte
@@ -292,7 +391,9 @@ def codegen(model, out_dir, prefix, check, windows, seed, list_ops):
 
     Example:
 
+    \b
         tinydistill codegen runs/bm/student_int8.tflite --out build/bm --check --windows 200
+        tinydistill codegen my_model.keras --calibration windows.npy --out build/mine --check
     """
     from .errors import CheckFailed, TinyDistillError
 
@@ -306,19 +407,33 @@ def codegen(model, out_dir, prefix, check, windows, seed, list_ops):
         raise TinyDistillError("missing MODEL.tflite; e.g. `tinydistill codegen model.tflite --out build/model`")
     if out_dir is None and not check:
         raise TinyDistillError("say where to write the C with --out DIR (or only verify it with --check)")
+    from . import json_views
+    from .deploy.analysis import analyze
+
+    model, _ = _int8_model(model, calibration, as_json)
+    a = analyze(model)  # refuses an unsupported model before anything is written
+    report = None
     if check:  # before anything is written: a model that fails the check leaves nothing behind
         from .engine.check import check_model
 
         report = check_model(model, n_windows=windows, seed=seed)
-        click.echo(report.summary())
+        say(report.summary(), as_json)
         if not report.ok:
             raise CheckFailed("the generated C differs from the reference interpreter; please report this model"
                               + (f" (nothing written to {out_dir})" if out_dir is not None else ""))
+    files = []
     if out_dir is not None:
         from .engine.codegen import generate
 
         files = generate(model, out_dir, prefix=prefix)
-        click.echo(f"wrote {len(files)} files to {out_dir}")
+        say(f"wrote {len(files)} files to {out_dir}", as_json)
+    info = json_views.codegen(files, out_dir, a, report)
+    i, o = info["input"], info["output"]
+    say(f"{info['ops']} ops; weights and constants {info['weight_bytes']:,} B (flash), arena {info['arena_bytes']:,} B "
+        f"(RAM); input {i['shape']} scale {i['scale']:.6g} zero point {i['zero_point']}, output {o['shape']} "
+        f"scale {o['scale']:.6g} zero point {o['zero_point']}", as_json)
+    if as_json:
+        emit("codegen", info)
 
 
 # ---------------------------------------------------------------- export, emulate, hil
@@ -334,7 +449,13 @@ def codegen(model, out_dir, prefix, check, windows, seed, list_ops):
 @click.option("--smooth-n", type=click.IntRange(1, 64), default=1, show_default=True, help="Inferences smoothed over.")
 @click.option("--baud", type=int, default=115200, show_default=True, help="Serial baud rate of the board.")
 @limit_options()
-def export(run, target, out, framework, force, smoothing, smooth_n, baud, max_flash, max_ram, max_latency):
+@click.option("--model", "model_file", type=click.Path(exists=True), default=None,
+              help="Deploy this model instead of RUN's student: a .tflite, .keras or SavedModel folder taking RUN's "
+                   "windows (quantized on --calibration, default RUN's training windows).")
+@calibration_option
+@json_option
+def export(run, target, out, framework, force, smoothing, smooth_n, baud, max_flash, max_ram, max_latency,
+           model_file, calibration, as_json):
     """Export RUN's int8 student as a PlatformIO project that classifies a live stream.
 
     The budget check runs first (over budget: exit 1 unless --force); the student is
@@ -343,17 +464,37 @@ def export(run, target, out, framework, force, smoothing, smooth_n, baud, max_fl
 
     Example:
 
+    \b
         tinydistill export runs/bm --target esp32 --out fw/bm-esp32
+        tinydistill export runs/bm --target cortex-m4 --model my_student.keras --out fw/mine-m4
     """
+    import tempfile
+
     _tensorflow()  # the budget check reads the run's Keras student
     from .deploy.export import export_project, format_report
     from .deploy.quantize import ensure_int8
 
-    ensure_int8(run)
-    report = export_project(run, target, out, framework=framework, force=force, smoothing=smoothing,
-                            smooth_n=smooth_n, baud=baud, max_flash=max_flash, max_ram=max_ram,
-                            max_latency=max_latency)
-    click.echo(format_report(report))
+    with tempfile.TemporaryDirectory(prefix="td-model-") as tmp:
+        model = None
+        if model_file is None:
+            ensure_int8(run)
+        else:  # the user's model, calibrated on RUN's training windows unless told otherwise
+            from .rundir import open_run
+
+            windows = calibration or open_run(run).splits()["x_train"]
+            flatbuffer, _ = _int8_model(model_file, windows, as_json)
+            model = flatbuffer
+            if isinstance(flatbuffer, bytes):
+                model = Path(tmp) / "model_int8.tflite"
+                model.write_bytes(flatbuffer)
+        report = export_project(run, target, out, framework=framework, force=force, smoothing=smoothing,
+                                smooth_n=smooth_n, baud=baud, max_flash=max_flash, max_ram=max_ram,
+                                max_latency=max_latency, model=model)
+    say(format_report(report), as_json)
+    if as_json:
+        from . import json_views
+
+        emit("export", json_views.export(report))
 
 
 @cli.command()
@@ -363,7 +504,8 @@ def export(run, target, out, framework, force, smoothing, smooth_n, baud, max_fl
 @click.option("--on", type=click.Choice(["host", "qemu"]), default=None,
               help="Run natively or in QEMU (default: QEMU for the target's core where one exists).")
 @click.option("--timeout", type=float, default=120.0, show_default=True, help="Seconds before the run is killed.")
-def emulate(project, stream, on, timeout):
+@json_option
+def emulate(project, stream, on, timeout, as_json):
     """Build PROJECT's app and run it on a recorded stream; compare with the Python reference.
 
     Every raw int8 output and decision must agree (exit 1 otherwise, or on a crash or
@@ -378,8 +520,12 @@ def emulate(project, stream, on, timeout):
     from .deploy.emulate import format_report
     from .errors import CheckFailed
 
-    report = run_emulation(project, stream=stream, on=on, timeout=timeout)
-    click.echo(format_report(report))
+    report = run_emulation(project, stream=stream, on=on, timeout=timeout, progress=progress_line)
+    say(format_report(report), as_json)
+    if as_json:
+        from . import json_views
+
+        emit("emulate", json_views.emulate(report))
     if not report.ok:
         raise CheckFailed(f"the firmware disagrees with the Python reference on "
                           f"{report.expected - report.matched} of {report.expected} inferences")
@@ -395,7 +541,8 @@ def emulate(project, stream, on, timeout):
 @click.option("--timeout", type=float, default=5.0, show_default=True, help="Seconds to wait for one inference.")
 @click.option("--boot-wait", type=float, default=2.0, show_default=True,
               help="Seconds to wait for the board's start-up banner after opening the port.")
-def hil(port, stream, baud, project, timeout, boot_wait):
+@json_option
+def hil(port, stream, baud, project, timeout, boot_wait, as_json):
     """Stream a recording to a flashed board over serial and check its every decision.
 
     The board must run the exported project with its default serial sensor hook.
@@ -410,10 +557,46 @@ def hil(port, stream, baud, project, timeout, boot_wait):
     from .deploy.hil import hil as run_hil
 
     report = run_hil(port, stream=stream, project=project, baud=baud, timeout=timeout, boot_wait=boot_wait)
-    click.echo(format_report(report))
+    say(format_report(report), as_json)
+    if as_json:
+        from . import json_views
+
+        emit("hil", json_views.hil(report))
     if not report.ok:
         raise CheckFailed(f"the board disagrees with the Python reference on "
                           f"{report.expected - report.matched} of {report.expected} inferences")
+
+
+# ---------------------------------------------------------------- report
+
+@cli.command()
+@click.argument("run", type=click.Path(exists=True, file_okay=False))
+@click.option("--export", "export_dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="A project exported from RUN: emulate its app and add the firmware's sections.")
+@click.option("--on", type=click.Choice(["host", "qemu"]), default=None,
+              help="With --export: run natively or in QEMU (default: QEMU for the target's core where one exists).")
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Folder for the report (default: RUN/report).")
+@json_option
+def report(run, export_dir, on, out, as_json):
+    """Write RUN's report: one self-contained HTML page (figures inline) and its PNGs.
+
+    Training curves, the T/alpha selection, confusion matrices, float vs int8, the budget on
+    every target and the streamed decisions; quantizes first when needed. With --export DIR,
+    the exported firmware is emulated and its decisions and confusion matrix added.
+
+    Example:
+
+        tinydistill report runs/bm --export fw/bm-m4
+    """
+    _tensorflow()
+    from .deploy.quantize import ensure_int8
+    from .report import write_report
+
+    ensure_int8(run)
+    result = write_report(run, out=out, export=export_dir, on=on, progress=progress_line)
+    if as_json:
+        emit("report", result.as_dict())
+    say(f"report: {result.path}", as_json)
 
 
 if __name__ == "__main__":  # pragma: no cover

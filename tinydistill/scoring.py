@@ -92,6 +92,21 @@ def confusion_matrix(truth: np.ndarray, pred: np.ndarray, n: int) -> np.ndarray:
     return m
 
 
+def per_class(m: np.ndarray) -> list[tuple[float, float, float, int]]:
+    """(precision, recall, F1, support) per class of a confusion matrix (rows: true, columns: predicted).
+
+    A class never predicted has precision 0, one never present recall 0 (and F1 0), as scikit-learn's
+    zero_division=0.
+    """
+    m = np.asarray(m, np.float64)
+    tp, predicted, support = np.diag(m), m.sum(axis=0), m.sum(axis=1)
+    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
+    recall = np.divide(tp, support, out=np.zeros_like(tp), where=support > 0)
+    denom = precision + recall
+    f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0)
+    return [(float(p), float(r), float(f), int(s)) for p, r, f, s in zip(precision, recall, f1, support)]
+
+
 def task_metrics(task: str | Task, x: np.ndarray, y: np.ndarray, outputs: np.ndarray, *,
                  last: np.ndarray | None = None, std: float = 1.0, threshold: float | None = None) -> dict:
     """The metrics.json entry (without `params`) of `outputs` on windows `x` with targets `y`.

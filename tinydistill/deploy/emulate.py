@@ -51,6 +51,7 @@ class EmulationReport:
     app_ram: int = 0
     # per inference, the Cortex-M4 cycle estimate (TRM timings, zero flash wait states); M4 only
     cycles: tuple[int, ...] = ()
+    decisions: tuple[Inference, ...] = ()  # the firmware's, in order (raw outputs and score as the reference's)
 
     @property
     def agreement(self) -> float:
@@ -141,8 +142,10 @@ def build_app(project_dir: str | os.PathLike, platform: str) -> Path:
 
 
 def emulate(project_dir: str | os.PathLike, stream: str | os.PathLike | None = None, on: str | None = None,
-            timeout: float = 120.0) -> EmulationReport:
+            timeout: float = 120.0, progress=None) -> EmulationReport:
     """Build and run the project's app on `stream` (default: the run's test split); compare with Python.
+
+    `progress`, when given, is called with one line before the build and before the run.
 
     Raises CheckFailed when the program crashes, times out or fails; disagreements are
     reported (EmulationReport.ok is False) for the caller to turn into a failure.
@@ -160,7 +163,12 @@ def emulate(project_dir: str | os.PathLike, stream: str | os.PathLike | None = N
     recorded = load_stream(stream, spec.channels)
     expected = reference(project / manifest["model"], spec, recorded)
 
+    if progress is not None:
+        progress(f"building {project}'s app for {platform}")
     elf = build_app(project, platform)
+    if progress is not None:
+        progress(f"running it on {len(recorded):,} samples ({len(expected):,} inferences)"
+                 + (" in QEMU" if platform != "host" else ""))
     lines_file = elf.parent / "stream.txt"
     atomic.write_text(lines_file, "\n".join(device_lines(recorded)) + "\n")
     result = emu.run(platform, elf, args=[str(lines_file.resolve())], cwd=elf.parent, timeout=timeout,
@@ -185,6 +193,7 @@ def emulate(project_dir: str | os.PathLike, stream: str | os.PathLike | None = N
         mismatches=tuple(mismatches[:5]), accuracy=accuracy(fw, recorded, spec), instructions=regions,
         cycles=tuple(result.region_cycles), clock_hz=target.clock_hz, flash=sizes.flash, ram_static=sizes.data + sizes.bss,
         stack_used=stack if platform != "host" else None, elf=elf, app_flash=app_flash, app_ram=app_ram,
+        decisions=tuple(fw),
     )
 
 

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,11 +189,13 @@ def read_manifest(project_dir: str | os.PathLike) -> dict:
 
 def export_project(run_dir: str | os.PathLike, target: str, out_dir: str | os.PathLike, framework: str | None = None,
                    force: bool = False, smoothing: str = "none", smooth_n: int = 1,
-                   baud: int = DEFAULT_BAUD, max_flash=None, max_ram=None, max_latency=None) -> ExportReport:
+                   baud: int = DEFAULT_BAUD, max_flash=None, max_ram=None, max_latency=None,
+                   model: str | os.PathLike | None = None) -> ExportReport:
     """Export RUN's int8 student as a PlatformIO project for `target` into `out_dir`.
 
     The budget check (target's flash and SRAM, or the given limits) runs first:
-    over budget raises CheckFailed unless `force`.
+    over budget raises CheckFailed unless `force`. `model`: a full-int8 .tflite to deploy instead of
+    the run's student (same window and channels; the run gives the stream's settings).
     """
     tgt = get_target(target)
     framework = check_framework(tgt, framework)
@@ -212,12 +213,13 @@ def export_project(run_dir: str | os.PathLike, target: str, out_dir: str | os.Pa
                                    f"choose an empty or new folder")
     run = open_run(run_dir)
     limits = {"max_flash": max_flash, "max_ram": max_ram, "max_latency": max_latency}
-    budget_ok, budget_text = _check_budget(run.path, tgt, force, limits, smooth_n)
-    model = run.int8_model()
+    own = model is None
+    model = run.int8_model() if own else Path(model)
+    budget_ok, budget_text = _check_budget(run.path if own else model, tgt, force, limits, smooth_n)
     spec = spec_from_run(run, model, smoothing=smoothing, smooth_n=smooth_n)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
+    stage = atomic.staging_directory(out_dir)
     try:
         tool_files = _stage(stage, run, tgt, framework, spec, model, baud, out_dir)
         validated = available()  # PlatformIO is a test extra; users who flash have it anyway

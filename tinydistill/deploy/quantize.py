@@ -129,11 +129,8 @@ def convert_int8(keras_model, representative_windows: np.ndarray, *, fixed_batch
     from tensorflow.lite.python.convert_phase import ConverterError
 
     windows = np.asarray(representative_windows, dtype=np.float32)
-    if windows.ndim < 2 or len(windows) == 0:
-        raise TinyDistillError("no representative windows to calibrate int8 ranges; pass the training windows")
+    calibration = _calibration_windows(windows)
     _check_layers(keras_model)
-    pick = np.unique(np.linspace(0, len(windows) - 1, min(len(windows), REPRESENTATIVE_WINDOWS)).astype(int))
-    calibration = windows[pick]
 
     def representative():
         for w in calibration:
@@ -164,6 +161,42 @@ def convert_int8(keras_model, representative_windows: np.ndarray, *, fixed_batch
     if fixed_batch and int8_io:
         _check_int8(tflite, keras_model)
     return tflite
+
+
+def _calibration_windows(representative_windows: np.ndarray) -> np.ndarray:
+    """Up to REPRESENTATIVE_WINDOWS of the windows, taken evenly, in order (float32)."""
+    windows = np.asarray(representative_windows, dtype=np.float32)
+    if windows.ndim < 2 or len(windows) == 0:
+        raise TinyDistillError("no representative windows to calibrate int8 ranges; pass the training windows")
+    pick = np.unique(np.linspace(0, len(windows) - 1, min(len(windows), REPRESENTATIVE_WINDOWS)).astype(int))
+    return windows[pick]
+
+
+def quantize_float_tflite(flatbuffer: bytes, representative_windows: np.ndarray) -> bytes:
+    """Full-int8 flatbuffer (int8 input and output) of a float .tflite, calibrated on the windows.
+
+    TFLite's own post-training calibrator, the step `convert_int8` runs inside the converter, applied
+    to a model that was converted without it: the same int8 scheme (per-channel weights, int32 biases).
+    """
+    from tensorflow.lite.python.optimize import calibrator
+
+    import tensorflow as tf
+
+    calibration = _calibration_windows(representative_windows)
+
+    def representative():
+        for w in calibration:
+            yield [w[None]]
+
+    with native_stderr_parked(replay_on_error=False):
+        try:
+            tflite = calibrator.Calibrator(flatbuffer).calibrate_and_quantize(
+                representative, tf.int8, tf.int8, False, activations_type=tf.int8)
+        except (RuntimeError, ValueError) as exc:
+            raise TinyDistillError(f"the float .tflite could not be quantized to int8 builtins: "
+                                   f"{str(exc).strip().splitlines()[-1]}; convert the original Keras model instead "
+                                   "(pass its .keras file)") from None
+    return bytes(tflite)
 
 
 def quantize_run(run_dir, max_drop: float | None = None) -> QuantizeReport:

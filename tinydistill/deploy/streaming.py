@@ -198,13 +198,13 @@ def _decide(raw: np.ndarray, spec: StreamSpec, history: list[np.ndarray]) -> int
     return int(np.argmax(np.bincount(np.array(history), minlength=spec.outputs)))
 
 
-def accuracy(results: list[Inference], stream: Stream, spec: StreamSpec) -> float | None:
-    """Share of decisions equal to the `label` column at the window's newest sample (None without labels).
+def truths(results: list[Inference], stream: Stream, spec: StreamSpec) -> list[str] | None:
+    """The true decision of each inference: the `label` column at the window's newest sample (None without labels).
 
     The column may hold label names or class indices; for an anomaly detector, also
     the recordings' classes (normal_class is normal, every other an anomaly).
     """
-    if stream.labels is None or not results or get_task(spec.task).decision == "value":
+    if stream.labels is None or get_task(spec.task).decision == "value":
         return None
 
     def truth(value: str) -> str:
@@ -214,4 +214,12 @@ def accuracy(results: list[Inference], stream: Stream, spec: StreamSpec) -> floa
             return spec.labels[int(value)]
         return value
 
-    return sum(r.label == truth(stream.labels[r.t]) for r in results) / len(results)
+    return [truth(stream.labels[r.t]) for r in results]
+
+
+def accuracy(results: list[Inference], stream: Stream, spec: StreamSpec) -> float | None:
+    """Share of decisions equal to their truth (see `truths`); None without labels or decisions."""
+    truth = truths(results, stream, spec)
+    if truth is None or not results:
+        return None
+    return sum(r.label == t for r, t in zip(results, truth)) / len(results)
