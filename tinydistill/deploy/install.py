@@ -129,6 +129,13 @@ def _remove(project: Path, rel: str, trash: Path) -> None:
     elif path.exists() or path.is_symlink():
         path.unlink()
         checkpoint()
+    for parent in path.parents:  # folders the removal emptied (an older layout's data/)
+        if parent == project or not parent.is_relative_to(project):
+            break
+        try:
+            parent.rmdir()
+        except OSError:
+            break
 
 
 def _replay(project: Path, journal: dict) -> None:
