@@ -172,12 +172,15 @@ def pending(project: Path) -> bool:
     return (state_dir(Path(project)) / JOURNAL).is_file()
 
 
-def recover(project: Path) -> bool:
-    """Finish an install that a kill interrupted (under the lock); True when there was one."""
+def recover(project: Path, locked_by_caller: bool = False) -> bool:
+    """Finish an install that a kill interrupted; True when there was one.
+
+    Takes the project's lock unless the caller holds it already (`locked_by_caller`).
+    """
     project = Path(project)
     if not pending(project):
         return False
-    with locked(project):
+    with contextlib.nullcontext() if locked_by_caller else locked(project):
         path = state_dir(project) / JOURNAL
         if not path.is_file():  # another process finished it meanwhile
             return False
