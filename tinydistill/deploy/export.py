@@ -154,8 +154,7 @@ def sensor_migration_notes(rel: str, text: str) -> list[str]:
             notes.append(f"{rel}: above td_sensor_init() add the two lines "
                          "`static char line[TD_SERIAL_CSV_LINE_SIZE(TD_STREAM_CHANNELS)];` and "
                          "`static td_serial_csv_t csv;`")
-            init = next((n for n, ln in enumerate(lines, 1) if "td_sensor_init" in ln and "{" not in ln.split(
-                "td_sensor_init")[0]), None)
+            init = next((n for n, ln in enumerate(lines, 1) if re.match(r"\s*int\s+td_sensor_init\s*\(", ln)), None)
             ret = next((n for n, ln in enumerate(lines, 1) if init and n > init and ln.strip() == "return 0;"), None)
             where = f"{rel}:{ret}" if ret else rel
             notes.append(f"{where}: in td_sensor_init() replace `return 0;` by "
@@ -267,7 +266,9 @@ def _stage(stage: Path, out_dir: Path, run, target: Target, framework: str, spec
         sensor_rel = existing[0]
         for rel in existing:
             notes += sensor_migration_notes(rel, (out_dir / rel).read_text(errors="replace"))
-        if sensor is not None:
+        generated = any(f"export --sensor {sensor.name}" in (out_dir / rel).read_text(errors="replace")
+                        for rel in existing) if sensor is not None else True
+        if not generated:  # the user's file is not this sensor's reader: offer it beside
             alt = f"sensors/sensor_{sensor.name}.cpp"
             _write(stage / alt, _sensor_file(sensor, mapping, context, alt, period_us))
             tool_extra.append(alt)
