@@ -61,6 +61,13 @@ def test_export_every_target_and_framework_is_a_valid_platformio_project(basic_m
     assert all(f'"{label}"' in header for label in config["labels"])
     readme = (out / "README.md").read_text()
     assert "pio run -t upload" in readme and "pio device monitor" in readme and "t=<sample index>" in readme
+    # the normalization, readably: the training statistics recovered from the firmware's scale and offset
+    norm = json.loads((basic_motions_run / "normalization.json").read_text())
+    rows = {line.split("|")[1].strip(" `"): line.split("|")[3:5] for line in readme.splitlines()
+            if line.startswith("| `") and "training units" in line}
+    assert list(rows) == norm["channels"]
+    for name, mean, std in zip(norm["channels"], norm["mean"], norm["std"]):
+        assert [float(v) for v in rows[name]] == pytest.approx([mean, std], rel=1e-4, abs=1e-6)
 
 
 def test_reexport_regenerates_tool_files_and_keeps_the_users(basic_motions_run, tmp_path):
