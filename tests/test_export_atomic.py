@@ -108,6 +108,19 @@ def test_a_killed_first_export_is_finished_or_cleaned_by_the_next(basic_motions_
         assert _snapshot(work) == new
 
 
+def test_leftovers_of_older_versions_killed_exports_are_removed(basic_motions_run, tmp_path):
+    out = tmp_path / "fw"
+    export_project(basic_motions_run, out_dir=out, **OLD)
+    legacy = tmp_path / ".fw.k3j9x1.partial"  # what an older export left when killed
+    (legacy / "src").mkdir(parents=True)
+    (legacy / "src" / "model.c").write_text("half")
+    run_partial = tmp_path / ".fw.abc.partial"  # a killed `train --out fw` would look like this: not ours
+    run_partial.mkdir()
+    (run_partial / "history.json").write_text("{}")
+    export_project(basic_motions_run, out_dir=out, **OLD)
+    assert not legacy.exists() and run_partial.is_dir()
+
+
 def test_a_second_export_to_a_folder_being_written_exits_2(basic_motions_run, tmp_path):
     out = tmp_path / "fw"
     export_project(basic_motions_run, out_dir=out, **OLD)

@@ -391,6 +391,7 @@ def export_project(run_dir: str | os.PathLike, target: str, out_dir: str | os.Pa
         with install.locked(out_dir):
             install.recover(out_dir, locked_by_caller=True)
             install.clean_leftovers(out_dir)
+            install.clean_legacy_partials(out_dir)
             old_manifest = read_manifest(out_dir) if (out_dir / MANIFEST).is_file() else None
             if sensor is None:
                 sensor = (old_manifest or {}).get("sensor", sensors.SERIAL)

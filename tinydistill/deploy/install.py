@@ -84,6 +84,18 @@ def clean_leftovers(project: Path) -> list[str]:
     return removed
 
 
+def clean_legacy_partials(project: Path) -> list[str]:
+    """Delete the hidden `.NAME.*.partial` staging folders that exports of older versions left beside
+    the project when killed (recognised by an export's files; a run directory's are left alone)."""
+    project = Path(project)
+    removed = []
+    for path in sorted(project.parent.glob(f".{project.name}.*.partial")):
+        if path.is_dir() and any((path / marker).exists() for marker in ("tinydistill.ini", "src", "tinydistill.json")):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+    return removed
+
+
 def new_stage(project: Path) -> Path:
     stage = state_dir(project) / f"stage-{os.getpid()}"
     shutil.rmtree(stage, ignore_errors=True)
