@@ -43,7 +43,7 @@ SENSORS = {
 }
 
 _ACCEL = re.compile(r"^(?:acc|accel|acceleration|a|lin_acc|linacc)[_\-.]?([xyz])$", re.IGNORECASE)
-_GYRO = re.compile(r"^(?:gyro|gyr|gyroscope|w|omega|rot|rotation)[_\-.]?([xyz])$", re.IGNORECASE)
+_GYRO = re.compile(r"^(?:gyro|gyr|gyroscope|g|w|omega|rot|rotation)[_\-.]?([xyz])$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
