@@ -23,7 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from benchmarks.results import markdown_table, write_section  # noqa: E402
 from tinydistill.deploy.analysis import analyze  # noqa: E402
 from tinydistill.deploy.emulate import emulate  # noqa: E402
-from tinydistill.deploy.export import export_project  # noqa: E402
+from tinydistill.deploy.export import export_project, read_manifest  # noqa: E402
 
 CORES = (("Cortex-M0+", "cortex-m0plus"), ("Cortex-M4", "cortex-m4"), ("Cortex-M7", "cortex-m7"),
          ("Cortex-M33", "cortex-m33"), ("rv32imc", "esp32c3"))
@@ -48,7 +48,7 @@ def measure(work: Path, epochs: int) -> list[list]:
         for core, target in CORES:
             project = work / "projects" / f"{dataset}-{target}"
             export_project(run, target, project, force=True)
-            macs = analyze(project / "data" / "student_int8.tflite").macs
+            macs = analyze(project / read_manifest(project)["model"]).macs
             r = emulate(project)
             if not r.ok:
                 raise SystemExit(f"{dataset} on {core}: the firmware disagrees with Python: {r.mismatches}")

@@ -18,6 +18,7 @@ from tinydistill import emu
 from tinydistill.deploy.emulate import app_sources, compare, emulate
 from tinydistill.errors import CheckFailed, TinyDistillError
 from tinydistill.deploy.export import export_project, read_manifest
+from tinydistill.deploy.layout import from_manifest
 from tinydistill.data.stream_csv import device_lines, load_stream
 from tinydistill.deploy.streaming import StreamSpec, reference
 
@@ -102,7 +103,8 @@ def test_uneven_recordings_and_reordered_columns(basic_motions_run, projects, aw
 def test_smoothed_decisions_agree(basic_motions_run, tmp_path):
     need_tools("gcc")
     export_project(basic_motions_run, "cortex-m4", tmp_path / "fw", smoothing="vote", smooth_n=3)
-    assert "#define TD_STREAM_SMOOTHING 2" in (tmp_path / "fw" / "src" / "td_stream_config.h").read_text()
+    config = tmp_path / "fw" / "lib" / "tinydistill_model" / "src" / "td_stream_config.h"
+    assert "#define TD_STREAM_SMOOTHING 2" in config.read_text()
     report = emulate(tmp_path / "fw", on="host")
     assert report.ok, report.mismatches
 
@@ -114,13 +116,14 @@ def test_app_is_clean_under_address_and_undefined_behaviour_sanitizers(projects,
     sources = [str(s) for s in app_sources(project, tmp_path, "host")]
     subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-O1", "-g", "-ffp-contract=off",
                     "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-DTD_EMU_HOST", "-DTD_BAUD=115200",
-                    f"-I{project / 'src'}", f"-I{emu.platform_dir()}", *sources,
+                    *(f"-I{d}" for d in from_manifest(read_manifest(project)).source_dirs(project)),
+                    f"-I{emu.platform_dir()}", *sources,
                     str(emu.platform_dir() / "td_bench.c"), "-o", str(exe)], check=True)
     spec = StreamSpec.from_json(read_manifest(project)["spec"])
     stream = load_stream(awkward_stream, spec.channels)
     out = subprocess.run([str(exe)], input="\n".join(device_lines(stream)) + "\n", capture_output=True, text=True,
                          check=True)
-    expected = reference(project / "data" / "student_int8.tflite", spec, stream)
+    expected = reference(project / read_manifest(project)["model"], spec, stream)
     matched, mismatches, _ = compare(expected, out.stdout.splitlines())
     assert matched == len(expected) > 0 and not mismatches
 

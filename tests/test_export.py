@@ -18,10 +18,12 @@ from tinydistill.deploy.targets import TARGETS, get_target
 
 pytestmark = pytest.mark.slow  # the run fixture trains Keras models
 
-EXPECTED_TOOL_FILES = ["src/app.c", "src/app.h", "src/model.h", "src/model.c", "src/model_data.c", "src/sensor.h",
-                       "src/td_stream_config.h",
-                       "src/td_stream.c", "src/td_stream.h", "src/td_serial_csv.c", "src/td_port.h", "tinydistill.ini",
-                       "README.md", "data/student_int8.tflite", "data/test_stream.csv", "tinydistill.json"]
+LIB = "lib/tinydistill_model"
+EXPECTED_TOOL_FILES = ["src/app.c", "src/app.h", "src/sensor.h", *(f"{LIB}/src/{name}" for name in (
+                       "model.h", "model.c", "model_data.c", "td_stream_config.h", "td_stream.c", "td_stream.h",
+                       "td_serial_csv.c", "td_port.h", "tinydistill_model.h")),
+                       f"{LIB}/library.json", f"{LIB}/library.properties", f"{LIB}/CMakeLists.txt", "tinydistill.ini",
+                       "README.md", "reference/student_int8.tflite", "reference/test_stream.csv", "tinydistill.json"]
 
 
 @pytest.mark.parametrize("target,framework", [(t.name, f) for t in TARGETS.values() for f in t.frameworks])
@@ -36,6 +38,14 @@ def test_export_every_target_and_framework_is_a_valid_platformio_project(basic_m
     tgt = get_target(target)
     assert platformio.validate(out, tgt, framework) == [e.name for e in platformio.environments(tgt)]
     assert "extra_configs = tinydistill.ini" in (out / "platformio.ini").read_text()
+    # src/ holds only the app, the board main and the sensor hook; the model is a library
+    assert sorted(p.name for p in (out / "src").iterdir()) == sorted(
+        ["app.c", "app.h", "sensor.h", "sensor.c", MAINS[framework]] + (["CMakeLists.txt"] if framework == "espidf"
+                                                                        else []))
+    assert not (out / "data").exists()  # PlatformIO's filesystem image: `pio run -t uploadfs` would flash it
+    assert {".pio/", ".tinydistill/"} <= set((out / ".gitignore").read_text().split())
+    library = json.loads((out / LIB / "library.json").read_text())
+    assert library["name"] == "tinydistill_model" and "-ffp-contract=off" in library["build"]["flags"]
     ini = (out / "tinydistill.ini").read_text()
     assert f"board = {tgt.pio_board}" in ini and "-ffp-contract=off" in ini
     other_mains = [m for f, m in MAINS.items() if f != framework]
@@ -43,7 +53,7 @@ def test_export_every_target_and_framework_is_a_valid_platformio_project(basic_m
     assert (out / "CMakeLists.txt").is_file() == (framework == "espidf")
     # td_stream_config.h carries the stream: channels in order, window, hop, rate, labels
     config = json.loads((basic_motions_run / "config.json").read_text())
-    header = (out / "src" / "td_stream_config.h").read_text()
+    header = (out / LIB / "src" / "td_stream_config.h").read_text()
     names = ", ".join(f'"{c}"' for c in config["student_channels"])
     assert f"#define TD_STREAM_CHANNEL_NAMES {{ {names} }}" in header
     assert f"#define TD_STREAM_WINDOW {config['window']}" in header
@@ -51,6 +61,13 @@ def test_export_every_target_and_framework_is_a_valid_platformio_project(basic_m
     assert all(f'"{label}"' in header for label in config["labels"])
     readme = (out / "README.md").read_text()
     assert "pio run -t upload" in readme and "pio device monitor" in readme and "t=<sample index>" in readme
+    # the normalization, readably: the training statistics recovered from the firmware's scale and offset
+    norm = json.loads((basic_motions_run / "normalization.json").read_text())
+    rows = {line.split("|")[1].strip(" `"): line.split("|")[3:5] for line in readme.splitlines()
+            if line.startswith("| `") and "training units" in line}
+    assert list(rows) == norm["channels"]
+    for name, mean, std in zip(norm["channels"], norm["mean"], norm["std"]):
+        assert [float(v) for v in rows[name]] == pytest.approx([mean, std], rel=1e-4, abs=1e-6)
 
 
 def test_reexport_regenerates_tool_files_and_keeps_the_users(basic_motions_run, tmp_path):
@@ -59,17 +76,18 @@ def test_reexport_regenerates_tool_files_and_keeps_the_users(basic_motions_run, 
     first = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     # the user edits their files, adds one, and (wrongly) edits a tool file
     ini = (out / "platformio.ini").read_text()
-    (out / "platformio.ini").write_text(ini + "\n[env:esp32]\nmonitor_port = /dev/ttyUSB0\n")
+    (out / "platformio.ini").write_text(ini.replace("extends = td_esp32\n",
+                                                    "extends = td_esp32\nmonitor_port = /dev/ttyUSB0\n"))
     (out / "src" / "sensor.c").write_text("/* my IMU */\n" + (out / "src" / "sensor.c").read_text())
-    (out / "lib").mkdir()
-    (out / "lib" / "mine.c").write_text("int mine;\n")
+    (out / "lib" / "mine").mkdir()  # a library of the user's own beside the model's
+    (out / "lib" / "mine" / "mine.c").write_text("int mine;\n")
     (out / "src" / "app.c").write_text("broken\n")
     user = {rel: (out / rel).read_bytes() for rel in USER_FILES}
 
     report = export_project(basic_motions_run, "esp32", out, framework="espidf")
     assert set(report.kept) == set(USER_FILES) and not report.created
     assert {rel: (out / rel).read_bytes() for rel in USER_FILES} == user
-    assert (out / "lib" / "mine.c").read_text() == "int mine;\n"
+    assert (out / "lib" / "mine" / "mine.c").read_text() == "int mine;\n"
     assert (out / "src" / "app.c").read_bytes() == first["src/app.c"]
     # the arduino main is gone (a stale tool file), the ESP-IDF main and CMake files are there
     assert not (out / "src" / "main_arduino.cpp").exists()
@@ -189,7 +207,7 @@ def test_board_mains_type_check_against_the_framework_apis(basic_motions_run, tm
     main = out / "src" / MAINS[framework]
     compiler = ["g++", "-std=c++11"] if main.suffix == ".cpp" else ["gcc", "-std=c99"]
     subprocess.run([*compiler, "-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-DTD_BAUD=115200",
-                    "-I", str(stubs), "-I", str(out / "src"), str(main)], check=True)
+                    "-I", str(stubs), "-I", str(out / "src"), "-I", str(out / LIB / "src"), str(main)], check=True)
 
 
 def test_names_that_would_break_the_output_line_are_refused():

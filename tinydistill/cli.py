@@ -21,6 +21,7 @@ import click  # noqa: E402
 from . import __version__  # noqa: E402
 from .errors import TinyDistillError  # noqa: E402
 from .tasks import TASK_NAMES  # noqa: E402  (tiny: the registry, no TensorFlow)
+from .deploy import sensors  # noqa: E402  (tiny: the sensor registry)
 
 
 
@@ -448,24 +449,35 @@ def codegen(model, out_dir, prefix, check, windows, seed, list_ops, calibration,
               help="Smooth decisions over the last --smooth-n inferences.")
 @click.option("--smooth-n", type=click.IntRange(1, 64), default=1, show_default=True, help="Inferences smoothed over.")
 @click.option("--baud", type=int, default=115200, show_default=True, help="Serial baud rate of the board.")
+@click.option("--sensor", type=click.Choice(sensors.choices()), default=None,
+              help="Where samples come from: CSV lines on the serial port (default), the Nano 33 BLE's on-board "
+                   "IMU (lsm9ds1: rev1, bmi270: rev2) or an MPU-6050 on I2C. Default: the previous export's.")
+@click.option("--accel-units", type=click.Choice(list(sensors.ACCEL_UNITS)), default="g", show_default=True,
+              help="Units of the run's acceleration channels (with --sensor).")
+@click.option("--gyro-units", type=click.Choice(list(sensors.GYRO_UNITS)), default="rad/s", show_default=True,
+              help="Units of the run's angular-rate channels (with --sensor).")
+@click.option("--layout", "layout_name", type=click.Choice(["platformio", "sketch"]), default="platformio",
+              show_default=True, help="A PlatformIO project, or an Arduino IDE sketch folder with the library.")
 @limit_options()
 @click.option("--model", "model_file", type=click.Path(exists=True), default=None,
               help="Deploy this model instead of RUN's student: a .tflite, .keras or SavedModel folder taking RUN's "
                    "windows (quantized on --calibration, default RUN's training windows).")
 @calibration_option
 @json_option
-def export(run, target, out, framework, force, smoothing, smooth_n, baud, max_flash, max_ram, max_latency,
-           model_file, calibration, as_json):
+def export(run, target, out, framework, force, smoothing, smooth_n, baud, sensor, accel_units, gyro_units,
+           layout_name, max_flash, max_ram, max_latency, model_file, calibration, as_json):
     """Export RUN's int8 student as a PlatformIO project that classifies a live stream.
 
     The budget check runs first (over budget: exit 1 unless --force); the student is
-    quantized when RUN has no student_int8.tflite. Re-exporting into the same folder
-    regenerates the tool's files and keeps yours (platformio.ini, src/sensor.c).
+    quantized when RUN has no student_int8.tflite. The model and runtime become the
+    library lib/tinydistill_model/. Re-exporting into the same folder regenerates the
+    tool's files and keeps yours (platformio.ini, src/sensor.c, .gitignore).
 
     Example:
 
     \b
         tinydistill export runs/bm --target esp32 --out fw/bm-esp32
+        tinydistill export runs/bm --target cortex-m4 --sensor lsm9ds1 --out fw/bm-nano
         tinydistill export runs/bm --target cortex-m4 --model my_student.keras --out fw/mine-m4
     """
     import tempfile
@@ -489,7 +501,8 @@ def export(run, target, out, framework, force, smoothing, smooth_n, baud, max_fl
                 model.write_bytes(flatbuffer)
         report = export_project(run, target, out, framework=framework, force=force, smoothing=smoothing,
                                 smooth_n=smooth_n, baud=baud, max_flash=max_flash, max_ram=max_ram,
-                                max_latency=max_latency, model=model)
+                                max_latency=max_latency, sensor=sensor, layout_name=layout_name,
+                                accel_units=accel_units, gyro_units=gyro_units, model=model)
     say(format_report(report), as_json)
     if as_json:
         from . import json_views
@@ -541,8 +554,11 @@ def emulate(project, stream, on, timeout, as_json):
 @click.option("--timeout", type=float, default=5.0, show_default=True, help="Seconds to wait for one inference.")
 @click.option("--boot-wait", type=float, default=2.0, show_default=True,
               help="Seconds to wait for the board's start-up banner after opening the port.")
+@click.option("--dtr/--no-dtr", default=True, show_default=True,
+              help="Assert DTR (and RTS): USB-CDC boards such as the Nano 33 BLE only talk while DTR is set; "
+                   "--no-dtr for boards that reset on it.")
 @json_option
-def hil(port, stream, baud, project, timeout, boot_wait, as_json):
+def hil(port, stream, baud, project, timeout, boot_wait, dtr, as_json):
     """Stream a recording to a flashed board over serial and check its every decision.
 
     The board must run the exported project with its default serial sensor hook.
@@ -556,7 +572,7 @@ def hil(port, stream, baud, project, timeout, boot_wait, as_json):
     from .deploy.hil import format_report
     from .deploy.hil import hil as run_hil
 
-    report = run_hil(port, stream=stream, project=project, baud=baud, timeout=timeout, boot_wait=boot_wait)
+    report = run_hil(port, stream=stream, project=project, baud=baud, timeout=timeout, boot_wait=boot_wait, dtr=dtr)
     say(format_report(report), as_json)
     if as_json:
         from . import json_views

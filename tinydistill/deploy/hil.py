@@ -2,7 +2,10 @@
 serial, read its output lines and check every inference against the Python reference.
 
 The board's sensor hook must be the default one (samples as CSV lines from the
-serial port). The stream is sent sample by sample; after a sample that completes a
+serial port). DTR is asserted by default: the USB CDC of the Arduino mbed core (Nano 33 BLE)
+only sends and receives while the host holds DTR high; RTS follows DTR, so that the ESP32
+boards' auto-reset circuit (EN and IO0 driven by DTR and RTS) stays released. The port is
+any pyserial URL (a device path, or `rfc2217://`, `socket://`, `loop://`). The stream is sent sample by sample; after a sample that completes a
 window the board's output line is awaited, so a slow board never loses input.
 Its `t` counts from the board's start-up, so `t` is compared relative to the first line.
 """
@@ -16,6 +19,7 @@ from pathlib import Path
 
 from .emulate import compare, parse_line
 from ..errors import CheckFailed, TinyDistillError
+from . import install
 from .export import MANIFEST, read_manifest
 from .platformio import DEFAULT_BAUD
 from ..rundir import open_run
@@ -45,7 +49,7 @@ class HilReport:
 def _reference_inputs(project: str | os.PathLike) -> tuple[StreamSpec, Path, Path | None]:
     """(spec, int8 model, default stream) from an exported project or a run directory."""
     path = Path(project)
-    if (path / MANIFEST).is_file():
+    if (path / MANIFEST).is_file() or install.pending(path):
         manifest = read_manifest(path)
         stream = path / manifest["stream"] if manifest.get("stream") else None
         return StreamSpec.from_json(manifest["spec"]), path / manifest["model"], stream
@@ -66,17 +70,18 @@ def _pyserial():
     return serial
 
 
-def _open(port: str, baud: int, read_timeout: float, write_timeout: float):
+def _open(port: str, baud: int, read_timeout: float, write_timeout: float, dtr: bool = True):
+    """Open `port` with DTR (and RTS) set to `dtr` from the start."""
     serial = _pyserial()
-    ser = serial.Serial(baudrate=baud, timeout=read_timeout, write_timeout=write_timeout)
-    ser.port = port
-    # DTR/RTS released: on ESP32 dev boards they drive EN and IO0, and would reset the chip
-    ser.dtr = False
-    ser.rts = False
     try:
+        ser = serial.serial_for_url(port, do_not_open=True, baudrate=baud, timeout=read_timeout,
+                                    write_timeout=write_timeout)
+        # set before open(), so the lines are in this state from the moment the port opens
+        ser.dtr = dtr
+        ser.rts = dtr
         ser.open()
         return ser
-    except serial.SerialException as exc:
+    except (serial.SerialException, ValueError) as exc:
         raise TinyDistillError(f"cannot open serial port {port}: {exc}. Check the port name "
                                "(`pio device list`) and that no monitor holds it.") from None
 
@@ -98,13 +103,23 @@ def _read_result(ser, deadline: float) -> str | None:
     return None
 
 
-def _wait_ready(ser, seconds: float) -> bool:
-    """Wait up to `seconds` for the board's start-up banner (`# tinydistill ... ready`)."""
-    deadline = time.monotonic() + seconds
+def _wait_ready(ser, seconds: float, quiet: float = 0.5) -> bool:
+    """Wait up to `seconds` for the board's start-up banner (`# tinydistill ... ready`).
+
+    A board behind a UART bridge that resets when the port opens prints its boot output at
+    once; a USB-CDC board does not reset and prints nothing. So the wait ends early when the
+    line stays silent for `quiet` seconds, and lasts up to `seconds` while output arrives.
+    """
+    start = time.monotonic()
+    deadline = start + seconds
+    heard = False
     while time.monotonic() < deadline:
         line = ser.readline().decode("utf-8", errors="replace")
         if line.startswith("# tinydistill") and "ready" in line:
             return True
+        heard = heard or bool(line)
+        if not heard and time.monotonic() - start >= quiet:
+            return False
     return False
 
 
@@ -130,12 +145,12 @@ def _stream(ser, recorded, at: set[int], timeout: float, boot_wait: float, lines
 
 
 def hil(port: str, stream: str | os.PathLike | None = None, project: str | os.PathLike = ".",
-        baud: int = DEFAULT_BAUD, timeout: float = 5.0, boot_wait: float = 2.0) -> HilReport:
+        baud: int = DEFAULT_BAUD, timeout: float = 5.0, boot_wait: float = 2.0, dtr: bool = True) -> HilReport:
     """Stream to the board on `port` and compare its every inference with the reference.
 
     `timeout` is how long to wait for one inference's line; `boot_wait` how long to
     wait for the start-up banner of a board that resets when its port opens (it is
-    fine if none comes). Raises CheckFailed when the board stops answering.
+    fine if none comes); `dtr` asserts DTR and RTS (see the module's docstring). Raises CheckFailed when the board stops answering.
     """
     spec, model, default_stream = _reference_inputs(project)
     if stream is None:
@@ -148,7 +163,7 @@ def hil(port: str, stream: str | os.PathLike | None = None, project: str | os.Pa
     started = time.monotonic()
     lines: list[str] = []
     serial = _pyserial()
-    with _open(port, baud, read_timeout=min(timeout, 0.2), write_timeout=timeout) as ser:
+    with _open(port, baud, read_timeout=min(timeout, 0.2), write_timeout=timeout, dtr=dtr) as ser:
         try:
             _stream(ser, recorded, at, timeout, boot_wait, lines, port, len(expected))
         except serial.SerialTimeoutException:
