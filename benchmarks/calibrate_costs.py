@@ -2,7 +2,8 @@
 
 For the anchor model and the basic-motions and mnist1d students, generate the C engine,
 mark every op's kernel call with td_bench_begin/end, build it for each emulated core
-(Cortex-M0+, M4, M7, M33 on QEMU mps2 machines; rv32imc on QEMU virt) at -O2 and count
+(Cortex-M0+, M4, M7, M33 on QEMU mps2 machines; rv32imc on QEMU virt; the ESP8266's Xtensa
+lx106 on QEMU sim) at -O2 and count
 the retired instructions of every op exactly (QEMU TCG plugin, tinydistill.emu). Per op
 kind the cost is one rate: instructions per MAC (convolutions, fully connected), per
 addition/comparison (MEAN, pools) or per output element (softmax, activations,
@@ -39,11 +40,12 @@ if str(ROOT) not in sys.path:
 from benchmarks import results  # noqa: E402
 from benchmarks.instrument import bracket_calls  # noqa: E402
 from benchmarks.students import student_model  # noqa: E402
-from tinydistill import analysis, atomic, emu, oracle  # noqa: E402
+from tinydistill import atomic, emu, oracle  # noqa: E402
+from tinydistill.deploy import analysis  # noqa: E402
 
 ANCHOR = ROOT / "benchmarks" / "anchors" / "conv1d_m4.tflite"
 HARNESS = Path(__file__).resolve().parent / "engine_vs_tflm_main.c"  # engine_vs_tflm.py's harness, reused as is
-PLATFORMS = ("cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m33", "rv32")
+PLATFORMS = ("cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m33", "rv32", "xtensa-lx106")
 CODE_PLATFORM = "cortex-m4"
 WINDOWS = 2
 OUT = ROOT / "tinydistill" / "deploy" / "costs_measured.json"

@@ -43,12 +43,21 @@ def test_unknown_target_lists_valid_names():
 
 def test_measured_costs_replace_estimates_on_emulated_cores_only():
     # tinydistill/deploy/costs_measured.json comes from benchmarks/calibrate_costs.py (QEMU instruction counts).
-    for name in ("cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m33", "esp32c3"):
+    for name in ("cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m33", "esp32c3", "esp8266"):
         cost = targets.get_target(name).cost
         assert cost.source.startswith("measured: ") and "other op kinds: estimate" in cost.source
         assert cost.cost("conv").mac > 0
-    for name in ("esp32", "esp32s3"):  # Xtensa: no emulator here
+    for name in ("esp32", "esp32s3"):  # Xtensa LX6/LX7: no emulator here (the LX106 is another core)
         assert targets.get_target(name).cost.source.startswith("estimate")
     assert targets.CODE_SIZE.source.startswith("measured: ")
     # A slower core needs more instructions per MAC for the same kernels.
     assert targets.get_target("cortex-m0plus").cost.cost("conv").mac > targets.get_target("cortex-m4").cost.cost("conv").mac
+
+
+def test_esp8266_is_the_emulated_lx106():
+    esp = targets.get_target("esp8266")
+    assert (esp.pio_platform, esp.pio_board, esp.frameworks) == ("espressif8266", "nodemcuv2", ("arduino",))
+    assert (esp.clock_hz, esp.qemu_machine, esp.emu_platform) == (80_000_000, "sim", "xtensa-lx106")
+    # No 32x32->64 multiply and no multiply-accumulate: more instructions per MAC than the Cortex-M4.
+    assert esp.cost.cost("conv").mac > targets.get_target("cortex-m4").cost.cost("conv").mac
+    assert "xtensa-lx106" in esp.cost.source and esp.stack_source.endswith("on xtensa-lx106")
