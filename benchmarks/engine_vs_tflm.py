@@ -82,10 +82,15 @@ class Measurement:
     ops_counts: list[tuple[str, float]] = field(default_factory=list)
     # Every emulated core: platform -> (mean instructions, model + kernels flash, bit-exact)
     cores: dict[str, tuple[float, int, bool]] = field(default_factory=dict)
+    region_cycles: list[int] = field(default_factory=list)  # Cortex-M4 estimate, zero flash wait states
 
     @property
     def mean_instructions(self) -> float:
         return float(np.mean(self.regions))
+
+    @property
+    def mean_cycles(self) -> float:
+        return float(np.mean(self.region_cycles))
 
 
 def _define(header: Path, name: str) -> int:
@@ -188,7 +193,8 @@ def measure(name: str, model_path: Path, work: Path, windows: int = 4, seed: int
     elf = emu.build(PLATFORM, [*sources, HARNESS], include_dirs=[gen], out=work / "engine_m4.elf")
     noop = emu.build(PLATFORM, [*sources, HARNESS], include_dirs=[gen], out=work / "noop_m4.elf",
                      defines=["TD_BENCH_NOOP"])
-    run = emu.run(PLATFORM, elf, args=["inputs.bin", "outputs.bin"], cwd=work, profile=True, timeout=120)
+    run = emu.run(PLATFORM, elf, args=["inputs.bin", "outputs.bin"], cwd=work, profile=True, estimate_cycles=True,
+                  timeout=300)
     if not run.ok:
         raise RuntimeError(f"{name}: the Cortex-M4 run {run.describe()}:\n{run.stdout}{run.stderr}")
     got = np.frombuffer((work / "outputs.bin").read_bytes(), dtype=np.int8).reshape(windows, -1)
@@ -229,6 +235,7 @@ def measure(name: str, model_path: Path, work: Path, windows: int = 4, seed: int
         libc_extra=libc_extra,
         ops_counts=per_op(gen, work, windows),
         cores=every_core(gen, work, expected) if all_cores else {},
+        region_cycles=run.region_cycles,
     )
 
 
@@ -314,7 +321,9 @@ def report(ms: list[Measurement]) -> str:
     parts = [
         "Retired instructions per inference on Cortex-M4 (`arm-none-eabi-gcc -O2 -mcpu=cortex-m4 -mfloat-abi=hard "
         "-mfpu=fpv4-sp-d16`, QEMU `mps2-an386`, counted exactly by tinydistill's TCG plugin between "
-        "`td_bench_begin()`/`td_bench_end()`, which adds 2 instructions of call overhead). Instructions, not cycles. "
+        "`td_bench_begin()`/`td_bench_end()`, which adds 2 instructions of call overhead). Instructions, not cycles; "
+        "the estimated cycles beside them apply the Cortex-M4 TRM's timings to the same retired instructions at zero "
+        "flash wait states (tinydistill/emu/m4_cycles.h). "
         "Inputs: uniformly random int8 windows (seed 0).\n",
     ]
     if anchor:
@@ -324,6 +333,8 @@ def report(ms: list[Measurement]) -> str:
             ["instructions per inference (mean)", _int(anchor.mean_instructions), _int(t["instructions_ref"]),
              _int(t["instructions_cmsis"])],
             ["instructions per inference (each window)", " / ".join(_int(r) for r in anchor.regions), "", ""],
+            ["estimated Cortex-M4 cycles per inference (TRM timings, zero flash wait states)",
+             _int(anchor.mean_cycles), "", ""],
             ["arena bytes", _int(anchor.arena), _int(t["arena"]), "4,116"],
             ["stack in invoke (bytes)", _int(anchor.stack), _int(t["stack_invoke_ref"]), "1,244"],
             [".text + .rodata: model + kernels (+ framework)", f"{_int(flash_engine)} "
@@ -378,7 +389,7 @@ def report(ms: list[Measurement]) -> str:
         macs = sum(int(x.group(1)) for label, _ in m.ops_counts for x in [re.search(r"(\d+) MACs", label)] if x)
         rows.append([
             m.name, _int(m.model_bytes), m.ops, _int(m.mean_instructions),
-            f"{m.mean_instructions / macs:.1f}" if macs else "n/a", _int(m.arena),
+            f"{m.mean_instructions / macs:.1f}" if macs else "n/a", _int(m.mean_cycles), _int(m.arena),
             _int(m.tflm_arena_64bit) if m.tflm_arena_64bit else "n/a", _int(m.text + m.rodata), _int(m.stack),
             "yes" if m.bit_exact else "**NO**",
             f"{m.host_ns / 1000:.1f}", f"{m.litert_ns / 1000:.1f}", f"{m.litert_ns / m.host_ns:.1f}×",
@@ -386,7 +397,8 @@ def report(ms: list[Measurement]) -> str:
         ])
     parts.append("\n### Every model\n")
     parts.append(results.markdown_table(
-        ["model", "tflite bytes", "ops", "M4 instructions / inference", "per MAC", "arena B", "TFLM arena B (64-bit)",
+        ["model", "tflite bytes", "ops", "M4 instructions / inference", "per MAC",
+         "est. M4 cycles (zero wait states)", "arena B", "TFLM arena B (64-bit)",
          "model + kernels flash B", "stack B", "bit-exact", "host µs (our C)", "host µs (LiteRT)",
          "LiteRT time / ours", "LiteRT BUILTIN_REF time / ours"], rows))
     with_cores = [m for m in ms if m.cores]

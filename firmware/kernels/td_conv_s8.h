@@ -7,6 +7,8 @@
 #ifndef TD_CONV_S8_H
 #define TD_CONV_S8_H
 
+#include <string.h>
+
 #include "td_mac.h"
 #include "td_requant.h"
 #include "td_types.h"
@@ -34,6 +36,10 @@ td_status td_conv_s8(const td_conv_params *p, const int8_t *input, int8_t *outpu
 
 /* One output pixel next to the padding: the reference's per-tap bounds checks. */
 void td_conv_s8_border(const td_conv_params *p, const int8_t *input, int8_t *out, int32_t iy0, int32_t ix0);
+
+/* Largest window (k_h * k_w * in_c bytes) gathered into a contiguous patch on the
+ * stack; two patches (two output pixels) are live at once. */
+#define TD_CONV_PATCH_MAX 256
 
 /* The parameters are compile-time constants in generated code: the test folds away. */
 #define TD_CONV_REQUANT(p, acc, c)                                                                   \
@@ -131,12 +137,102 @@ TD_INLINE void td_conv_s8_pixel2(const td_conv_params *p, const int8_t *TD_RESTR
     }
 }
 
+/* The window of the output pixel whose top-left input is (iy0, ix0), gathered into
+ * `patch` in the weights' [k_h][k_w][in_c] order; taps in the padding get the input
+ * zero point (-in_offset), which adds nothing to sum(w * (x + in_offset)), so the
+ * folded bias serves border pixels too. */
+TD_INLINE void td_conv_s8_gather(const td_conv_params *p, const int8_t *TD_RESTRICT input, int8_t *TD_RESTRICT patch,
+                                 int32_t iy0, int32_t ix0)
+{
+    const int8_t pad = (int8_t)(-p->in_offset);
+    int32_t ky, kx, c;
+    for (ky = 0; ky < p->k_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dil_h;
+        for (kx = 0; kx < p->k_w; ++kx) {
+            const int32_t ix = ix0 + kx * p->dil_w;
+            int8_t *dst = patch + (ky * p->k_w + kx) * p->in_c;
+            if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
+                for (c = 0; c < p->in_c; ++c) {
+                    dst[c] = pad;
+                }
+            } else {
+                memcpy(dst, input + (iy * p->in_w + ix) * p->in_c, (size_t)p->in_c);
+            }
+        }
+    }
+}
+
+/* Output pixels of one row through gathered patches, two at a time: every pixel when
+ * the window is not one contiguous run (2-D kernels, dilation, few input channels),
+ * else only those next to the padding. */
+TD_INLINE void td_conv_s8_patch_row(const td_conv_params *p, const int8_t *TD_RESTRICT input, int8_t *TD_RESTRICT row,
+                                    int32_t iy0, int32_t from, int32_t to)
+{
+    union {
+        uint32_t align;
+        int8_t b[2 * TD_CONV_PATCH_MAX];
+    } patch;
+    const int32_t k_size = p->k_h * p->k_w * p->in_c;
+    int32_t ox = from;
+    for (; ox + 2 <= to; ox += 2) {
+        td_conv_s8_gather(p, input, patch.b, iy0, ox * p->stride_w - p->pad_left);
+        td_conv_s8_gather(p, input, patch.b + TD_CONV_PATCH_MAX, iy0, (ox + 1) * p->stride_w - p->pad_left);
+        {
+            const int8_t *w = p->weights;
+            int8_t *out0 = row + ox * p->out_c, *out1 = out0 + p->out_c;
+            int32_t oc = 0;
+            for (; oc + 2 <= p->out_c; oc += 2) {
+                int32_t a00 = p->bias_folded[oc], a01 = a00;
+                int32_t a10 = p->bias_folded[oc + 1], a11 = a10;
+                td_dot2x2_s8(w, w + k_size, patch.b, patch.b + TD_CONV_PATCH_MAX, k_size, &a00, &a01, &a10, &a11);
+                out0[oc] = TD_CONV_REQUANT(p, a00, oc);
+                out1[oc] = TD_CONV_REQUANT(p, a01, oc);
+                out0[oc + 1] = TD_CONV_REQUANT(p, a10, oc + 1);
+                out1[oc + 1] = TD_CONV_REQUANT(p, a11, oc + 1);
+                w += 2 * k_size;
+            }
+            for (; oc < p->out_c; ++oc) {
+                const int32_t b = p->bias_folded[oc];
+                out0[oc] = TD_CONV_REQUANT(p, td_dot_s8(w, patch.b, k_size, b), oc);
+                out1[oc] = TD_CONV_REQUANT(p, td_dot_s8(w, patch.b + TD_CONV_PATCH_MAX, k_size, b), oc);
+                w += k_size;
+            }
+        }
+    }
+    for (; ox < to; ++ox) {
+        const int8_t *w = p->weights;
+        int32_t oc;
+        td_conv_s8_gather(p, input, patch.b, iy0, ox * p->stride_w - p->pad_left);
+        for (oc = 0; oc < p->out_c; ++oc) {
+            row[ox * p->out_c + oc] = TD_CONV_REQUANT(p, td_dot_s8(w, patch.b, k_size, p->bias_folded[oc]), oc);
+            w += k_size;
+        }
+    }
+}
+
 TD_INLINE td_status td_conv_s8_impl(const td_conv_params *p, const int8_t *TD_RESTRICT input,
                                     int8_t *TD_RESTRICT output)
 {
     int32_t oy, ox;
+    /* Gathered patches fit, and the window is not already one contiguous run. */
+    const int patches = p->k_h * p->k_w * p->in_c <= TD_CONV_PATCH_MAX;
+    const int all_patches = patches && td_conv_s8_runs(p) > 1;
     if (p == NULL || input == NULL || output == NULL) {
         return TD_ERR_ARG;
+    }
+    if (p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
+        p->pad_left == 0 && p->out_h == p->in_h && p->out_w == p->in_w) {
+        /* Pointwise: every pixel is one contiguous run, so pixels pair across rows. */
+        const int32_t pixels = p->out_h * p->out_w;
+        int32_t i = 0;
+        for (; i + 2 <= pixels; i += 2) {
+            td_conv_s8_pixel2(p, input + i * p->in_c, input + (i + 1) * p->in_c, output + i * p->out_c,
+                              output + (i + 1) * p->out_c);
+        }
+        if (i < pixels) {
+            td_conv_s8_pixel(p, input + i * p->in_c, output + i * p->out_c);
+        }
+        return TD_OK;
     }
     for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t iy0 = oy * p->stride_h - p->pad_top;
@@ -144,8 +240,16 @@ TD_INLINE td_status td_conv_s8_impl(const td_conv_params *p, const int8_t *TD_RE
         /* Split the row so the interior loop carries no padding test. */
         const int32_t lo = (oy >= p->oy_lo && oy < p->oy_hi) ? p->ox_lo : p->out_w;
         const int32_t hi = (oy >= p->oy_lo && oy < p->oy_hi) ? p->ox_hi : p->out_w;
-        for (ox = 0; ox < lo; ++ox) {
-            td_conv_s8_border(p, input, row + ox * p->out_c, iy0, ox * p->stride_w - p->pad_left);
+        if (all_patches) {
+            td_conv_s8_patch_row(p, input, row, iy0, 0, p->out_w);
+            continue;
+        }
+        if (patches) {
+            td_conv_s8_patch_row(p, input, row, iy0, 0, lo);
+        } else {
+            for (ox = 0; ox < lo; ++ox) {
+                td_conv_s8_border(p, input, row + ox * p->out_c, iy0, ox * p->stride_w - p->pad_left);
+            }
         }
         for (ox = lo; ox + 2 <= hi; ox += 2) {
             const int8_t *origin = input + (iy0 * p->in_w + ox * p->stride_w - p->pad_left) * p->in_c;
@@ -156,8 +260,12 @@ TD_INLINE td_status td_conv_s8_impl(const td_conv_params *p, const int8_t *TD_RE
             const int32_t ix0 = ox * p->stride_w - p->pad_left;
             td_conv_s8_pixel(p, input + (iy0 * p->in_w + ix0) * p->in_c, row + ox * p->out_c);
         }
-        for (ox = hi; ox < p->out_w; ++ox) {
-            td_conv_s8_border(p, input, row + ox * p->out_c, iy0, ox * p->stride_w - p->pad_left);
+        if (patches) {
+            td_conv_s8_patch_row(p, input, row, iy0, hi > lo ? hi : lo, p->out_w);
+        } else {
+            for (ox = hi > lo ? hi : lo; ox < p->out_w; ++ox) {
+                td_conv_s8_border(p, input, row + ox * p->out_c, iy0, ox * p->stride_w - p->pad_left);
+            }
         }
     }
     return TD_OK;

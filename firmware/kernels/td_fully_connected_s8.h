@@ -38,6 +38,26 @@ TD_INLINE td_status td_fully_connected_s8_impl(const td_fully_connected_params *
     for (r = 0; r < p->rows; ++r) {
         const int8_t *w = p->weights;
         o = 0;
+#if defined(TD_USE_DSP)
+        if (p->in_c % 4 == 0 && p->in_c <= 1020) { /* the fourth row within LDR's immediate offsets */
+            for (; o + 4 <= p->out_c; o += 4) {
+                int32_t acc[4];
+                int32_t k;
+                acc[0] = p->bias_folded[o];
+                acc[1] = p->bias_folded[o + 1];
+                acc[2] = p->bias_folded[o + 2];
+                acc[3] = p->bias_folded[o + 3];
+                td_dot4_s8(w, p->in_c, input, p->in_c, acc);
+                for (k = 0; k < 4; ++k) {
+                    const int32_t scaled = p->single_rounding
+                                               ? td_mbqm_single(acc[k], p->mult[o + k], p->shift[o + k])
+                                               : td_mbqm(acc[k], p->mult[o + k], p->shift[o + k]);
+                    output[o + k] = td_clamp_s8(scaled + p->out_offset, p->act_min, p->act_max);
+                }
+                w += 4 * p->in_c;
+            }
+        }
+#endif
         for (; o + 2 <= p->out_c; o += 2) {
             int32_t acc0 = p->bias_folded[o], acc1 = p->bias_folded[o + 1];
             int32_t s0, s1;

@@ -42,11 +42,32 @@ TD_INLINE int32_t td_mbqm(int32_t x, int32_t multiplier, int32_t shift)
 TD_INLINE int32_t td_mbqm_single(int32_t x, int32_t multiplier, int32_t shift)
 {
     const int total = 31 - (int)shift;
+    if (total > 32) {
+        /* The rounding constant 2^(total-1) is a multiple of 2^32, so the low word of
+         * the product cannot carry into the result: only the high word is needed. */
+        const int32_t high = (int32_t)(((int64_t)x * multiplier) >> 32);
+        return (high + (int32_t)(1u << (total - 33))) >> (total - 32);
+    }
     return (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << (total - 1))) >> total);
 }
 
 TD_INLINE int8_t td_clamp_s8(int32_t v, int32_t lo, int32_t hi)
 {
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__) && !defined(TD_NO_DSP)
+    if (__builtin_constant_p(lo) && __builtin_constant_p(hi)) {
+        /* Generated code: the bounds are constants; SSAT does the int8 range and
+         * only a narrower activation range costs more. */
+        int32_t r;
+        __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(v));
+        if (lo > -128 && r < lo) {
+            r = lo;
+        }
+        if (hi < 127 && r > hi) {
+            r = hi;
+        }
+        return (int8_t)r;
+    }
+#endif
     return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
 }
 

@@ -26,7 +26,9 @@ typedef enum {
 #if defined(__GNUC__)
 #define TD_UNROLL _Pragma("GCC unroll 8")
 #define TD_UNROLL4 _Pragma("GCC unroll 4")
+#define TD_UNROLL2 _Pragma("GCC unroll 2")
 #else
+#define TD_UNROLL2
 #define TD_UNROLL
 #define TD_UNROLL4
 #endif

@@ -16,6 +16,7 @@ def test_engine_vs_tflm_measures_the_anchor(anchor_model, tmp_path):
                       all_cores=False)
     assert m.bit_exact
     assert len(m.regions) == 2 and all(r > 16_624 for r in m.regions)  # at least one instruction per MAC
+    assert len(m.region_cycles) == 2 and all(c >= r for c, r in zip(m.region_cycles, m.regions))
     assert m.arena > 0 and m.text > 0 and m.rodata > 0 and m.stack > 0
     assert m.tflm_arena_64bit and m.tflm_arena_64bit > m.arena
     assert m.host_ns > 0 and m.litert_ns > 0

@@ -218,6 +218,16 @@ def _provenance(kinds: set[str], measured: frozenset[str]) -> str:
     return "partly measured" if kinds & measured else "estimate"
 
 
+def _cycle_basis(target) -> str:
+    """What a measured cycle means on `target`'s emulated core."""
+    from ..emu.platforms import PLATFORMS
+
+    plat = PLATFORMS.get(target.emu_platform)
+    if plat is not None and plat.cycle_model:
+        return ", Cortex-M4 TRM cycle estimate at zero flash wait states"
+    return ", 1 cycle per instruction"
+
+
 def format_report(report: BudgetReport) -> str:
     """The per-layer table, the totals and the verdict."""
     def shape(s):
@@ -245,7 +255,7 @@ def format_report(report: BudgetReport) -> str:
         f"{a.output_bytes:,} B, serial reader) + stack {report.stack_bytes:,} B ({report.target.stack_source.split(':')[0]})   "
         f"limit {units.format_size(report.max_ram)}",
         f"latency {units.format_time(report.latency_s):>10}  = {report.cycles:,.0f} cycles at "
-        f"{report.target.clock_hz / 1e6:g} MHz ({cost_tag}{', 1 cycle per instruction' if cost_tag != 'estimate' else ''})"
+        f"{report.target.clock_hz / 1e6:g} MHz ({cost_tag}{_cycle_basis(report.target) if cost_tag != 'estimate' else ''})"
         + (f"   limit {units.format_time(report.max_latency)}" if report.max_latency is not None else ""),
         report.verdict(),
     ]

@@ -149,7 +149,7 @@ static void test_conv_same_padding(void)
 static void test_depthwise_multiplier(void)
 {
     /* 1 input channel, depth multiplier 2, kernel width 2, VALID: ch0 weights [1, 2], ch1 [-1, 1]. */
-    static const int8_t w[4] = {1, 2, -1, 1}; /* [oc][kx] */
+    static const int8_t w[4] = {1, -1, 2, 1}; /* [kx][oc] */
     static const int32_t bias[2] = {0, 10}, folded[2] = {0, 10}, mult[2] = {HALF, HALF}, shift[2] = {1, 1};
     const td_depthwise_conv_params p = {1, 3, 1, 1, 2, 2, 2, 1, 2, 1, 1, 1, 1, 0, 0, 0, 1, 0, 2, 0, 0, -128, 127,
                                         0, w, bias, folded, mult, shift};

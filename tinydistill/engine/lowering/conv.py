@@ -92,9 +92,12 @@ def lower_depthwise_conv_2d(model: Model, op: Operator) -> Call:
         raise refuse(op, "output channels are not a multiple of the input channels",
                      "use a depth multiplier that divides the output channels")
     window = _conv_window(op, in_h, in_w, k_h, k_w, out_h, out_w)
-    # [1, kh, kw, oc] → [oc, kh, kw]: each channel's taps contiguous.
-    weights = w.array().astype(np.int64).reshape(k_h, k_w, out_c).transpose(2, 0, 1)
-    requant, arrays = _conv_requant(model, op, inp, w, out, weights, out_c)
+    # The kernel reads TFLite's [1, kh, kw, oc] as is (channels of a tap contiguous);
+    # the per-channel sums of the requantization want [oc, kh, kw].
+    native = w.array().astype(np.int64).reshape(k_h, k_w, out_c)
+    requant, arrays = _conv_requant(model, op, inp, w, out, native.transpose(2, 0, 1), out_c)
+    arrays = tuple(ConstArray("weights", "int8_t", tuple(int(v) for v in native.reshape(-1)))
+                   if a.name == "weights" else a for a in arrays)
     fields = (("in_h", in_h), ("in_w", in_w), ("in_c", in_c), ("out_h", out_h), ("out_w", out_w),
               ("out_c", out_c), ("depth_mult", mult_depth), ("k_h", k_h), ("k_w", k_w), *window, *requant)
     return Call(op.index, op.opcode, op.layer, "td_depthwise_conv_s8", "td_depthwise_conv_s8.h",
