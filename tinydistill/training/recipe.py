@@ -207,33 +207,32 @@ def frozen_outputs(teacher, xt) -> tuple:
 
 
 class Candidates:
-    """Student candidates, each a (T, alpha, seed), trained with the recipe through one compiled,
-    tunable Distiller.
+    """Student candidates, each a (T, alpha, seed), trained with the recipe.
 
     Tracing a new training step per candidate cost more than the training itself on small
-    sets, so every candidate reuses one Distiller: its own initial weights (built under its
-    seed), Adam's state and step count zeroed, its T and alpha set as variables. `build()`
-    returns a fresh student; `teacher` is what the Distiller runs on its "teacher" inputs
-    (often the frozen_outputs() lookup model).
+    sets, so every candidate reuses one compiled, tunable Distiller: its own initial weights
+    (built under its seed), Adam's state and step count zeroed, its T and alpha set as
+    variables. With a hint loss the regressor trains too, so each candidate gets its own
+    Distiller. `build()` returns a fresh student; `teacher` is what the Distiller runs on its
+    "teacher" inputs (the frozen_outputs() lookup model without a hint).
     """
 
     def __init__(self, build, teacher, task, learning_rate: float, budget: Budget, *, batch_size: int,
-                 teacher_slice=None, log=None):
+                 teacher_slice=None, hint_weight: float = 0.0, log=None):
         self.build, self.teacher, self.task, self.budget = build, teacher, task, budget
         self.learning_rate, self.batch_size, self.teacher_slice, self.log = learning_rate, batch_size, teacher_slice, log
+        self.hint_weight = hint_weight
         self._student = self._distiller = None
 
-    def fit(self, inputs: dict, y, train: tuple, val: tuple | None, *, temperature: float, alpha: float, seed: int,
-            phase: str = "") -> dict:
-        """Train one candidate on ({"student", "teacher"} `inputs`, `y`); select on `val` (x, y), or on the
-        labelled training windows `train` (x, y) without validation data. Returns the model (its
-        best-validation weights), history, fit info, T, alpha, seed, score and best validation metrics."""
-        import keras
-
+    def _distiller_for(self, student, temperature: float, alpha: float):
+        """(the network that trains, its Distiller), ready for a candidate with `student`'s initial weights."""
         from .distill import Distiller
 
-        keras.utils.set_random_seed(seed)
-        student = self.build()
+        if self.hint_weight:
+            distiller = Distiller(student, self.teacher, self.task, temperature=temperature, alpha=alpha,
+                                  hint_weight=self.hint_weight if alpha > 0 else 0.0, teacher_slice=self.teacher_slice)
+            distiller.compile(optimizer=optimizer(self.learning_rate, self.budget), **compile_options(self.budget))
+            return student, distiller
         if self._distiller is None:
             self._student = self.build()
             self._distiller = Distiller(self._student, self.teacher, self.task, teacher_slice=self.teacher_slice,
@@ -243,9 +242,21 @@ class Candidates:
         for v in self._distiller.optimizer.variables:  # Adam's state and step count start at zero
             v.assign(np.zeros(v.shape, dtype=v.dtype))
         self._distiller.set_mixture(temperature, alpha)
-        validate = Validator(self.task, self._student, train, val, seed)
-        history, info = fit(self._distiller, (inputs, y), self._student, validate, self.budget, seed=seed,
+        return self._student, self._distiller
+
+    def fit(self, inputs: dict, y, train: tuple, val: tuple | None, *, temperature: float, alpha: float, seed: int,
+            phase: str = "") -> dict:
+        """Train one candidate on ({"student", "teacher"} `inputs`, `y`); select on `val` (x, y), or on the
+        labelled training windows `train` (x, y) without validation data. Returns the model (its
+        best-validation weights), history, fit info, T, alpha, seed, score and best validation metrics."""
+        import keras
+
+        keras.utils.set_random_seed(seed)
+        student = self.build()
+        trained, distiller = self._distiller_for(student, temperature, alpha)
+        validate = Validator(self.task, trained, train, val, seed)
+        history, info = fit(distiller, (inputs, y), trained, validate, self.budget, seed=seed,
                             batch_size=self.batch_size, log=self.log, phase=phase)
-        student.set_weights(self._student.get_weights())  # the best-validation weights, kept per candidate
+        student.set_weights(trained.get_weights())  # the best-validation weights, kept per candidate
         return {"model": student, "history": history, "info": info, "temperature": temperature, "alpha": alpha,
                 "seed": seed, "score": list(info["score"]), "val": info["best_val"]}
