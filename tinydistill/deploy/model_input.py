@@ -66,8 +66,10 @@ def kind(path: str | os.PathLike) -> str:
 def is_float_tflite(flatbuffer: bytes) -> bool:
     """True when an op other than the float/int8 bridges computes in float32 (a float or hybrid model)."""
     from ..engine.reader import read
+    from ..engine.verify import verify_graph
 
     model = read(flatbuffer)
+    verify_graph(model)  # indices and shapes are the file's claims until checked: a bad one is exit 2
     for op in model.operators:
         if op.opcode in _BRIDGES:
             continue
