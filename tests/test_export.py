@@ -104,9 +104,9 @@ def test_reexport_regenerates_tool_files_and_keeps_the_users(basic_motions_run, 
 
 def test_unknown_target_or_framework_exits_2_listing_the_valid_ones(basic_motions_run, tmp_path):
     runner = CliRunner()
-    result = runner.invoke(cli, ["export", str(basic_motions_run), "--target", "esp8266", "--out", str(tmp_path / "a")])
+    result = runner.invoke(cli, ["export", str(basic_motions_run), "--target", "esp8285", "--out", str(tmp_path / "a")])
     assert result.exit_code == 2
-    assert "unknown target 'esp8266'" in result.output and "cortex-m4" in result.output
+    assert "unknown target 'esp8285'" in result.output and "cortex-m4" in result.output
     result = runner.invoke(cli, ["export", str(basic_motions_run), "--target", "cortex-m33", "--framework", "arduino",
                                  "--out", str(tmp_path / "b")])
     assert result.exit_code == 2
