@@ -124,7 +124,7 @@ def test_run_commands_json(basic_motions_int8, tmp_path):
     e = check("evaluate", invoke("evaluate", run, "--dataset", "basic-motions", "--json").stdout)
     assert e["split"] == "test" and len(e["int8_per_class"]) == len(e["labels"])
     x = check("export", invoke("export", run, "--target", "cortex-m4", "--out", str(tmp_path / "fw"), "--json").stdout)
-    assert "src/model.c" in x["written"]
+    assert "lib/tinydistill_model/src/model.c" in x["written"]
 
 
 @pytest.mark.slow
