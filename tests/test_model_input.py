@@ -66,7 +66,8 @@ def test_keras_savedmodel_and_float_tflite_go_through_budget_and_codegen(basic_m
         assert b.exit_code == 0, (model, b.output)
         assert json.loads(b.stdout)["ok"] and "quantized" in b.stderr
         if model == student:  # the Keras model's rows carry its layer names, like a run's
-            assert "separable_conv1d" in {row["layer"] for row in json.loads(b.stdout)["layers"]}
+            # Keras numbers layer names per process ("separable_conv1d_7" after other tests): match the prefix
+            assert any(row["layer"].startswith("separable_conv1d") for row in json.loads(b.stdout)["layers"])
         c = runner.invoke(cli, ["codegen", str(model), "--calibration", str(tmp_path / "cal.npy"), "--check",
                                 "--windows", "20", "--out", str(tmp_path / model.name.replace(".", "_")), "--json"])
         assert c.exit_code == 0, (model, c.output)
