@@ -76,6 +76,12 @@ def converted() -> dict[str, bytes]:
         randomize(model, k)
         calibration = np.random.default_rng(k).uniform(-2.0, 3.0, (48, *shape)).astype(np.float32)
         out[name] = convert_default(model, calibration)
+        # TF 2.21's converter sometimes leaves split_v_crop's input float (a DEQUANTIZE in front of
+        # SPLIT_V), depending on what the process converted before (2 of 4 runs here): convert again.
+        for _ in range(3):
+            if "DEQUANTIZE" not in {op.opcode for op in read_bytes(out[name]).operators}:
+                break
+            out[name] = convert_default(model, calibration)
     return out
 
 
