@@ -47,7 +47,7 @@ class DataSet:
     options: dict
     recordings: str  # what the split groups, for the table
     n_recordings: int = 0  # how many: sets under SMALL recordings are held to the teacher (summary)
-    wide: bool = False  # also trained at the second student size
+    wide: bool = False  # also trained at the second student size, and with the transfer set
     extra: dict = field(default_factory=dict)
 
 
@@ -67,6 +67,9 @@ SETS = {
 }
 # The second student size: twice the default width of the task's student family.
 WIDE_FACTOR = 2
+# Variants of a set's runs: the default options, the second student size, and `--transfer augment`.
+VARIANTS = ("default", "wide", "transfer")
+LABELS = {"default": "", "wide": " (wide student)", "transfer": " (transfer set)"}
 # Sets with fewer recordings than this: is the distilled student within CLOSE points of its teacher?
 SMALL, CLOSE = 500, 5.0
 QUICK = {"epochs": 2, "teacher_epochs": 1}
@@ -88,6 +91,8 @@ def train_one(ds: DataSet, size: str, seed: int, cache: Path, quick: bool) -> di
     options = {**ds.options, "seed": seed, "overwrite": True, **(QUICK if quick else {})}
     if size == "wide":
         options["student_width"] = WIDE_FACTOR * get_task("classify").widths[1]
+    elif size == "transfer":
+        options["transfer"] = "augment"
     start = time.monotonic()
     train(TrainConfig(**options), out, progress=False)
     metrics = json.loads((out / "metrics.json").read_text())
@@ -158,7 +163,7 @@ def summary(cells: list[Cell]) -> str:
         share = stats.gap_closed(np.mean(cell.teacher), np.mean(cell.student), np.mean(cell.baseline))
         if gap >= 2 and share is not None and cell.size == "default":  # one row per set in the average
             closed.append(share)
-        rows.append([cell.name + (" (wide student)" if cell.size == "wide" else ""), len(cell.teacher),
+        rows.append([cell.name + LABELS[cell.size], len(cell.teacher),
                      f"{cell.params['teacher']:,}", f"{cell.params['student']:,}", _pct(cell.teacher),
                      _pct(cell.baseline), _pct(cell.student), kd.interval(100), f"{p_adj:.3f}",
                      f"{100 * share:.0f} %" if gap >= 2 and share is not None else "–", verdict])
@@ -171,7 +176,7 @@ def summary(cells: list[Cell]) -> str:
     ok = sum(1 for c, (kd, _), p in zip(cells, comps, adjusted)
              if c.size == "default" and not (p < stats.ALPHA and kd.mean < 0))
     worse = [c.name for c, (kd, _), p in zip(cells, comps, adjusted) if p < stats.ALPHA and kd.mean < 0]
-    better = [c.name + (" (wide)" if c.size == "wide" else "") for c, (kd, _), p in zip(cells, comps, adjusted)
+    better = [c.name + LABELS[c.size] for c, (kd, _), p in zip(cells, comps, adjusted)
               if p < stats.ALPHA and kd.mean > 0]
     lines.append("**Discussion** (generated from the numbers above).")
     lines.append(f"At the default student size the distilled student is not significantly worse than the baseline "
@@ -183,7 +188,22 @@ def summary(cells: list[Cell]) -> str:
                      f"distillation closes on average {100 * float(np.mean(closed)):.0f} % of that gap "
                      f"(per row: {', '.join(f'{100 * s:.0f} %' for s in closed)}).")
     lines += _small_sets(cells)
+    lines += _transfer(cells)
     return "\n".join(lines) + "\n"
+
+
+def _transfer(cells: list[Cell]) -> list[str]:
+    """Sentences on `--transfer augment`: its distilled student against the default run's, paired by seed."""
+    by = {(c.name, c.size): c for c in cells}
+    found = [(by[(n, "default")], c) for (n, size), c in by.items() if size == "transfer" and (n, "default") in by]
+    if not found:
+        return []
+    comps = [stats.paired(t.student, d.student) for d, t in found]
+    adjusted = stats.holm([c.p for c in comps])
+    parts = [f"{d.name} {c.interval(100)} (Holm p {p:.3f}, {stats.verdict(c, p)})"
+             for (d, _), c, p in zip(found, comps, adjusted)]
+    return [f"With the transfer set (`--transfer augment`, every other option default), the distilled student's "
+            f"accuracy minus the default run's, same seeds, points [95 % CI]: {'; '.join(parts)}."]
 
 
 def _small_sets(cells: list[Cell]) -> list[str]:
@@ -248,8 +268,9 @@ def parse_campaign(parser: argparse.ArgumentParser, argv: list[str]) -> argparse
 def main(argv: list[str] | None = None) -> int:
     parser = campaign_parser("benchmarks.distill_table", __doc__, ",".join(SETS), "bench-distill",
                              "two repeats of tiny training on one set")
-    parser.add_argument("--sizes", default="default,wide", help="student sizes to train: default, wide (the second "
-                        "size, on the sets marked for it) or both (default)")
+    parser.add_argument("--sizes", default="default,wide", help="variants to train, comma-separated: default, wide "
+                        "(the second student size) and transfer (`--transfer augment`), the last two on the sets "
+                        "marked for them (default: default,wide)")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_campaign(parser, argv)
     names = [n.strip() for n in args.sets.split(",") if n.strip()]
@@ -263,15 +284,15 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     seeds = range(args.repeats)
     wanted = {s.strip() for s in args.sizes.split(",")}
-    if not wanted <= {"default", "wide"}:
-        parser.error("--sizes takes default, wide or default,wide")
+    if not wanted <= set(VARIANTS):
+        parser.error(f"--sizes takes a comma-separated subset of {', '.join(VARIANTS)}")
     began = time.monotonic()
     for name in names:
         ds = SETS[name]
         start = time.monotonic()
-        sizes = [s for s in ("default", "wide") if s in wanted and (s == "default" or ds.wide)]
+        sizes = [s for s in VARIANTS if s in wanted and (s == "default" or ds.wide)]
         train_all([(ds, size, s, args.cache, args.quick) for size in sizes for s in seeds], args.jobs)
-        cells = [collect(ds, size, seeds, args.cache, args.quick) for size in ("default", "wide")
+        cells = [collect(ds, size, seeds, args.cache, args.quick) for size in VARIANTS
                  if (size == "default" or ds.wide) and all((_run_dir(args.cache, ds, size, s) / "metrics.json").is_file()
                                                            for s in seeds)]
         body = (f"{ds.recordings}; {args.repeats} repeats; run time {(time.monotonic() - start) / 60:.1f} min "
@@ -280,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     # The summary reads every set whose runs are all cached, so it can be rewritten set by set.
     cells = []
     for ds in SETS.values():
-        for size in ("default", "wide") if ds.wide else ("default",):
+        for size in VARIANTS if ds.wide else ("default",):
             if all((_run_dir(args.cache, ds, size, s) / "metrics.json").is_file() for s in seeds):
                 cells.append(collect(ds, size, seeds, args.cache, args.quick))
     absent = [ds.name for ds in SETS.values()
