@@ -223,6 +223,8 @@ def _csv_list(ctx, param, value):
 @click.option("--batch-size", type=int, help="Mini-batch size (default 32).")
 @click.option("--student-width", type=int, help="Student size knob (filters / units; default per task).")
 @click.option("--teacher-width", type=int, help="Teacher size knob (default 64).")
+@click.option("--teacher-from", help="Reuse the trained teacher of this run directory instead of training one "
+              "(it must have the same data options and --seed, so the same split).")
 @click.option("--seed", type=int, help="Random seed: same seed, same metrics (default 0).")
 @target_option(required=False, purpose="Board to check the student against at the end (see `tinydistill budget`).")
 @limit_options("limit of the budget warning")
