@@ -52,14 +52,23 @@ class StreamStep:
     out_new: int
     out_channels: int
     reduction: bool = False
+    # MEAN: its buffer only receives the new rows; the last `ring_rows` rows live in a ring
+    # beside int32 running sums (firmware/streaming/td_running_mean_s8.h).
+    ring_rows: int = 0
 
     @property
     def keep(self) -> int:
         return self.rows - self.new_rows
 
     @property
+    def ring_bytes(self) -> int:
+        """td_running_mean_s8's state: sums, position and ring (0 for other steps)."""
+        return 4 * self.channels + 4 + (self.ring_rows * self.channels + 3) // 4 * 4 if self.ring_rows else 0
+
+    @property
     def nbytes(self) -> int:
-        return self.rows * self.channels
+        """The history buffer, 4-aligned, then the ring state if any."""
+        return (self.rows * self.channels + 3) // 4 * 4 + self.ring_bytes
 
 
 @dataclass(frozen=True)
@@ -122,14 +131,14 @@ def _window_step(op: Operator, call: Call, axis: int, rows_in: int, new_in: int,
     if pad or (out_rows - 1) * stride + effective > rows_in:
         raise _refuse(op, "its padding reaches past the window's edges, where a stream has real samples",
                       "use padding='valid' (causal and same padding pad each window, not the stream)")
-    if new_in % stride:
+    if new_in // stride >= out_rows:  # the hop renews every output row: recompute them from the whole input
+        out_new = out_rows
+    elif new_in % stride:
         raise _refuse(op, f"{new_in} new rows reach it per hop, not a multiple of its stride {stride}",
                       f"use a hop that is a multiple of {stride_so_far * stride} (the product of the strides up to "
                       "and including this op)")
-    out_new = new_in // stride
-    if out_new > out_rows:
-        raise _refuse(op, f"a hop brings {out_new} new output rows but the window has only {out_rows}",
-                      "use a smaller hop (at most the rows each layer outputs)")
+    else:
+        out_new = new_in // stride
     # The new outputs read the input rows from (out_rows - out_new) * stride to the end.
     view = rows_in - (out_rows - out_new) * stride
     fields = dict(f)
@@ -146,6 +155,10 @@ def _reduction_step(op: Operator, call: Call, rows_in: int, channels: int, new_i
     f = dict(call.fields)
     if f["outer"] != 1 or f["reduce"] != rows_in or f["inner"] != channels:
         raise _refuse(op, "it does not reduce over the time axis alone", GLOBAL_POOL_FIX)
+    if op.opcode == "MEAN":  # running sums: a hop adds and removes new_in rows instead of summing rows_in
+        running = replace(call, kernel="td_running_mean_s8", header="td_running_mean_s8.h",
+                          macs=2 * new_in * channels)
+        return StreamStep(running, channels, new_in, new_in, new_in, 1, channels, reduction=True, ring_rows=rows_in)
     return StreamStep(call, channels, rows_in, new_in, rows_in, 1, channels, reduction=True)
 
 
@@ -194,6 +207,9 @@ def plan_stream(compiled: CompiledModel, hop: int) -> StreamPlan:
             reduced = op.outputs[0]
             tail_ops = ops[n + 1:]
             break
+        if op.opcode in ("PAD", "PADV2"):
+            raise _refuse(op, "it pads every window's edges (causal or same padding), where a stream has real "
+                              "samples", "use padding='valid'")
         raise _refuse(op, "it has no streaming rule (it would see the whole window)",
                       "use Conv1D / DepthwiseConv1D / SeparableConv1D with fused ReLU, pooling, "
                       "then global pooling and Dense layers")
