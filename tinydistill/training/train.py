@@ -60,6 +60,7 @@ class TrainConfig:
     teacher_width: int | None = None
     student_width: int | None = None
     teacher_from: str | None = None  # a run directory whose trained teacher is reused (same data and split)
+    streaming: bool = False  # the streamable student family (models.STREAMING_STUDENTS)
     seed: int = 0
     # Accepted and stored here; the budget check at the end of training reads them.
     target: str | None = None
@@ -137,6 +138,12 @@ class TrainConfig:
         check_transfer(self.transfer, self.task)
         if self.hint_weight < 0 or self.learning_rate <= 0 or self.teacher_learning_rate <= 0:
             bad("--hint-weight must be >= 0 and learning rates > 0")
+        if self.streaming:
+            from .models import STREAMING_STUDENTS
+
+            if self.task not in STREAMING_STUDENTS:
+                bad(f"--streaming has a student family for --task {', '.join(STREAMING_STUDENTS)} only, "
+                    f"not {self.task}; drop --streaming")
         if self.normal_class is not None and task.target != "anomalous":
             bad(f"--normal-class only applies to --task anomaly (the task is {self.task})")
         if task.reconstructs and self.privileged_time:
@@ -343,7 +350,8 @@ def _fit_models(config: TrainConfig, prep: Prepared, log, user_models: dict | No
     def build(role, shape):
         if user_models.get(role) is not None:
             return models.from_user(user_models[role], role, shape, n_out, task.outputs_classes)
-        return models.build(role, task, shape, n_out, t_width if role == "teacher" else s_width)
+        return models.build(role, task, shape, n_out, t_width if role == "teacher" else s_width,
+                            streaming=config.streaming)
 
     tr, va = data["train"], data["val"]
     if task.reconstructs:  # validation of autoencoders: on normal windows, like training
@@ -502,7 +510,7 @@ def _write_run(out_dir: Path, config: TrainConfig, prep: Prepared, teacher, stud
         "splits": _split_record(prep)["splits"], "teacher_from": config.teacher_from,
         "hyperparameters": {k: getattr(config, k) for k in (
             "temperature", "alpha", "transfer", "hint", "hint_weight", "epochs", "teacher_epochs", "batch_size",
-            "learning_rate", "teacher_learning_rate")} | {"teacher_width": widths[0], "student_width": widths[1]},
+            "learning_rate", "teacher_learning_rate", "streaming")} | {"teacher_width": widths[0], "student_width": widths[1]},
         "budget": {k: getattr(config, k) for k in ("target", "max_flash", "max_ram", "max_latency")},
         "tinydistill_version": __version__,
     }
