@@ -243,7 +243,9 @@ def set_section(cell_rows: list[Cell]) -> str:
         rows = [[i, f"{100 * t:.1f}", f"{100 * b:.1f}", f"{100 * s:.1f}",
                  "–" if ch[0] is None else f"T={ch[0]}, α={ch[1]}"]
                 for i, (t, b, s, ch) in enumerate(zip(cell.teacher, cell.baseline, cell.student, cell.choices))]
-        out.append(f"Student size: {cell.size} ({cell.params['student']:,} parameters; teacher "
+        what = {"default": "default options", "wide": "the second student size",
+                "transfer": "`--transfer augment`"}[cell.size]
+        out.append(f"Variant: {what} (student {cell.params['student']:,} parameters; teacher "
                    f"{cell.params['teacher']:,}).\n")
         out.append(markdown_table(["repeat (seed)", "teacher %", "baseline %", "distilled %", "chosen on validation"],
                                   rows))
