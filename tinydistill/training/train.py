@@ -432,7 +432,9 @@ def _fit_models(config: TrainConfig, prep: Prepared, log, user_models: dict | No
 
 
 def _split_record(prep: Prepared) -> dict:
-    """What a run's teacher depends on besides its weights: data, channels, windows and the split."""
+    """What a run's teacher depends on besides its weights: task, channels, windows and the split.
+
+    config.json holds these keys as written here, so `reused_teacher` compares like with like."""
     ds = prep.dataset
     return {"task": prep.task, "channels": list(prep.channels), "student_channels": list(prep.student_channels),
             "privileged_time": prep.extra, "window": prep.window, "hop": prep.hop,
@@ -498,16 +500,16 @@ def _write_run(out_dir: Path, config: TrainConfig, prep: Prepared, teacher, stud
     forecast, anomaly = get_task(task).predicts, get_task(task).target == "anomalous"
     looks_ahead = forecast or prep.extra or ds.label_lookahead
     cfg = {
-        "task": task, "dataset": config.dataset or (str(config.csv) if config.csv is not None else ds.name), "channels": prep.channels,
-        "student_channels": prep.student_channels, "privileged": list(config.privileged),
-        "privileged_time": prep.extra, "window": prep.window, "hop": prep.hop,
+        **_split_record(prep),  # task, channels, windows and splits: what --teacher-from compares
+        "dataset": config.dataset or (str(config.csv) if config.csv is not None else ds.name),
+        "privileged": list(config.privileged),
         "horizon": prep.horizon if looks_ahead else None,
         "predict_channel": prep.predict if forecast else None,
         "sample_rate_hz": config.sample_rate_hz or ds.sample_rate_hz, "labels": prep.labels, "classes": prep.classes,
         "normal_class": prep.classes[prep.normal_id] if anomaly else None,
         "threshold": threshold, "seed": config.seed, "split_by": ds.split_by,
         "missing_classes": windowing.missing_classes(ds.recordings, prep.split_ids, ds.labels),
-        "splits": _split_record(prep)["splits"], "teacher_from": config.teacher_from,
+        "teacher_from": config.teacher_from,
         "hyperparameters": {k: getattr(config, k) for k in (
             "temperature", "alpha", "transfer", "hint", "hint_weight", "epochs", "teacher_epochs", "batch_size",
             "learning_rate", "teacher_learning_rate", "streaming")} | {"teacher_width": widths[0], "student_width": widths[1]},
