@@ -71,7 +71,10 @@ SETS = {
 WIDE_FACTOR = 2
 # Variants of a set's runs: the default options, the second student size, and `--transfer augment`.
 VARIANTS = ("default", "wide", "transfer")
-LABELS = {"default": "", "wide": " (wide student)", "transfer": " (transfer set)"}
+LABELS = {"default": "", "wide": " (wide student)", "transfer": " (transfer set)", "streaming": " (streamable family)"}
+# Runs this table does not show but that share its cache and teachers: the streamable student family
+# (`train --streaming`), compared with the default family by benchmarks/streaming.py.
+EXTRA_VARIANTS = ("streaming",)
 # Sets with fewer recordings than this: is the distilled student within CLOSE points of its teacher?
 SMALL, CLOSE = 500, 5.0
 QUICK = {"epochs": 2, "teacher_epochs": 1}
@@ -95,6 +98,8 @@ def train_one(ds: DataSet, size: str, seed: int, cache: Path, quick: bool) -> di
         options["student_width"] = WIDE_FACTOR * get_task("classify").widths[1]
     elif size == "transfer":
         options["transfer"] = "augment"
+    elif size == "streaming":
+        options["streaming"] = True
     if size != "default":  # the default run of the same seed trains this split's teacher: reuse it
         train_one(ds, "default", seed, cache, quick)
         options["teacher_from"] = str(_run_dir(cache, ds, "default", seed))
@@ -244,7 +249,7 @@ def set_section(cell_rows: list[Cell]) -> str:
                  "–" if ch[0] is None else f"T={ch[0]}, α={ch[1]}"]
                 for i, (t, b, s, ch) in enumerate(zip(cell.teacher, cell.baseline, cell.student, cell.choices))]
         what = {"default": "default options", "wide": "the second student size",
-                "transfer": "`--transfer augment`"}[cell.size]
+                "transfer": "`--transfer augment`", "streaming": "`--streaming`"}[cell.size]
         out.append(f"Variant: {what} (student {cell.params['student']:,} parameters; teacher "
                    f"{cell.params['teacher']:,}).\n")
         out.append(markdown_table(["repeat (seed)", "teacher %", "baseline %", "distilled %", "chosen on validation"],

@@ -10,7 +10,11 @@ M4 cycles (TRM timings over the retired instructions), MACs per hop, the RAM of 
 output with BUILTIN_REF on that whole window. Results go to the `streaming` section of
 benchmarks/RESULTS.md.
 
-    python -m benchmarks.streaming [--work DIR] [--epochs N]
+The `streaming-accuracy` section compares the streamable family's accuracy with the default
+family's on basic-motions, mnist1d and watch, paired over seeds; its runs share
+benchmarks/distill_table.py's cache and teachers (about an hour on 2 cores when nothing is cached).
+
+    python -m benchmarks.streaming [--work DIR] [--epochs N] [--only instructions|accuracy]
 """
 
 from __future__ import annotations
@@ -24,10 +28,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from benchmarks.results import markdown_table, write_section  # noqa: E402
+from benchmarks.results import RESULTS, markdown_table, write_section  # noqa: E402
 
 DATASET = "basic-motions"
-ACCURACY_DATASETS = ("basic-motions", "mnist1d")
+ACCURACY_SETS = ("basic-motions", "mnist1d", "watch")  # issue-sized: the device sets the family is for
+CLOSE_POINTS = 1.0
 PLATFORM = "cortex-m4"
 
 
@@ -42,23 +47,51 @@ def _run(work: Path, epochs: int, streaming: bool = True, dataset: str = DATASET
     return out
 
 
-def accuracy(work: Path, epochs: int) -> list[list]:
-    """Test accuracy (float and int8) of the default and the streamable student family, same recipe and seed."""
-    from tinydistill.deploy.quantize import quantize_run
-    from tinydistill.rundir import open_run
+def accuracy(repeats: int, jobs: int, cache: Path | None) -> str:
+    """The streamable family against the default family, paired over seeds, as a RESULTS.md body.
 
-    rows = []
-    for dataset in ACCURACY_DATASETS:
-        for streaming in (False, True):
-            run_dir = _run(work, epochs, streaming, dataset)
-            report = quantize_run(run_dir)
-            m = open_run(run_dir).metrics
-            rows.append([dataset, "streamable (valid)" if streaming else "default (same)",
-                         f"{m['student']['params']:,}", f"{100 * m['student']['accuracy']:.1f}",
-                         f"{100 * m['student_int8']['accuracy']:.1f}", f"{100 * m['baseline']['accuracy']:.1f}"])
-            print(" | ".join(rows[-1]), flush=True)
-            del report
-    return rows
+    Both families are `train` runs with default options in benchmarks/distill_table.py's cache: the
+    streamable runs (`--streaming`) reuse the default run's teacher of the same seed, so the two
+    students of a pair share teacher, split and seed and differ only in the family.
+    """
+    from benchmarks import stats
+    from benchmarks.distill_table import ROOT, SETS, _pct, collect, train_all
+
+    cache = cache or ROOT / "runs" / "bench-distill"
+    seeds = range(repeats)
+    rows, comps = [], []
+    for name in ACCURACY_SETS:
+        ds = SETS[name]
+        for family in ("default", "streaming"):  # default first: the streamable runs reuse its teachers
+            train_all([(ds, family, s, cache, False) for s in seeds], jobs)
+        default, streamable = (collect(ds, f, seeds, cache, False) for f in ("default", "streaming"))
+        comps.append((name, stats.paired(streamable.student, default.student),
+                      stats.paired(streamable.baseline, default.baseline)))
+        for label, cell in (("default (same padding)", default), ("streamable (valid padding)", streamable)):
+            rows.append([name, label, f"{cell.params['student']:,}", _pct(cell.teacher), _pct(cell.baseline),
+                         _pct(cell.student)])
+    adjusted = stats.holm([c.p for _, c, _ in comps])
+    diffs = [[name, kd.interval(100), f"{p:.3f}", alone.interval(100),
+              "yes" if abs(100 * kd.mean) <= CLOSE_POINTS else "no"]
+             for (name, kd, alone), p in zip(comps, adjusted)]
+    near = [name for name, kd, _ in comps if abs(100 * kd.mean) <= CLOSE_POINTS]
+    far = [f"{name} ({100 * kd.mean:+.1f})" for name, kd, _ in comps if abs(100 * kd.mean) > CLOSE_POINTS]
+    sentence = (f"The streamable family's distilled student is within {CLOSE_POINTS:g} point of the default family's "
+                f"(mean over the paired repeats) on {', '.join(near) or 'none of the sets'}"
+                + (f"; it is not on {', '.join(far)} (streamable − default, points)." if far else "."))
+    return (f"Test-split accuracy of both student families, {repeats} paired repeats per set (seeds 0-{repeats - 1}), "
+            "each a `train` run with default options (training to convergence, T and α chosen on validation, the "
+            "baseline with as many validation-selected candidates). *default*: `classify_student` (same padding); "
+            "*streamable*: `train --streaming` (`classify_student_streaming`: the same layers with valid padding). "
+            "A pair shares its teacher (the streamable run reuses the default run's, `--teacher-from`), split and "
+            "seed. Float accuracy, mean ± standard deviation over repeats.\n\n"
+            + markdown_table(["set", "student family", "student params", "teacher %", "baseline (no KD) %",
+                              "distilled %"], rows)
+            + "\n\nStreamable − default, paired by seed, points [95 % CI]; Holm over the sets for the distilled "
+            "students:\n\n"
+            + markdown_table(["set", "distilled: streamable − default", "Holm p",
+                              "baseline: streamable − default", f"distilled within {CLOSE_POINTS:g} point"], diffs)
+            + "\n\n" + sentence + "\n")
 
 
 def _recordings(run_dir: Path, tflite: Path) -> list[np.ndarray]:
@@ -124,11 +157,17 @@ def main(argv=None) -> None:
     parser.add_argument("--work", type=Path, help="folder for the run (reused when it exists)")
     parser.add_argument("--epochs", type=int, default=30, help="student epochs (the figures depend on the shapes)")
     parser.add_argument("--only", choices=("instructions", "accuracy"), help="write only this section")
+    parser.add_argument("--repeats", type=int, default=5, help="paired seeds per set for the accuracy section")
+    parser.add_argument("--jobs", type=int, default=2, help="training processes at a time (accuracy section)")
+    parser.add_argument("--cache", type=Path, help="run directories of the accuracy section "
+                        "(default: benchmarks/distill_table.py's runs/bench-distill)")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="the RESULTS.md to write (accuracy section)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="td-streaming-") as tmp:
         work = args.work or Path(tmp)
         if args.only != "instructions":
-            _write_accuracy(accuracy(work, args.epochs), args.epochs)
+            write_section("streaming-accuracy", "Streamable student family: accuracy against the default family",
+                          accuracy(args.repeats, args.jobs, args.cache), path=args.results)
         if args.only == "accuracy":
             return
         rows, facts = measure(work, args.epochs)
@@ -147,16 +186,6 @@ def main(argv=None) -> None:
             "which replaces the arena. Agreement: every window's int8 output against BUILTIN_REF on that whole window.\n\n"
             + markdown_table(header, rows))
     write_section("streaming", "Incremental streaming inference (full window vs per hop, Cortex-M4)", body)
-
-
-def _write_accuracy(rows: list[list], epochs: int) -> None:
-    header = ["dataset", "student family (padding)", "params", "float acc. %", "int8 acc. %", "baseline (no KD) %"]
-    body = (f"Test-split accuracy of the distilled student of each family, trained with the same short recipe "
-            f"(`--epochs {epochs}`, teacher epochs {max(1, epochs // 2)}, seed 0, T and α chosen on validation), one "
-            "seed: a difference of a point or two is within the seed-to-seed spread of these small test splits. "
-            "*default*: `classify_student` (same padding); *streamable*: `train --streaming` "
-            "(`classify_student_streaming`: the same layers with valid padding).\n\n" + markdown_table(header, rows))
-    write_section("streaming-accuracy", "Streamable student family: accuracy against the default family", body)
 
 
 if __name__ == "__main__":
