@@ -49,7 +49,7 @@ class DataSet:
     options: dict
     recordings: str  # what the split groups, for the table
     n_recordings: int = 0  # how many: sets under SMALL recordings are held to the teacher (summary)
-    wide: bool = False  # also trained at the second student size, and with the transfer set
+    variants: tuple = ("default",)  # the run variants (VARIANTS) the table shows for this set
     extra: dict = field(default_factory=dict)
 
 
@@ -58,20 +58,24 @@ def _ucr(name: str, length: int) -> dict:
             "window": length, "hop": length}
 
 
+VARIED = ("default", "wide", "transfer")  # the sets with the second size and the transfer set
+
 SETS = {
     "basic-motions": DataSet("basic-motions", {"dataset": "basic-motions"}, "80 recordings", 80),
-    "watch": DataSet("watch", {"dataset": "watch"}, "140 recordings, split by subject", 140, wide=True),
+    "watch": DataSet("watch", {"dataset": "watch"}, "140 recordings, split by subject", 140, VARIED),
     "japanese-vowels": DataSet("japanese-vowels", {"dataset": "japanese-vowels"}, "640 utterances", 640),
-    "mnist1d": DataSet("mnist1d", {"dataset": "mnist1d"}, "5,000 sequences", 5000, wide=True),
+    "mnist1d": DataSet("mnist1d", {"dataset": "mnist1d"}, "5,000 sequences", 5000, VARIED),
     "acsf1": DataSet("acsf1", _ucr("acsf1", 1460), "200 series (CSV)", 200),
-    "osuleaf": DataSet("osuleaf", _ucr("osuleaf", 427), "442 series (CSV)", 442, wide=True),
+    # OSULeaf also at four times the default width: is the default size what keeps it from its teacher?
+    "osuleaf": DataSet("osuleaf", _ucr("osuleaf", 427), "442 series (CSV)", 442, VARIED + ("wider",)),
     "covid3month_disc": DataSet("covid3month_disc", _ucr("covid3month_disc", 84), "201 series (CSV)", 201),
 }
-# The second student size: twice the default width of the task's student family.
-WIDE_FACTOR = 2
-# Variants of a set's runs: the default options, the second student size, and `--transfer augment`.
-VARIANTS = ("default", "wide", "transfer")
-LABELS = {"default": "", "wide": " (wide student)", "transfer": " (transfer set)", "streaming": " (streamable family)"}
+# Variants of a set's runs: the default options, the second and third student sizes (twice and four
+# times the default width of the task's student family), and `--transfer augment`.
+VARIANTS = ("default", "wide", "wider", "transfer")
+WIDTH_FACTOR = {"wide": 2, "wider": 4}
+LABELS = {"default": "", "wide": " (wide student)", "wider": " (4× width student)", "transfer": " (transfer set)",
+          "streaming": " (streamable family)"}
 # Runs this table does not show but that share its cache and teachers: the streamable student family
 # (`train --streaming`), compared with the default family by benchmarks/streaming.py.
 EXTRA_VARIANTS = ("streaming",)
@@ -94,8 +98,8 @@ def train_one(ds: DataSet, size: str, seed: int, cache: Path, quick: bool) -> di
     from tinydistill.training.train import TrainConfig, train
 
     options = {**ds.options, "seed": seed, "overwrite": True, **(QUICK if quick else {})}
-    if size == "wide":
-        options["student_width"] = WIDE_FACTOR * get_task("classify").widths[1]
+    if size in WIDTH_FACTOR:
+        options["student_width"] = WIDTH_FACTOR[size] * get_task("classify").widths[1]
     elif size == "transfer":
         options["transfer"] = "augment"
     elif size == "streaming":
@@ -227,11 +231,14 @@ def _small_sets(cells: list[Cell]) -> list[str]:
         if gap <= CLOSE:
             close.append(f"{name} ({gap:+.1f})")
             continue
-        wide = by.get((name, "wide"))
         text = f"{name} (teacher {100 * np.mean(c.teacher):.1f} %, distilled student {100 * np.mean(c.student):.1f} %"
-        if wide is not None:
-            text += (f"; at the second size, {wide.params['student']:,} parameters, {100 * np.mean(wide.student):.1f} % "
-                     f"distilled and {100 * np.mean(wide.baseline):.1f} % alone")
+        for size, factor in WIDTH_FACTOR.items():  # the larger students: does size close the gap?
+            if (big := by.get((name, size))) is not None:
+                behind = 100 * (np.mean(big.teacher) - np.mean(big.student))
+                text += (f"; at {factor}× the default width, {big.params['student']:,} parameters, "
+                         f"{100 * np.mean(big.student):.1f} % distilled and {100 * np.mean(big.baseline):.1f} % alone, "
+                         f"{behind:.1f} points behind the teacher, {'within' if behind <= CLOSE else 'not within'} "
+                         f"{CLOSE:g}")
         far.append(text + ")")
     if not close and not far:
         return []
@@ -248,7 +255,8 @@ def set_section(cell_rows: list[Cell]) -> str:
         rows = [[i, f"{100 * t:.1f}", f"{100 * b:.1f}", f"{100 * s:.1f}",
                  "–" if ch[0] is None else f"T={ch[0]}, α={ch[1]}"]
                 for i, (t, b, s, ch) in enumerate(zip(cell.teacher, cell.baseline, cell.student, cell.choices))]
-        what = {"default": "default options", "wide": "the second student size",
+        what = {"default": "default options", "wide": "the second student size (2× width)",
+                "wider": "the third student size (4× width)",
                 "transfer": "`--transfer augment`", "streaming": "`--streaming`"}[cell.size]
         out.append(f"Variant: {what} (student {cell.params['student']:,} parameters; teacher "
                    f"{cell.params['teacher']:,}).\n")
@@ -280,7 +288,8 @@ def parse_campaign(parser: argparse.ArgumentParser, argv: list[str]) -> argparse
 def main(argv: list[str] | None = None) -> int:
     parser = campaign_parser("benchmarks.distill_table", __doc__, ",".join(SETS), "bench-distill",
                              "two repeats of tiny training on one set")
-    parser.add_argument("--sizes", default="default,wide", help="variants to train, comma-separated: default, wide "
+    parser.add_argument("--sizes", default="default,wide", help="variants to train, comma-separated: default, wide, "
+                        "wider (the second and third student sizes) "
                         "(the second student size) and transfer (`--transfer augment`), the last two on the sets "
                         "marked for them (default: default,wide)")
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -302,11 +311,11 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         ds = SETS[name]
         start = time.monotonic()
-        sizes = [s for s in VARIANTS if s in wanted and (s == "default" or ds.wide)]
+        sizes = [s for s in VARIANTS if s in wanted and s in ds.variants]
         for size in sizes:  # default first: the other variants reuse its teachers
             train_all([(ds, size, s, args.cache, args.quick) for s in seeds], args.jobs)
         cells = [collect(ds, size, seeds, args.cache, args.quick) for size in VARIANTS
-                 if (size == "default" or ds.wide) and all((_run_dir(args.cache, ds, size, s) / "metrics.json").is_file()
+                 if size in ds.variants and all((_run_dir(args.cache, ds, size, s) / "metrics.json").is_file()
                                                            for s in seeds)]
         body = (f"{ds.recordings}; {args.repeats} repeats; run time {(time.monotonic() - start) / 60:.1f} min "
                 f"(0 when every run came from the cache).\n\n" + set_section(cells))
@@ -314,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     # The summary reads every set whose runs are all cached, so it can be rewritten set by set.
     cells = []
     for ds in SETS.values():
-        for size in VARIANTS if ds.wide else ("default",):
+        for size in ds.variants:
             if all((_run_dir(args.cache, ds, size, s) / "metrics.json").is_file() for s in seeds):
                 cells.append(collect(ds, size, seeds, args.cache, args.quick))
     absent = [ds.name for ds in SETS.values()
