@@ -75,10 +75,13 @@ def accuracy(repeats: int, jobs: int, cache: Path | None) -> str:
               "yes" if abs(100 * kd.mean) <= CLOSE_POINTS else "no"]
              for (name, kd, alone), p in zip(comps, adjusted)]
     near = [name for name, kd, _ in comps if abs(100 * kd.mean) <= CLOSE_POINTS]
-    far = [f"{name} ({100 * kd.mean:+.1f})" for name, kd, _ in comps if abs(100 * kd.mean) > CLOSE_POINTS]
+    above = [f"{name} ({100 * kd.mean:+.1f})" for name, kd, _ in comps if 100 * kd.mean > CLOSE_POINTS]
+    below = [f"{name} ({100 * kd.mean:+.1f})" for name, kd, _ in comps if 100 * kd.mean < -CLOSE_POINTS]
     sentence = (f"The streamable family's distilled student is within {CLOSE_POINTS:g} point of the default family's "
                 f"(mean over the paired repeats) on {', '.join(near) or 'none of the sets'}"
-                + (f"; it is not on {', '.join(far)} (streamable − default, points)." if far else "."))
+                + (f"; it is more than {CLOSE_POINTS:g} point above it on {', '.join(above)}" if above else "")
+                + (f"; it is more than {CLOSE_POINTS:g} point below it on {', '.join(below)}" if below else "")
+                + " (streamable − default, points; the CIs and Holm p-values are in the table).")
     return (f"Test-split accuracy of both student families, {repeats} paired repeats per set (seeds 0-{repeats - 1}), "
             "each a `train` run with default options (training to convergence, T and α chosen on validation, the "
             "baseline with as many validation-selected candidates). *default*: `classify_student` (same padding); "
