@@ -7,7 +7,9 @@ window) and the streaming engine (`td_model_stream_step` on each hop's new sampl
 instructions per call (QEMU's instruction counter between td_bench_begin/end) and estimated
 M4 cycles (TRM timings over the retired instructions), MACs per hop, the RAM of each engine
 (the full engine's planned arena; the streaming state) and the agreement of every window's
-output with BUILTIN_REF on that whole window. Results go to the `streaming` section of
+output with BUILTIN_REF on that whole window. The same figures for the anchor model
+(benchmarks/anchors/conv1d_m4.tflite, TFLM's reference point: already valid padding, so it
+streams unchanged) on random int8 recordings. Results go to the `streaming` section of
 benchmarks/RESULTS.md.
 
     python -m benchmarks.streaming [--work DIR] [--epochs N]
@@ -27,6 +29,10 @@ import numpy as np  # noqa: E402
 from benchmarks.results import markdown_table, write_section  # noqa: E402
 
 DATASET = "basic-motions"
+ANCHOR = Path(__file__).resolve().parent / "anchors" / "conv1d_m4.tflite"
+# The anchor has no recorded stream: random int8 recordings of uneven lengths (a window and 3/8 of one to
+# three windows), so every hop sees several steps and each recording starts the engine afresh.
+ANCHOR_RECORDINGS = 3
 ACCURACY_DATASETS = ("basic-motions", "mnist1d")
 PLATFORM = "cortex-m4"
 
@@ -75,25 +81,19 @@ def _recordings(run_dir: Path, tflite: Path) -> list[np.ndarray]:
     return [q[a:b] for a, b in zip(starts[:-1], starts[1:])]
 
 
-def measure(work: Path, epochs: int) -> tuple[list[list], dict]:
+def _rows(raw: bytes, recordings: list[np.ndarray]) -> list[list]:
+    """Per hop W/2..W/16: MACs, exact M4 instructions and estimated cycles per hop of both engines, RAM, agreement."""
     from tinydistill import engine
-    from tinydistill.deploy.quantize import ensure_int8
     from tinydistill.engine.check import _oracle_int8
     from tinydistill.engine.reader import read
     from tinydistill.engine.stream_check import run_stream, stream_windows
     from tinydistill.engine.streamability import hops_dividing, plan_stream
-    from tinydistill.rundir import open_run
 
-    run_dir = _run(work, epochs)
-    tflite = Path(ensure_int8(open_run(run_dir)))
-    raw = tflite.read_bytes()
     compiled = engine.compile(raw)
     m = read(raw)
     window = compiled.model.input.shape[-2]
-    recordings = _recordings(run_dir, tflite)
     full_macs = sum(c.macs for c in compiled.calls)
-    rows, facts = [], {"window": window, "arena": compiled.memory.arena_size, "full_macs": full_macs,
-                       "recordings": len(recordings)}
+    rows = []
     for hop in hops_dividing(window):
         plan = plan_stream(compiled, hop)
         windows = stream_windows(recordings, window, hop)
@@ -116,7 +116,39 @@ def measure(work: Path, epochs: int) -> tuple[list[list], dict]:
                      f"{prime:,.0f}", f"{compiled.memory.arena_size:,}", f"{plan.state_bytes:,}",
                      f"{agree_s}/{len(windows)}", f"{agree_f}/{len(windows)}"])
         print(" | ".join(rows[-1]), flush=True)
-    return rows, facts
+    return rows
+
+
+def measure(work: Path, epochs: int) -> tuple[list[list], dict]:
+    """The basic-motions streamable student on its run's recorded test stream."""
+    from tinydistill import engine
+    from tinydistill.deploy.quantize import ensure_int8
+    from tinydistill.rundir import open_run
+
+    run_dir = _run(work, epochs)
+    tflite = Path(ensure_int8(open_run(run_dir)))
+    raw = tflite.read_bytes()
+    recordings = _recordings(run_dir, tflite)
+    window = engine.compile(raw).model.input.shape[-2]
+    return _rows(raw, recordings), {"window": window, "recordings": len(recordings)}
+
+
+def anchor_recordings(window: int, channels: int, seed: int = 0) -> list[np.ndarray]:
+    """Random int8 recordings for the anchor: uneven lengths between 1 3/8 and 3 windows."""
+    rng = np.random.default_rng(seed)
+    lengths = [window + window * 3 // 8, 2 * window + window // 2, 3 * window][:ANCHOR_RECORDINGS]
+    return [rng.integers(-128, 128, (n, channels), dtype=np.int8) for n in lengths]
+
+
+def measure_anchor() -> tuple[list[list], dict]:
+    """The anchor model, unchanged (its padding is valid), on random recordings."""
+    from tinydistill import engine
+
+    raw = ANCHOR.read_bytes()
+    window, channels = engine.compile(raw).model.input.shape[-2:]
+    recordings = anchor_recordings(window, channels)
+    return _rows(raw, recordings), {"window": window, "channels": channels,
+                                    "lengths": [len(r) for r in recordings]}
 
 
 def main(argv=None) -> None:
@@ -132,6 +164,7 @@ def main(argv=None) -> None:
         if args.only == "accuracy":
             return
         rows, facts = measure(work, args.epochs)
+    anchor_rows, anchor = measure_anchor()
     header = ["hop H", "MACs full", "MACs per hop", "M4 instr. full", "M4 instr. per hop", "ratio",
               "M4 cycles full (est.)", "M4 cycles per hop (est.)", "instr. first window (streaming)",
               "full arena B", "streaming state B", "streaming = BUILTIN_REF", "full = BUILTIN_REF"]
@@ -145,7 +178,14 @@ def main(argv=None) -> None:
             "(`td_model_stream_start`, W/H hops). RAM: the full engine's planned arena against the streaming engine's "
             "whole state (history rows of every layer, the running sums of the global average, the head's activations), "
             "which replaces the arena. Agreement: every window's int8 output against BUILTIN_REF on that whole window.\n\n"
-            + markdown_table(header, rows))
+            + markdown_table(header, rows)
+            + f"\n\n**The anchor model** (`benchmarks/anchors/conv1d_m4.tflite`, TFLM's reference point: Conv1D(8, 5, "
+            f"stride 2) → SeparableConv1D(16, 3) → global average → Dense(4) → Softmax, window W = {anchor['window']} × "
+            f"{anchor['channels']}). Its convolutions already use valid padding, so it streams as it is: the streamable "
+            "variant is the anchor itself, its own int8 weights, no retraining. It has no recorded stream: "
+            f"{len(anchor['lengths'])} recordings of uniform random int8 samples (lengths {', '.join(map(str, anchor['lengths']))}"
+            ", seed 0). Same engines, counts and agreement as above.\n\n"
+            + markdown_table(header, anchor_rows))
     write_section("streaming", "Incremental streaming inference (full window vs per hop, Cortex-M4)", body)
 
 
