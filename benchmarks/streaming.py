@@ -160,7 +160,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="td-streaming-") as tmp:
         work = args.work or Path(tmp)
-        if args.only != "instructions":
+        if args.only in (None, "accuracy"):
             _write_accuracy(accuracy(work, args.epochs), args.epochs)
         if args.only == "accuracy":
             return
