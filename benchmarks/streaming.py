@@ -7,14 +7,16 @@ window) and the streaming engine (`td_model_stream_step` on each hop's new sampl
 instructions per call (QEMU's instruction counter between td_bench_begin/end) and estimated
 M4 cycles (TRM timings over the retired instructions), MACs per hop, the RAM of each engine
 (the full engine's planned arena; the streaming state) and the agreement of every window's
-output with BUILTIN_REF on that whole window. Results go to the `streaming` section of
-benchmarks/RESULTS.md.
+output with BUILTIN_REF on that whole window. The same figures for the anchor model
+(benchmarks/anchors/conv1d_m4.tflite, TFLM's reference point: already valid padding, so it
+streams unchanged) on random int8 recordings. Results go to the `streaming` and
+`streaming-anchor` sections of benchmarks/RESULTS.md.
 
 The `streaming-accuracy` section compares the streamable family's accuracy with the default
 family's on basic-motions, mnist1d and watch, paired over seeds; its runs share
 benchmarks/distill_table.py's cache and teachers (about an hour on 2 cores when nothing is cached).
 
-    python -m benchmarks.streaming [--work DIR] [--epochs N] [--only instructions|accuracy]
+    python -m benchmarks.streaming [--work DIR] [--epochs N] [--only instructions|anchor|accuracy]
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ from benchmarks.results import RESULTS, markdown_table, write_section  # noqa: E
 DATASET = "basic-motions"
 ACCURACY_SETS = ("basic-motions", "mnist1d", "watch")  # issue-sized: the device sets the family is for
 CLOSE_POINTS = 1.0
+ANCHOR = Path(__file__).resolve().parent / "anchors" / "conv1d_m4.tflite"
+# The anchor has no recorded stream: random int8 recordings of uneven lengths (a window and 3/8 of one to
+# three windows), so every hop sees several steps and each recording starts the engine afresh.
+ANCHOR_RECORDINGS = 3
 PLATFORM = "cortex-m4"
 
 
@@ -111,25 +117,19 @@ def _recordings(run_dir: Path, tflite: Path) -> list[np.ndarray]:
     return [q[a:b] for a, b in zip(starts[:-1], starts[1:])]
 
 
-def measure(work: Path, epochs: int) -> tuple[list[list], dict]:
+def _rows(raw: bytes, recordings: list[np.ndarray]) -> list[list]:
+    """Per hop W/2..W/16: MACs, exact M4 instructions and estimated cycles per hop of both engines, RAM, agreement."""
     from tinydistill import engine
-    from tinydistill.deploy.quantize import ensure_int8
     from tinydistill.engine.check import _oracle_int8
     from tinydistill.engine.reader import read
     from tinydistill.engine.stream_check import run_stream, stream_windows
     from tinydistill.engine.streamability import hops_dividing, plan_stream
-    from tinydistill.rundir import open_run
 
-    run_dir = _run(work, epochs)
-    tflite = Path(ensure_int8(open_run(run_dir)))
-    raw = tflite.read_bytes()
     compiled = engine.compile(raw)
     m = read(raw)
     window = compiled.model.input.shape[-2]
-    recordings = _recordings(run_dir, tflite)
     full_macs = sum(c.macs for c in compiled.calls)
-    rows, facts = [], {"window": window, "arena": compiled.memory.arena_size, "full_macs": full_macs,
-                       "recordings": len(recordings)}
+    rows = []
     for hop in hops_dividing(window):
         plan = plan_stream(compiled, hop)
         windows = stream_windows(recordings, window, hop)
@@ -152,14 +152,47 @@ def measure(work: Path, epochs: int) -> tuple[list[list], dict]:
                      f"{prime:,.0f}", f"{compiled.memory.arena_size:,}", f"{plan.state_bytes:,}",
                      f"{agree_s}/{len(windows)}", f"{agree_f}/{len(windows)}"])
         print(" | ".join(rows[-1]), flush=True)
-    return rows, facts
+    return rows
+
+
+def measure(work: Path, epochs: int) -> tuple[list[list], dict]:
+    """The basic-motions streamable student on its run's recorded test stream."""
+    from tinydistill import engine
+    from tinydistill.deploy.quantize import ensure_int8
+    from tinydistill.rundir import open_run
+
+    run_dir = _run(work, epochs)
+    tflite = Path(ensure_int8(open_run(run_dir)))
+    raw = tflite.read_bytes()
+    recordings = _recordings(run_dir, tflite)
+    window = engine.compile(raw).model.input.shape[-2]
+    return _rows(raw, recordings), {"window": window, "recordings": len(recordings)}
+
+
+def anchor_recordings(window: int, channels: int, seed: int = 0) -> list[np.ndarray]:
+    """Random int8 recordings for the anchor: uneven lengths between 1 3/8 and 3 windows."""
+    rng = np.random.default_rng(seed)
+    lengths = [window + window * 3 // 8, 2 * window + window // 2, 3 * window][:ANCHOR_RECORDINGS]
+    return [rng.integers(-128, 128, (n, channels), dtype=np.int8) for n in lengths]
+
+
+def measure_anchor() -> tuple[list[list], dict]:
+    """The anchor model, unchanged (its padding is valid), on random recordings."""
+    from tinydistill import engine
+
+    raw = ANCHOR.read_bytes()
+    window, channels = engine.compile(raw).model.input.shape[-2:]
+    recordings = anchor_recordings(window, channels)
+    return _rows(raw, recordings), {"window": window, "channels": channels,
+                                    "lengths": [len(r) for r in recordings]}
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", type=Path, help="folder for the run (reused when it exists)")
     parser.add_argument("--epochs", type=int, default=30, help="student epochs (the figures depend on the shapes)")
-    parser.add_argument("--only", choices=("instructions", "accuracy"), help="write only this section")
+    parser.add_argument("--only", choices=("instructions", "anchor", "accuracy"),
+                        help="write only this section (instructions: the student's and the anchor's)")
     parser.add_argument("--repeats", type=int, default=5, help="paired seeds per set for the accuracy section")
     parser.add_argument("--jobs", type=int, default=2, help="training processes at a time (accuracy section)")
     parser.add_argument("--cache", type=Path, help="run directories of the accuracy section "
@@ -168,15 +201,35 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="td-streaming-") as tmp:
         work = args.work or Path(tmp)
-        if args.only != "instructions":
+        if args.only in (None, "accuracy"):
             write_section("streaming-accuracy", "Streamable student family: accuracy against the default family",
                           accuracy(args.repeats, args.jobs, args.cache), path=args.results)
         if args.only == "accuracy":
             return
-        rows, facts = measure(work, args.epochs)
-    header = ["hop H", "MACs full", "MACs per hop", "M4 instr. full", "M4 instr. per hop", "ratio",
-              "M4 cycles full (est.)", "M4 cycles per hop (est.)", "instr. first window (streaming)",
-              "full arena B", "streaming state B", "streaming = BUILTIN_REF", "full = BUILTIN_REF"]
+        if args.only != "anchor":
+            _write_instructions(*measure(work, args.epochs))
+    _write_anchor(*measure_anchor())
+
+
+HEADER = ["hop H", "MACs full", "MACs per hop", "M4 instr. full", "M4 instr. per hop", "ratio",
+          "M4 cycles full (est.)", "M4 cycles per hop (est.)", "instr. first window (streaming)",
+          "full arena B", "streaming state B", "streaming = BUILTIN_REF", "full = BUILTIN_REF"]
+
+
+def _write_anchor(rows: list[list], anchor: dict) -> None:
+    body = (f"The anchor model (`benchmarks/anchors/conv1d_m4.tflite`, TFLM's reference point: Conv1D(8, 5, stride 2) → "
+            f"SeparableConv1D(16, 3) → global average → Dense(4) → Softmax, window W = {anchor['window']} × "
+            f"{anchor['channels']}). Its convolutions already use valid padding, so it streams as it is: the streamable "
+            "variant is the anchor itself, its own int8 weights, no retraining. It has no recorded stream: "
+            f"{len(anchor['lengths'])} recordings of uniform random int8 samples (lengths "
+            f"{', '.join(map(str, anchor['lengths']))}, seed 0). Engines, counts and agreement as in the `streaming` "
+            f"section: QEMU {PLATFORM} (mps2-an386), exact instructions per hop after each recording's first window, "
+            "cycles estimated (TRM timings), the streaming state replacing the full engine's arena.\n\n"
+            + markdown_table(HEADER, rows))
+    write_section("streaming-anchor", "Incremental streaming inference: the anchor model (Cortex-M4)", body)
+
+
+def _write_instructions(rows: list[list], facts: dict) -> None:
     body = (f"The {DATASET} streamable student (`train --streaming`: Conv1D(24, 5, stride 2) → SeparableConv1D(48, 3), "
             f"valid padding → global average → Dense; window W = {facts['window']} samples) on the run's recorded test "
             f"stream ({facts['recordings']} recordings), int8, in QEMU {PLATFORM} (mps2-an386). *Full*: the full-window "
@@ -187,7 +240,7 @@ def main(argv=None) -> None:
             "(`td_model_stream_start`, W/H hops). RAM: the full engine's planned arena against the streaming engine's "
             "whole state (history rows of every layer, the running sums of the global average, the head's activations), "
             "which replaces the arena. Agreement: every window's int8 output against BUILTIN_REF on that whole window.\n\n"
-            + markdown_table(header, rows))
+            + markdown_table(HEADER, rows))
     write_section("streaming", "Incremental streaming inference (full window vs per hop, Cortex-M4)", body)
 
 

@@ -105,6 +105,15 @@ def limit_options(purpose: str = "limit"):
     return decorator
 
 
+def engine_option(f):
+    """`--streaming/--no-streaming`: the engine the exported firmware runs (and the budget checks)."""
+    return click.option(
+        "--streaming/--no-streaming", "streaming", default=None,
+        help="The engine the firmware runs: by default the streaming engine (each hop computes only its new "
+             "samples' rows) when the student streams at the run's hop, else the full window with the layer that "
+             "prevents streaming named; --streaming requires it (exit 2 otherwise), --no-streaming never streams.")(f)
+
+
 def json_option(f):
     """`--json`: one JSON object on stdout (keys documented in tinydistill/schemas.py); human text to stderr.
 
@@ -304,13 +313,16 @@ def quantize(run, max_drop, as_json):
 @click.argument("run", type=click.Path(exists=True))
 @target_option()
 @limit_options()
+@engine_option
 @calibration_option
 @json_option
-def budget(run, target, max_flash, max_ram, max_latency, calibration, as_json):
+def budget(run, target, max_flash, max_ram, max_latency, streaming, calibration, as_json):
     """Check the int8 student's flash, RAM and latency on a target (quantizes first when needed).
 
     RUN is a run directory or a model: a .tflite (full int8, or float with --calibration), a .keras
     file or a SavedModel folder (with --calibration). Sizes use K = 1024. Exits 1 when over budget.
+    When a run's student streams at the run's hop, the exported firmware runs the streaming engine:
+    latency and RAM are then checked for one hop (per-hop rows beside the full window's).
 
     Example:
 
@@ -329,7 +341,10 @@ def budget(run, target, max_flash, max_ram, max_latency, calibration, as_json):
         model = run
     else:
         model, names = _int8_model(run, calibration, as_json)
-    report = budget_mod.check_budget(model, target, max_flash, max_ram, max_latency, layer_names=names)
+    from .deploy.engine_mode import engine_request
+
+    report = budget_mod.check_budget(model, target, max_flash, max_ram, max_latency, layer_names=names,
+                                     engine=engine_request(streaming))
     if as_json:
         emit("budget", report.as_dict())
     else:
@@ -489,13 +504,14 @@ def codegen(model, out_dir, prefix, check, windows, seed, list_ops, hop, calibra
 @click.option("--layout", "layout_name", type=click.Choice(["platformio", "sketch"]), default="platformio",
               show_default=True, help="A PlatformIO project, or an Arduino IDE sketch folder with the library.")
 @limit_options()
+@engine_option
 @click.option("--model", "model_file", type=click.Path(exists=True), default=None,
               help="Deploy this model instead of RUN's student: a .tflite, .keras or SavedModel folder taking RUN's "
                    "windows (quantized on --calibration, default RUN's training windows).")
 @calibration_option
 @json_option
 def export(run, target, out, framework, force, smoothing, smooth_n, baud, sensor, accel_units, gyro_units,
-           layout_name, max_flash, max_ram, max_latency, model_file, calibration, as_json):
+           layout_name, max_flash, max_ram, max_latency, streaming, model_file, calibration, as_json):
     """Export RUN's int8 student as a PlatformIO project that classifies a live stream.
 
     The budget check runs first (over budget: exit 1 unless --force); the student is
@@ -509,6 +525,7 @@ def export(run, target, out, framework, force, smoothing, smooth_n, baud, sensor
         tinydistill export runs/bm --target esp32 --out fw/bm-esp32
         tinydistill export runs/bm --target cortex-m4 --sensor lsm9ds1 --out fw/bm-nano
         tinydistill export runs/bm --target cortex-m4 --model my_student.keras --out fw/mine-m4
+        tinydistill export runs/bm-stream --target cortex-m4 --no-streaming --out fw/bm-full
     """
     import tempfile
 
@@ -532,7 +549,8 @@ def export(run, target, out, framework, force, smoothing, smooth_n, baud, sensor
         report = export_project(run, target, out, framework=framework, force=force, smoothing=smoothing,
                                 smooth_n=smooth_n, baud=baud, max_flash=max_flash, max_ram=max_ram,
                                 max_latency=max_latency, sensor=sensor, layout_name=layout_name,
-                                accel_units=accel_units, gyro_units=gyro_units, model=model)
+                                accel_units=accel_units, gyro_units=gyro_units, model=model,
+                                streaming=streaming)
     say(format_report(report), as_json)
     if as_json:
         from . import json_views

@@ -52,7 +52,8 @@ def io_quantization(model, index: int) -> dict:
 def export(r) -> dict:
     return {"out": str(r.out_dir), "target": r.target, "framework": r.framework, "environments": list(r.envs),
             "written": list(r.written), "kept": list(r.kept), "created": list(r.created), "budget_ok": r.budget_ok,
-            "validated": r.validated, "budget": r.budget_text}
+            "validated": r.validated, "budget": r.budget_text,
+            "engine": r.engine.as_dict() if r.engine is not None else None}
 
 
 def emulate(r) -> dict:
@@ -61,7 +62,9 @@ def emulate(r) -> dict:
             "matched": r.matched, "agreement": r.agreement, "mismatches": list(r.mismatches),
             "accuracy": _finite(r.accuracy), "instructions_per_inference": r.instructions_per_inference,
             "latency_ms": r.latency_ms, "clock_hz": r.clock_hz, "flash": r.flash, "ram_static": r.ram_static,
-            "stack_used": r.stack_used, "app_flash": r.app_flash, "app_ram": r.app_ram}
+            "stack_used": r.stack_used, "app_flash": r.app_flash, "app_ram": r.app_ram,
+            "engine": r.engine, "instructions_per_hop": r.instructions_per_hop,
+            "instructions_first_window": r.instructions_first_window, "cycles_per_hop": r.cycles_per_hop}
 
 
 def hil(r) -> dict:

@@ -23,6 +23,9 @@ def _obj(required: dict, optional: dict | None = None) -> dict:
     return {"type": "object", "required": sorted(required), "properties": {**required, **(optional or {})}}
 
 
+# The engine the firmware runs (tinydistill/deploy/engine_mode.py); streaming adds its per-hop figures.
+_ENGINE = _obj({"mode": {"enum": ["streaming", "full-window"]}, "reason": _STR,
+                "hop": {"type": ["integer", "null"]}}, {"state_bytes": _INT})
 _CONFUSION = {"type": "array", "items": {"type": "array", "items": _INT}}
 _PER_CLASS = {"type": "array", "items": _obj({"label": _STR, "precision": _NUM, "recall": _NUM, "f1": _NUM,
                                               "support": _INT})}
@@ -48,7 +51,13 @@ SCHEMAS: dict[str, dict] = {
         "params": _INT, "macs": _INT,
         "layers": {"type": "array", "items": _obj({"op": _STR, "params": _INT, "macs": _INT, "cycles": _NUM,
                                                    "activation_bytes": _INT, "weight_bytes": _INT})},
-        "over": _obj({"flash": _BOOL, "ram": _BOOL, "latency": _BOOL}), "verdict": _STR}),
+        "over": _obj({"flash": _BOOL, "ram": _BOOL, "latency": _BOOL}), "verdict": _STR},
+        {"engine": {**_ENGINE, "description": "the engine whose figures ram and latency are (the firmware's)"},
+         "full_window": _obj({"cycles": _NUM, "seconds": _NUM, "macs": _INT, "ram_total": _INT, "arena": _INT}),
+         "streaming": {"type": ["object", "null"], "description": "per-hop figures when the student streams",
+                       "properties": {"hop": _INT, "macs_per_hop": _INT, "cycles_per_hop": _NUM,
+                                      "seconds_per_hop": _NUM, "first_window_cycles": _NUM, "state_bytes": _INT,
+                                      "extra_ram_bytes": _INT, "layers": {"type": "array"}}}}),
     "evaluate": _obj({
         "task": _STR, "windows": _INT, "split": {**_STR, "description": "all, train, val, test, or csv"},
         "float": _METRICS, "int8": _METRICS,
@@ -63,13 +72,16 @@ SCHEMAS: dict[str, dict] = {
     }),
     "export": _obj({
         "out": _STR, "target": _STR, "framework": _STR, "environments": _STRS, "written": _STRS, "kept": _STRS,
-        "created": _STRS, "budget_ok": _BOOL, "validated": _BOOL, "budget": _STR}),
+        "created": _STRS, "budget_ok": _BOOL, "validated": _BOOL, "budget": _STR},
+        {"engine": {"anyOf": [_ENGINE, {"type": "null"}]}}),
     "emulate": _obj({
         "ok": _BOOL, "project": _STR, "target": _STR, "platform": _STR, "stream": _STR, "samples": _INT,
         "recordings": _INT, "expected": _INT, "received": _INT, "matched": _INT, "agreement": _NUM,
         "mismatches": _STRS, "accuracy": _NUM_OR_NULL, "instructions_per_inference": _NUM_OR_NULL,
         "latency_ms": _NUM_OR_NULL, "clock_hz": _INT, "flash": _INT, "ram_static": _INT,
-        "stack_used": {"type": ["integer", "null"]}, "app_flash": _INT, "app_ram": _INT}),
+        "stack_used": {"type": ["integer", "null"]}, "app_flash": _INT, "app_ram": _INT},
+        {"engine": {"enum": ["streaming", "full-window"]}, "instructions_per_hop": _NUM_OR_NULL,
+         "instructions_first_window": _NUM_OR_NULL, "cycles_per_hop": _NUM_OR_NULL}),
     "hil": _obj({
         "ok": _BOOL, "port": _STR, "stream": _STR, "expected": _INT, "matched": _INT, "agreement": _NUM,
         "mismatches": _STRS, "accuracy": _NUM_OR_NULL, "seconds": _NUM}),

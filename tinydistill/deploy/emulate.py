@@ -3,7 +3,9 @@
 The project's app.c, model and runtime are built with an emulation main for the
 target's core (QEMU where one exists, the host otherwise or on request), fed the
 stream through a file (semihosting in QEMU), and every inference's raw int8 outputs
-and decision are compared with the Python streaming reference.
+and decision are compared with the Python streaming reference. A project that runs the
+streaming engine is measured per hop: each recording's first window primes the engine
+(W/H hops at once) and is counted apart.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from .. import __version__, atomic, emu
 from ..errors import CheckFailed, TinyDistillError
+from .engine_mode import FULL_WINDOW, STREAMING
 from .export import read_manifest
 from .layout import Layout, from_manifest
 from ..render import render
@@ -53,6 +56,33 @@ class EmulationReport:
     # per inference, the Cortex-M4 cycle estimate (TRM timings, zero flash wait states); M4 only
     cycles: tuple[int, ...] = ()
     decisions: tuple[Inference, ...] = ()  # the firmware's, in order (raw outputs and score as the reference's)
+    engine: str = FULL_WINDOW  # the engine the app runs (the manifest's)
+    hop: int = 0
+    first_windows: tuple[bool, ...] = ()  # per inference: the first window of its recording
+
+    @property
+    def streaming(self) -> bool:
+        return self.engine == STREAMING
+
+    def _split(self, values: tuple[int, ...], first: bool) -> list[int]:
+        return [v for v, f in zip(values, self.first_windows) if f == first]
+
+    @property
+    def instructions_per_hop(self) -> float | None:
+        """Streaming engine: the mean over every hop after each recording's first window."""
+        hops = self._split(self.instructions, False) if self.streaming else []
+        return sum(hops) / len(hops) if hops else None
+
+    @property
+    def instructions_first_window(self) -> float | None:
+        """Streaming engine: the mean over each recording's first window (the engine primed from W samples)."""
+        firsts = self._split(self.instructions, True) if self.streaming else []
+        return sum(firsts) / len(firsts) if firsts else None
+
+    @property
+    def cycles_per_hop(self) -> float | None:
+        hops = self._split(self.cycles, False) if self.streaming else []
+        return sum(hops) / len(hops) if hops else None
 
     @property
     def agreement(self) -> float:
@@ -194,13 +224,15 @@ def emulate(project_dir: str | os.PathLike, stream: str | os.PathLike | None = N
     if regions and len(regions) != len(expected):
         mismatches.append(f"{len(regions)} measured regions for {len(expected)} inferences")
     fw = [Inference(t=e.t, raw=e.raw, label=lab, score=0.0) for e, lab in zip(expected, labels)]
+    engine = manifest.get("engine") or {}
+    first = tuple(bool(recorded.starts[e.t - spec.window + 1]) for e in expected)
     return EmulationReport(
         project=project, target=target.name, platform=platform, stream=Path(stream), samples=len(recorded),
         recordings=recorded.recordings, expected=len(expected), received=len(labels), matched=matched,
         mismatches=tuple(mismatches[:5]), accuracy=accuracy(fw, recorded, spec), instructions=regions,
         cycles=tuple(result.region_cycles), clock_hz=target.clock_hz, flash=sizes.flash, ram_static=sizes.data + sizes.bss,
         stack_used=stack if platform != "host" else None, elf=elf, app_flash=app_flash, app_ram=app_ram,
-        decisions=tuple(fw),
+        decisions=tuple(fw), engine=engine.get("mode", FULL_WINDOW), hop=spec.hop, first_windows=first,
     )
 
 
@@ -226,7 +258,20 @@ def format_report(r: EmulationReport) -> str:
     if r.accuracy is not None:
         lines.append(f"  accuracy on the stream's labels: {100 * r.accuracy:.1f} %")
     ipi = r.instructions_per_inference
-    if ipi is not None:
+    if r.streaming:
+        lines.append(f"  engine: streaming, each hop of {r.hop} samples computes only their rows (model_stream.c)")
+    if r.streaming and r.instructions_per_hop is not None:
+        hops = r._split(r.instructions, False)
+        lines.append(f"  instructions per hop: {r.instructions_per_hop:,.0f} (exact, QEMU instruction counter; "
+                     f"{len(hops)} hops, min {min(hops):,}, max {max(hops):,}); first window of each recording: "
+                     f"{r.instructions_first_window or 0:,.0f} (primes the engine from the whole window)")
+        lines.append(f"  implied latency per hop at {r.clock_hz / 1e6:g} MHz: "
+                     f"{r.instructions_per_hop / r.clock_hz * 1e3:.3f} ms (one instruction per cycle)")
+        if r.cycles_per_hop is not None:
+            lines.append(f"  estimated Cortex-M4 cycles per hop: {r.cycles_per_hop:,.0f} (TRM timings over the "
+                         f"retired instructions, zero flash wait states): {r.cycles_per_hop / r.clock_hz * 1e3:.3f} ms "
+                         f"at {r.clock_hz / 1e6:g} MHz")
+    elif ipi is not None:
         lines.append(f"  instructions per inference: {ipi:,.0f} (exact, QEMU instruction counter; "
                      f"min {min(r.instructions):,}, max {max(r.instructions):,})")
         lines.append(f"  implied latency at {r.clock_hz / 1e6:g} MHz: {r.latency_ms:.3f} ms "

@@ -9,6 +9,10 @@ Everything is generated into a stage first and installed as one transaction (ins
 failure or a kill leaves the old project or the new one. tinydistill.json lists the tool's
 files and records the stream spec the firmware was built with, so `emulate` and `hil` need
 only the project.
+
+The app runs the streaming engine (model_stream.c: each hop computes only its new samples'
+rows) when the model streams at the run's hop, the full-window engine otherwise
+(engine_mode.py); the manifest and README.md say which and why.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from .platformio import (DEFAULT_BAUD, available, check_framework, environments,
 from ..render import render
 from ..resources import firmware_dir
 from ..rundir import open_run
+from .engine_mode import EngineMode, engine_request
 from .streaming import StreamSpec, spec_from_run
 from ..tasks import c_macros, get_task
 from .targets import Target, get_target
@@ -76,6 +81,7 @@ class ExportReport:
     layout: str = "platformio"
     sensor: str = sensors.SERIAL
     notes: tuple[str, ...] = ()  # what to change in the user's files (they are never rewritten)
+    engine: EngineMode | None = None  # the engine the app runs, and why
 
 
 def _c_string(text: str) -> str:
@@ -110,16 +116,18 @@ def stream_config_header(spec: StreamSpec, run_name: str, banner: str = "", unit
     )
 
 
-def _check_budget(run_path: Path, target: Target, force: bool, limits: dict, smooth_n: int) -> tuple[bool, str]:
+def _check_budget(run_path: Path, target: Target, force: bool, limits: dict, smooth_n: int, hop: int,
+                  engine: str):
+    """(within budget, the budget's text, its report) in the mode the firmware will run."""
     from .budget import check_budget
     from .budget import format_report as format_budget
 
-    report = check_budget(run_path, target, **limits, smooth_n=smooth_n)
+    report = check_budget(run_path, target, **limits, smooth_n=smooth_n, hop=hop, engine=engine)
     text = format_budget(report)
     if not report.ok and not force:
         raise CheckFailed(f"the student of {run_path} is over the budget of {target.name}:\n{text}\n"
                           f"Shrink the student, or pass --force to export anyway.")
-    return bool(report.ok), text
+    return bool(report.ok), text, report
 
 
 def _generate_model(model: Path, src: Path) -> list[Path]:
@@ -181,16 +189,30 @@ def _write(path: Path, text: str) -> None:
     install.checkpoint()
 
 
-def _stage_library(lib: Path, spec: StreamSpec, model: Path, context: dict, units: dict[str, str]) -> None:
+def _generate_stream(mode: EngineMode, compiled, src: Path) -> list[str]:
+    """model_stream.h/.c and the streaming runtime beside the model; the headers to include."""
+    from ..engine.stream_codegen import render_stream_sources, runtime_files
+
+    sources = render_stream_sources(compiled, mode.plan, prefix="td_model")
+    for name, text in sorted(sources.items()):
+        _write(src / name, text)
+    for f in runtime_files():
+        shutil.copyfile(f, src / f.name)
+    return sorted(name for name in sources if name.endswith(".h"))
+
+
+def _stage_library(lib: Path, spec: StreamSpec, model: Path, context: dict, units: dict[str, str],
+                   mode: EngineMode, compiled) -> None:
     """lib/tinydistill_model/: the model, the runtime and the stream config, as a PlatformIO library
     (library.json), an Arduino library (library.properties) and an ESP-IDF component (CMakeLists.txt)."""
     src = lib / "src"
     src.mkdir(parents=True)
     _generate_model(model, src)
+    stream_headers = _generate_stream(mode, compiled, src) if mode.streaming else []
     for name in RUNTIME_FILES:
         shutil.copyfile(firmware_dir() / "stream" / name, src / name)
     _write(src / STREAM_CONFIG_FILE, stream_config_header(spec, context["run_name"], context["banner"], units))
-    lib_context = dict(context, name=LIB_NAME, headers=["model.h", STREAM_CONFIG_FILE, "td_stream.h",
+    lib_context = dict(context, name=LIB_NAME, headers=["model.h", *stream_headers, STREAM_CONFIG_FILE, "td_stream.h",
                                                         "td_serial_csv.h", "td_port.h"])
     _write(src / f"{LIB_NAME}.h", render("project/tinydistill_model.h.j2", **lib_context))
     _write(lib / "library.json", render("project/library.json.j2", **lib_context))
@@ -220,13 +242,14 @@ class _Plan:
 
 
 def _stage(stage: Path, out_dir: Path, run, target: Target, framework: str, spec: StreamSpec, model: Path,
-           baud: int, lay: Layout, sensor, mapping, old_manifest: dict | None) -> _Plan:
+           baud: int, lay: Layout, sensor, mapping, old_manifest: dict | None, budget) -> _Plan:
     """Write every tool file and the user's file templates into `stage`; return what to install."""
-    context = _context(run, target, spec, baud, model)
+    mode = budget.engine
+    context = dict(_context(run, target, spec, baud, model), streaming=mode.streaming)
     units = {c.name: c.unit for c in mapping}
     app = stage / lay.app_dir
     app.mkdir(parents=True)
-    _stage_library(stage / lay.lib_dir, spec, model, context, units)
+    _stage_library(stage / lay.lib_dir, spec, model, context, units, mode, budget.analysis.compiled)
     _write(app / "app.c", render("project/app.c.j2", **context))
     _write(app / "app.h", render("project/app.h.j2", **context))
     _write(app / "sensor.h", render("project/sensor.h.j2", **context))
@@ -290,7 +313,7 @@ def _stage(stage: Path, out_dir: Path, run, target: Target, framework: str, spec
         clock_mhz=target.clock_hz // 1_000_000, core=target.core, has_stream=stream.is_file(),
         sensor=sensor, mapping=[dict(name=c.name, unit=c.unit) for c in mapping], sensor_file=sensor_rel,
         sensor_alt=tool_extra[0] if tool_extra else None, pio_board=target.pio_board,
-        norm=_normalization_rows(spec, units), **context))
+        norm=_normalization_rows(spec, units), engine=_engine_readme(budget), **context))
     user_set = set(user_files)
     tool_files = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*")
                         if p.is_file() and p.relative_to(stage).as_posix() not in user_set)
@@ -308,6 +331,8 @@ def _stage(stage: Path, out_dir: Path, run, target: Target, framework: str, spec
         "baud": baud,
         "sensor": sensor.name if sensor is not None else sensors.SERIAL,
         "spec": spec.to_json(),
+        "engine": dict(mode.as_dict(), macs=budget.analysis.macs,
+                       **({"macs_per_hop": budget.hop_macs} if mode.streaming else {})),
         "tool_files": tool_files + [MANIFEST],
         "user_files": user_files,
     }
@@ -318,6 +343,17 @@ def _stage(stage: Path, out_dir: Path, run, target: Target, framework: str, spec
     put = folders + [f for f in tool_files if not any(f.startswith(d + "/") for d in folders)] + [MANIFEST]
     return _Plan(put=put, create=list(created), tool_files=tool_files + [MANIFEST], kept=kept, created=created,
                  notes=tuple(notes))
+
+
+def _engine_readme(budget) -> dict:
+    """What README.md says about the engine: the mode, why, and its figures beside the other engine's."""
+    mode = budget.engine
+    d = {"streaming": mode.streaming, "reason": mode.reason, "hop": mode.hop,
+         "full_macs": budget.analysis.macs, "arena": budget.analysis.arena_bytes}
+    if mode.streaming:
+        d.update(hop_macs=budget.hop_macs, state=budget.stream_state_bytes, chunks=mode.plan.chunks,
+                 hop_cycles=f"{budget.hop_cycles:,.0f}", full_cycles=f"{budget.full_cycles:,.0f}")
+    return d
 
 
 def _stale(old_manifest: dict | None, plan: _Plan) -> list[str]:
@@ -354,14 +390,17 @@ def export_project(run_dir: str | os.PathLike, target: str, out_dir: str | os.Pa
                    force: bool = False, smoothing: str = "none", smooth_n: int = 1,
                    baud: int = DEFAULT_BAUD, max_flash=None, max_ram=None, max_latency=None,
                    sensor: str | None = None, layout_name: str = "platformio", accel_units: str = "g",
-                   gyro_units: str = "rad/s", model: str | os.PathLike | None = None) -> ExportReport:
+                   gyro_units: str = "rad/s", model: str | os.PathLike | None = None,
+                   streaming: bool | None = None) -> ExportReport:
     """Export RUN's int8 student as a PlatformIO project (or an Arduino IDE sketch) for `target` into `out_dir`.
 
     The budget check (target's flash and SRAM, or the given limits) runs first:
     over budget raises CheckFailed unless `force`. `sensor` names an IMU reader to generate
     (sensors.SENSORS; default: the previous export's, or the serial CSV sensor). `model`: a
     full-int8 .tflite to deploy instead of the run's student (same window and channels; the run
-    gives the stream's settings).
+    gives the stream's settings). `streaming`: None runs the streaming engine when the model streams at
+    the run's hop (the full window otherwise, the reason in the report); True requires it (NotStreamable,
+    naming the layer, otherwise); False always runs the full window.
     """
     tgt = get_target(target)
     framework = check_framework(tgt, framework)
@@ -383,7 +422,8 @@ def export_project(run_dir: str | os.PathLike, target: str, out_dir: str | os.Pa
     limits = {"max_flash": max_flash, "max_ram": max_ram, "max_latency": max_latency}
     own = model is None
     model = run.int8_model() if own else Path(model)
-    budget_ok, budget_text = _check_budget(run.path if own else model, tgt, force, limits, smooth_n)
+    budget_ok, budget_text, budget = _check_budget(run.path if own else model, tgt, force, limits, smooth_n,
+                                                   run.run_config.hop, engine_request(streaming))
     spec = spec_from_run(run, model, smoothing=smoothing, smooth_n=smooth_n)
 
     new = not out_dir.exists() or not any(out_dir.iterdir())
@@ -403,7 +443,8 @@ def export_project(run_dir: str | os.PathLike, target: str, out_dir: str | os.Pa
                 sensors.check_board(imu, framework, tgt.pio_boards, tgt.name)
                 mapping = sensors.map_channels(spec.channels, accel_units, gyro_units)
             stage = install.new_stage(out_dir)
-            plan = _stage(stage, out_dir, run, tgt, framework, spec, model, baud, lay, imu, mapping, old_manifest)
+            plan = _stage(stage, out_dir, run, tgt, framework, spec, model, baud, lay, imu, mapping, old_manifest,
+                          budget)
             validated = available() and lay.name == "platformio"  # PlatformIO is a test extra; users have it
             if validated:
                 try:
@@ -425,7 +466,8 @@ def export_project(run_dir: str | os.PathLike, target: str, out_dir: str | os.Pa
     return ExportReport(out_dir=out_dir, target=tgt.name, framework=framework, envs=tuple(envs),
                         written=tuple(plan.tool_files), kept=plan.kept, created=plan.created, budget_ok=budget_ok,
                         validated=validated, budget_text=budget_text, layout=lay.name,
-                        sensor=imu.name if imu is not None else sensors.SERIAL, notes=plan.notes)
+                        sensor=imu.name if imu is not None else sensors.SERIAL, notes=plan.notes,
+                        engine=budget.engine)
 
 
 def format_report(report: ExportReport) -> str:
@@ -439,6 +481,9 @@ def format_report(report: ExportReport) -> str:
                     else "not validated: PlatformIO is not installed, pip install platformio") + ")"]
     lines.append(f"  regenerated:  {len(report.written)} tool files (the model library, the app, README.md, "
                  "reference/)")
+    if report.engine is not None:
+        lines.append(f"  engine:       {'streaming' if report.engine.streaming else 'full window'}: "
+                     f"{report.engine.reason}")
     if report.sensor != sensors.SERIAL:
         lines.append(f"  sensor:       {sensors.SENSORS[report.sensor].part}")
     if report.created:
