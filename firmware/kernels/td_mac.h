@@ -27,6 +27,13 @@ TD_INLINE uint32_t td_sxtb16_ror8(uint32_t v)
     __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
     return r;
 }
+/* Lane-wise a + b of two int16 pairs. */
+TD_INLINE uint32_t td_sadd16(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("sadd16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
 /* acc + bottom(a) * bottom(b), acc + top(a) * top(b): one lane each. */
 TD_INLINE int32_t td_smlabb(uint32_t a, uint32_t b, int32_t acc)
 {
