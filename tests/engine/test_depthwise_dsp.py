@@ -64,3 +64,9 @@ def test_depthwise_dsp_path_is_bit_exact(depthwise_program, tmp_path, platform):
         got = np.array([[int(v) for v in line.split()] for line in result.stdout.strip().splitlines()])
         expected = oracle.run(tflite, x).reshape(WINDOWS, -1)
         assert np.array_equal(got, expected), f"{name} differs from BUILTIN_REF on {platform}"
+
+
+def test_the_folded_offset_requantization_is_exercised(depthwise_program):
+    """fast_requant 2 (output offset folded into the rounding constant) is in the models run above."""
+    _, src = depthwise_program
+    assert any(".fast_requant = 2," in c.read_text() for c in src.glob("dw_*.c"))
