@@ -98,40 +98,6 @@ TD_INLINE void td_conv_s8_pixel(const td_conv_params *p, const int8_t *TD_RESTRI
     }
 }
 
-/* Output channels oc, oc + 1 of two pixels: a_cp is channel oc + c of pixel p. */
-TD_INLINE void td_conv_s8_store2x2(const td_conv_params *p, int8_t *TD_RESTRICT out0, int8_t *TD_RESTRICT out1,
-                                   int32_t oc, int32_t a00, int32_t a01, int32_t a10, int32_t a11)
-{
-    out0[oc] = TD_CONV_REQUANT(p, a00, oc);
-    out1[oc] = TD_CONV_REQUANT(p, a01, oc);
-    out0[oc + 1] = TD_CONV_REQUANT(p, a10, oc + 1);
-    out1[oc + 1] = TD_CONV_REQUANT(p, a11, oc + 1);
-}
-
-/* The channels from oc on, one at a time, of two pixels whose windows are runs at
- * td_conv_s8_run_at() from origin0/origin1, or, `gathered` (a constant at each call),
- * two gathered patches of one run each; w: channel oc's weights. */
-TD_INLINE void td_conv_s8_tail2(const td_conv_params *p, const int8_t *w, const int8_t *TD_RESTRICT origin0,
-                                const int8_t *TD_RESTRICT origin1, int8_t *TD_RESTRICT out0, int8_t *TD_RESTRICT out1,
-                                int32_t oc, int gathered)
-{
-    const int32_t k_size = p->k_h * p->k_w * p->in_c;
-    const int32_t run = gathered ? k_size : td_conv_s8_run_len(p);
-    const int32_t runs = gathered ? 1 : td_conv_s8_runs(p);
-    for (; oc < p->out_c; ++oc) {
-        int32_t a0 = p->bias_folded[oc], a1 = a0;
-        int32_t r;
-        for (r = 0; r < runs; ++r) {
-            const int32_t off = gathered ? 0 : td_conv_s8_run_at(p, r);
-            a0 = td_dot_s8(w + r * run, origin0 + off, run, a0);
-            a1 = td_dot_s8(w + r * run, origin1 + off, run, a1);
-        }
-        out0[oc] = TD_CONV_REQUANT(p, a0, oc);
-        out1[oc] = TD_CONV_REQUANT(p, a1, oc);
-        w += k_size;
-    }
-}
-
 /* Two interior output pixels at once: every weight load serves both. */
 TD_INLINE void td_conv_s8_pixel2(const td_conv_params *p, const int8_t *TD_RESTRICT origin0,
                                  const int8_t *TD_RESTRICT origin1, int8_t *TD_RESTRICT out0,
@@ -151,10 +117,24 @@ TD_INLINE void td_conv_s8_pixel2(const td_conv_params *p, const int8_t *TD_RESTR
             td_dot2x2_s8(w + r * run, w + k_size + r * run, origin0 + off, origin1 + off, run, &a00, &a01, &a10,
                          &a11);
         }
-        td_conv_s8_store2x2(p, out0, out1, oc, a00, a01, a10, a11);
+        out0[oc] = TD_CONV_REQUANT(p, a00, oc);
+        out1[oc] = TD_CONV_REQUANT(p, a01, oc);
+        out0[oc + 1] = TD_CONV_REQUANT(p, a10, oc + 1);
+        out1[oc + 1] = TD_CONV_REQUANT(p, a11, oc + 1);
         w += 2 * k_size;
     }
-    td_conv_s8_tail2(p, w, origin0, origin1, out0, out1, oc, 0);
+    for (; oc < p->out_c; ++oc) {
+        int32_t a0 = p->bias_folded[oc], a1 = a0;
+        int32_t r;
+        for (r = 0; r < runs; ++r) {
+            const int32_t off = td_conv_s8_run_at(p, r);
+            a0 = td_dot_s8(w + r * run, origin0 + off, run, a0);
+            a1 = td_dot_s8(w + r * run, origin1 + off, run, a1);
+        }
+        out0[oc] = TD_CONV_REQUANT(p, a0, oc);
+        out1[oc] = TD_CONV_REQUANT(p, a1, oc);
+        w += k_size;
+    }
 }
 
 /* The window of the output pixel whose top-left input is (iy0, ix0), gathered into
@@ -205,10 +185,18 @@ TD_INLINE void td_conv_s8_patch_row(const td_conv_params *p, const int8_t *TD_RE
                 int32_t a00 = p->bias_folded[oc], a01 = a00;
                 int32_t a10 = p->bias_folded[oc + 1], a11 = a10;
                 td_dot2x2_s8(w, w + k_size, patch.b, patch.b + TD_CONV_PATCH_MAX, k_size, &a00, &a01, &a10, &a11);
-                td_conv_s8_store2x2(p, out0, out1, oc, a00, a01, a10, a11);
+                out0[oc] = TD_CONV_REQUANT(p, a00, oc);
+                out1[oc] = TD_CONV_REQUANT(p, a01, oc);
+                out0[oc + 1] = TD_CONV_REQUANT(p, a10, oc + 1);
+                out1[oc + 1] = TD_CONV_REQUANT(p, a11, oc + 1);
                 w += 2 * k_size;
             }
-            td_conv_s8_tail2(p, w, patch.b, patch.b + TD_CONV_PATCH_MAX, out0, out1, oc, 1);
+            for (; oc < p->out_c; ++oc) {
+                const int32_t b = p->bias_folded[oc];
+                out0[oc] = TD_CONV_REQUANT(p, td_dot_s8(w, patch.b, k_size, b), oc);
+                out1[oc] = TD_CONV_REQUANT(p, td_dot_s8(w, patch.b + TD_CONV_PATCH_MAX, k_size, b), oc);
+                w += k_size;
+            }
         }
     }
     for (; ox < to; ++ox) {

@@ -29,6 +29,9 @@ typedef struct {
     const int32_t *bias_folded; /* [out_c]: bias + in_offset * sum(weights[oc]) */
     const int32_t *mult;
     const int32_t *shift;
+    /* Working memory in the arena, planned by the generator (lowering/conv.py depthwise_scratch_bytes),
+     * for the Armv7E-M blocked path; NULL: that path is off. */
+    int32_t *scratch;
 } td_depthwise_conv_params;
 
 td_status td_depthwise_conv_s8(const td_depthwise_conv_params *p, const int8_t *input, int8_t *output);
@@ -87,10 +90,10 @@ TD_INLINE void td_depthwise_conv_s8_quad(const td_depthwise_conv_params *p, cons
  * padded input as two planes of sign-extended channel pairs (SXTB16 lanes: channels
  * 0, 2 and 1, 3), and the weights likewise, so the inner loop only loads and
  * multiplies. Outputs are computed three at a time along the longer output axis (a),
- * and each input word serves every output of the block that reads it. */
-#define TD_DW_PLANE_MAX 1024 /* bytes of one plane (two on the stack) */
-#define TD_DW_TAPS_MAX 32    /* k_h * k_w */
-
+ * and each input word serves every output of the block that reads it. Planes and
+ * weights live in the params' scratch, which the generator plans in the arena:
+ * 2 * p_h * p_w + 2 * k_h * k_w words, p_h = (out_h - 1) * stride_h + (k_h - 1) * dil_h + 1
+ * (the padded input's rows the outputs read; p_w likewise). */
 /* Keeps GCC from merging neighbouring blocks' loads (it hoists them all and spills). */
 #define TD_DW_FENCE() __asm__ volatile("" ::: "memory")
 
@@ -262,12 +265,13 @@ TD_INLINE void td_dw_block(const td_depthwise_conv_params *p, const td_dw_axes *
     }
 }
 
-/* Every output of channels oc..oc+3 from the two lane planes. */
+/* Every output of channels oc..oc+3 from the two lane planes; w0, w1: room for the
+ * two lanes' extended weights, k_a * k_b words each. */
 TD_INLINE void td_dw_planes_quad(const td_depthwise_conv_params *p, const uint32_t *TD_RESTRICT even,
-                                 const uint32_t *TD_RESTRICT odd, int8_t *TD_RESTRICT output, int32_t oc)
+                                 const uint32_t *TD_RESTRICT odd, uint32_t *TD_RESTRICT w0, uint32_t *TD_RESTRICT w1,
+                                 int8_t *TD_RESTRICT output, int32_t oc)
 {
     const td_dw_axes ax = td_dw_axes_of(p);
-    uint32_t wx[2][TD_DW_TAPS_MAX];
     int32_t a, b, t;
     for (t = 0; t < ax.k_a * ax.k_b; ++t) {
         /* [k_b][k_a] from TFLite's [k_h][k_w][out_c]. */
@@ -277,37 +281,36 @@ TD_INLINE void td_dw_planes_quad(const td_depthwise_conv_params *p, const uint32
         if (p->fast_requant) {
             /* Doubled (|2w| <= 256 fits a lane): the accumulators come out as the 2 acc
              * that td_requant_fast_x2_s8 wants (|2 acc| < 2^31 by fast_requant's bound). */
-            wx[0][t] = td_sadd16(td_sxtb16(v), td_sxtb16(v));
-            wx[1][t] = td_sadd16(td_sxtb16_ror8(v), td_sxtb16_ror8(v));
+            w0[t] = td_sadd16(td_sxtb16(v), td_sxtb16(v));
+            w1[t] = td_sadd16(td_sxtb16_ror8(v), td_sxtb16_ror8(v));
         } else {
-            wx[0][t] = td_sxtb16(v);
-            wx[1][t] = td_sxtb16_ror8(v);
+            w0[t] = td_sxtb16(v);
+            w1[t] = td_sxtb16_ror8(v);
         }
     }
     for (b = 0; b < ax.n_b; ++b) {
         const int32_t xb = b * ax.s_b * ax.p_a;
         int8_t *ob = output + b * ax.o_b;
         for (a = 0; a + 3 <= ax.n_a; a += 3) {
-            td_dw_block(p, &ax, even + xb + a * ax.s_a, wx[0], ob + a * ax.o_a, oc, 3);
+            td_dw_block(p, &ax, even + xb + a * ax.s_a, w0, ob + a * ax.o_a, oc, 3);
             TD_DW_FENCE();
-            td_dw_block(p, &ax, odd + xb + a * ax.s_a, wx[1], ob + a * ax.o_a, oc + 1, 3);
+            td_dw_block(p, &ax, odd + xb + a * ax.s_a, w1, ob + a * ax.o_a, oc + 1, 3);
             TD_DW_FENCE();
         }
         for (; a < ax.n_a; ++a) {
-            td_dw_block(p, &ax, even + xb + a * ax.s_a, wx[0], ob + a * ax.o_a, oc, 1);
+            td_dw_block(p, &ax, even + xb + a * ax.s_a, w0, ob + a * ax.o_a, oc, 1);
             TD_DW_FENCE();
-            td_dw_block(p, &ax, odd + xb + a * ax.s_a, wx[1], ob + a * ax.o_a, oc + 1, 1);
+            td_dw_block(p, &ax, odd + xb + a * ax.s_a, w1, ob + a * ax.o_a, oc + 1, 1);
             TD_DW_FENCE();
         }
     }
 }
 
-/* The blocked path applies: its planes and weights fit. */
+/* The blocked path applies: the generator gave it scratch (it does so for depth
+ * multiplier 1 and channels by four only). */
 TD_INLINE int td_dw_blocked(const td_depthwise_conv_params *p)
 {
-    const td_dw_axes ax = td_dw_axes_of(p);
-    return p->depth_mult == 1 && p->out_c % 4 == 0 && ax.p_a * ax.p_b * 4 <= TD_DW_PLANE_MAX &&
-           ax.k_a * ax.k_b <= TD_DW_TAPS_MAX;
+    return p->scratch != NULL && p->depth_mult == 1 && p->out_c % 4 == 0;
 }
 #endif
 
@@ -322,10 +325,13 @@ TD_INLINE td_status td_depthwise_conv_s8_impl(const td_depthwise_conv_params *p,
     }
 #if defined(TD_USE_DSP)
     if (td_dw_blocked(p)) {
-        uint32_t even[TD_DW_PLANE_MAX / 4], odd[TD_DW_PLANE_MAX / 4];
+        /* Scratch: the two planes, then the two lanes' extended weights. */
+        const td_dw_axes ax = td_dw_axes_of(p);
+        uint32_t *even = (uint32_t *)p->scratch, *odd = even + ax.p_a * ax.p_b;
+        uint32_t *w0 = odd + ax.p_a * ax.p_b, *w1 = w0 + ax.k_a * ax.k_b;
         for (oc = 0; oc < p->out_c; oc += 4) {
             td_dw_fill_planes(p, input, even, odd, oc);
-            td_dw_planes_quad(p, even, odd, output, oc);
+            td_dw_planes_quad(p, even, odd, w0, w1, output, oc);
         }
         return TD_OK;
     }
