@@ -22,12 +22,16 @@ typedef struct {
     int32_t oy_lo, oy_hi, ox_lo, ox_hi; /* outputs that see no padding */
     int32_t in_offset, out_offset;
     int32_t act_min, act_max;
-    int32_t fast_requant;       /* 1: all shifts <= 0 and |acc| < 2^30 (proved by the generator) */
+    int32_t fast_requant;       /* 1: all shifts <= 0 and |acc| < 2^30 (proved by the generator);
+                                 * 2: also every shift in [-22, -1] */
     const int8_t *weights;      /* [k_h][k_w][out_c] */
     const int32_t *bias;        /* [out_c] */
     const int32_t *bias_folded; /* [out_c]: bias + in_offset * sum(weights[oc]) */
     const int32_t *mult;
     const int32_t *shift;
+    /* Working memory in the arena, planned by the generator (lowering/conv.py depthwise_scratch_bytes),
+     * for the Armv7E-M blocked path; NULL: that path is off. */
+    int32_t *scratch;
 } td_depthwise_conv_params;
 
 td_status td_depthwise_conv_s8(const td_depthwise_conv_params *p, const int8_t *input, int8_t *output);
@@ -81,6 +85,235 @@ TD_INLINE void td_depthwise_conv_s8_quad(const td_depthwise_conv_params *p, cons
 }
 #endif
 
+#if defined(TD_USE_DSP)
+/* The blocked path (depth multiplier 1, channels by four): for each four channels, the
+ * padded input as two planes of sign-extended channel pairs (SXTB16 lanes: channels
+ * 0, 2 and 1, 3), and the weights likewise, so the inner loop only loads and
+ * multiplies. Outputs are computed three at a time along the longer output axis (a),
+ * and each input word serves every output of the block that reads it. Planes and
+ * weights live in the params' scratch, which the generator plans in the arena:
+ * 2 * p_h * p_w + 2 * k_h * k_w words, p_h = (out_h - 1) * stride_h + (k_h - 1) * dil_h + 1
+ * (the padded input's rows the outputs read; p_w likewise). */
+/* Keeps GCC from merging neighbouring blocks' loads (it hoists them all and spills). */
+#define TD_DW_FENCE() __asm__ volatile("" ::: "memory")
+
+typedef struct {
+    int32_t vertical;      /* a is the output's height */
+    int32_t n_a, n_b;      /* outputs along a and b */
+    int32_t k_a, k_b;      /* taps along a and b */
+    int32_t s_a, s_b;      /* strides */
+    int32_t d_a, d_b;      /* dilations */
+    int32_t p_a, p_b;      /* plane positions along a and b (a-contiguous) */
+    int32_t pad_a, pad_b;  /* padding before a and b */
+    int32_t in_a, in_b;    /* input size along a and b */
+    int32_t o_a, o_b;      /* output bytes between neighbours along a and b */
+} td_dw_axes;
+
+TD_INLINE td_dw_axes td_dw_axes_of(const td_depthwise_conv_params *p)
+{
+    td_dw_axes x;
+    const int32_t v = p->out_h > p->out_w;
+    x.vertical = v;
+    x.n_a = v ? p->out_h : p->out_w;
+    x.n_b = v ? p->out_w : p->out_h;
+    x.k_a = v ? p->k_h : p->k_w;
+    x.k_b = v ? p->k_w : p->k_h;
+    x.s_a = v ? p->stride_h : p->stride_w;
+    x.s_b = v ? p->stride_w : p->stride_h;
+    x.d_a = v ? p->dil_h : p->dil_w;
+    x.d_b = v ? p->dil_w : p->dil_h;
+    x.p_a = (x.n_a - 1) * x.s_a + (x.k_a - 1) * x.d_a + 1;
+    x.p_b = (x.n_b - 1) * x.s_b + (x.k_b - 1) * x.d_b + 1;
+    x.pad_a = v ? p->pad_top : p->pad_left;
+    x.pad_b = v ? p->pad_left : p->pad_top;
+    x.in_a = v ? p->in_h : p->in_w;
+    x.in_b = v ? p->in_w : p->in_h;
+    x.o_a = (v ? p->out_w : 1) * p->out_c;
+    x.o_b = (v ? 1 : p->out_w) * p->out_c;
+    return x;
+}
+
+/* Channels oc..oc+3 of the input as the two lane planes, padded with the input zero
+ * point (which the folded bias cancels), so that no output sees a border. */
+TD_INLINE void td_dw_fill_planes(const td_depthwise_conv_params *p, const int8_t *TD_RESTRICT input,
+                                 uint32_t *TD_RESTRICT even, uint32_t *TD_RESTRICT odd, int32_t oc)
+{
+    const td_dw_axes x = td_dw_axes_of(p);
+    const uint32_t pad = td_sxtb16(0x01010101u * (uint8_t)(int8_t)(-p->in_offset));
+    /* Input bytes between neighbours along a and b. */
+    const int32_t step_a = (x.vertical ? p->in_w : 1) * p->in_c, step_b = (x.vertical ? 1 : p->in_w) * p->in_c;
+    const int32_t lo = x.pad_a < x.p_a ? x.pad_a : x.p_a;
+    const int32_t end = x.pad_a + x.in_a < x.p_a ? x.pad_a + x.in_a : x.p_a;
+    int32_t ib, ia;
+    for (ib = 0; ib < x.p_b; ++ib) {
+        const int32_t b = ib - x.pad_b;
+        uint32_t *e = even + ib * x.p_a, *o = odd + ib * x.p_a;
+        if (b < 0 || b >= x.in_b) {
+            for (ia = 0; ia < x.p_a; ++ia) {
+                e[ia] = pad;
+                o[ia] = pad;
+            }
+            continue;
+        }
+        for (ia = 0; ia < lo; ++ia) {
+            e[ia] = pad;
+            o[ia] = pad;
+        }
+        {
+            const int8_t *src = input + b * step_b + (lo - x.pad_a) * step_a + oc;
+            TD_UNROLL4
+            for (; ia < end; ++ia) {
+                const uint32_t v = TD_WORD(src);
+                e[ia] = td_sxtb16(v);
+                o[ia] = td_sxtb16_ror8(v);
+                src += step_a;
+            }
+        }
+        for (; ia < x.p_a; ++ia) {
+            e[ia] = pad;
+            o[ia] = pad;
+        }
+    }
+}
+
+/* One row of taps (k_a = 3, stride and dilation 1) for three outputs along a, as one
+ * asm block so that GCC keeps the six accumulators, three weights and one input in
+ * registers (11; twelve and more left GCC without registers where model.c inlines
+ * several kernels): input j (word j at xp) serves outputs j - 2 .. j. */
+#define TD_DW_X(J) "ldr %[x], [%[xp], #4 * " #J "]\n\t"
+#define TD_DW_M(Q, W)                                                                                \
+    "smlabb %[" Q "l], %[" W "], %[x], %[" Q "l]\n\tsmlatt %[" Q "h], %[" W "], %[x], %[" Q "h]\n\t"
+#define TD_DW_ROW3X3(XP, W0, W1, W2, S)                                                               \
+    do {                                                                                              \
+        uint32_t x_;                                                                                  \
+        __asm__(TD_DW_X(0) TD_DW_M("q0", "w0")                                                        \
+                TD_DW_X(1) TD_DW_M("q0", "w1") TD_DW_M("q1", "w0")                                    \
+                TD_DW_X(2) TD_DW_M("q0", "w2") TD_DW_M("q1", "w1") TD_DW_M("q2", "w0")                \
+                TD_DW_X(3) TD_DW_M("q1", "w2") TD_DW_M("q2", "w1")                                    \
+                TD_DW_X(4) TD_DW_M("q2", "w2")                                                        \
+                : [q0l] "+r"(S[0][0]), [q0h] "+r"(S[0][1]), [q1l] "+r"(S[1][0]), [q1h] "+r"(S[1][1]), \
+                  [q2l] "+r"(S[2][0]), [q2h] "+r"(S[2][1]), [x] "=&r"(x_)                             \
+                : [xp] "r"(XP), [w0] "r"(W0), [w1] "r"(W1), [w2] "r"(W2)                              \
+                : "memory");                                                                          \
+    } while (0)
+
+/* td_requant_fast_x2_s8 when the shift is in [-22, -1] (fast_requant 2): the output
+ * offset, a multiple of 2^right once shifted, joins the rounding constant `k` =
+ * 2^(right-1) + (out_offset << right) (|sum| < 2^31), and high < 0 subtracts one. */
+TD_INLINE int8_t td_dw_requant_folded(int32_t acc2, int32_t multiplier, int32_t right, int32_t k, int32_t act_min,
+                                      int32_t act_max)
+{
+    int32_t high;
+    __asm__("smmulr %0, %1, %2" : "=r"(high) : "r"(acc2), "r"(multiplier));
+    return td_clamp_s8((high + k + (high >> 31)) >> right, act_min, act_max);
+}
+
+/* `np` (1 or 3, a constant) outputs along a from one lane plane: channels c0 and c0 + 2.
+ * x0: the plane at the block's first window; wx: the lane's extended weights [k_b][k_a]. */
+TD_INLINE void td_dw_block(const td_depthwise_conv_params *p, const td_dw_axes *ax, const uint32_t *TD_RESTRICT x0,
+                           const uint32_t *TD_RESTRICT wx, int8_t *TD_RESTRICT out, int32_t c0, int np)
+{
+    const int32_t c1 = c0 + 2;
+    int32_t s[3][2];
+    int32_t i, kb, ka;
+    /* With fast_requant the weights are doubled (td_dw_planes_quad), so the bias is too. */
+    const int32_t b0 = p->bias_folded[c0] * (p->fast_requant ? 2 : 1);
+    const int32_t b1 = p->bias_folded[c1] * (p->fast_requant ? 2 : 1);
+    TD_UNROLL4
+    for (i = 0; i < np; ++i) {
+        s[i][0] = b0;
+        s[i][1] = b1;
+    }
+    TD_UNROLL4
+    for (kb = 0; kb < ax->k_b; ++kb) {
+        const uint32_t *xr = x0 + kb * ax->d_b * ax->p_a;
+        const uint32_t *wr = wx + kb * ax->k_a;
+        if (np == 3 && ax->k_a == 3 && ax->s_a == 1 && ax->d_a == 1) {
+            TD_DW_ROW3X3(xr, wr[0], wr[1], wr[2], s);
+        } else {
+            for (ka = 0; ka < ax->k_a; ++ka) {
+                const uint32_t w = wr[ka];
+                TD_UNROLL4
+                for (i = 0; i < np; ++i) {
+                    const uint32_t v = xr[i * ax->s_a + ka * ax->d_a];
+                    s[i][0] = td_smlabb(w, v, s[i][0]);
+                    s[i][1] = td_smlatt(w, v, s[i][1]);
+                }
+            }
+        }
+    }
+    if (p->fast_requant == 2) {
+        const int32_t m0 = p->mult[c0], r0 = -p->shift[c0], m1 = p->mult[c1], r1 = -p->shift[c1];
+        const int32_t k0 = (int32_t)((1u << r0 >> 1) + ((uint32_t)p->out_offset << r0));
+        const int32_t k1 = (int32_t)((1u << r1 >> 1) + ((uint32_t)p->out_offset << r1));
+        TD_UNROLL4
+        for (i = 0; i < np; ++i) {
+            out[i * ax->o_a + c0] = td_dw_requant_folded(s[i][0], m0, r0, k0, p->act_min, p->act_max);
+            out[i * ax->o_a + c1] = td_dw_requant_folded(s[i][1], m1, r1, k1, p->act_min, p->act_max);
+        }
+    } else {
+        const int32_t m0 = p->mult[c0], h0 = p->shift[c0], m1 = p->mult[c1], h1 = p->shift[c1];
+        TD_UNROLL4
+        for (i = 0; i < np; ++i) {
+            out[i * ax->o_a + c0] = p->fast_requant
+                                        ? td_requant_fast_x2_s8(s[i][0], m0, h0, p->out_offset, p->act_min, p->act_max)
+                                        : td_requant_s8(s[i][0], m0, h0, p->out_offset, p->act_min, p->act_max);
+            out[i * ax->o_a + c1] = p->fast_requant
+                                        ? td_requant_fast_x2_s8(s[i][1], m1, h1, p->out_offset, p->act_min, p->act_max)
+                                        : td_requant_s8(s[i][1], m1, h1, p->out_offset, p->act_min, p->act_max);
+        }
+    }
+}
+
+/* Every output of channels oc..oc+3 from the two lane planes; w0, w1: room for the
+ * two lanes' extended weights, k_a * k_b words each. */
+TD_INLINE void td_dw_planes_quad(const td_depthwise_conv_params *p, const uint32_t *TD_RESTRICT even,
+                                 const uint32_t *TD_RESTRICT odd, uint32_t *TD_RESTRICT w0, uint32_t *TD_RESTRICT w1,
+                                 int8_t *TD_RESTRICT output, int32_t oc)
+{
+    const td_dw_axes ax = td_dw_axes_of(p);
+    int32_t a, b, t;
+    for (t = 0; t < ax.k_a * ax.k_b; ++t) {
+        /* [k_b][k_a] from TFLite's [k_h][k_w][out_c]. */
+        const int32_t ka = t % ax.k_a, kb = t / ax.k_a;
+        const int32_t tap = ax.vertical ? ka * p->k_w + kb : kb * p->k_w + ka;
+        const uint32_t v = TD_WORD(p->weights + tap * p->out_c + oc);
+        if (p->fast_requant) {
+            /* Doubled (|2w| <= 256 fits a lane): the accumulators come out as the 2 acc
+             * that td_requant_fast_x2_s8 wants (|2 acc| < 2^31 by fast_requant's bound). */
+            w0[t] = td_sadd16(td_sxtb16(v), td_sxtb16(v));
+            w1[t] = td_sadd16(td_sxtb16_ror8(v), td_sxtb16_ror8(v));
+        } else {
+            w0[t] = td_sxtb16(v);
+            w1[t] = td_sxtb16_ror8(v);
+        }
+    }
+    for (b = 0; b < ax.n_b; ++b) {
+        const int32_t xb = b * ax.s_b * ax.p_a;
+        int8_t *ob = output + b * ax.o_b;
+        for (a = 0; a + 3 <= ax.n_a; a += 3) {
+            td_dw_block(p, &ax, even + xb + a * ax.s_a, w0, ob + a * ax.o_a, oc, 3);
+            TD_DW_FENCE();
+            td_dw_block(p, &ax, odd + xb + a * ax.s_a, w1, ob + a * ax.o_a, oc + 1, 3);
+            TD_DW_FENCE();
+        }
+        for (; a < ax.n_a; ++a) {
+            td_dw_block(p, &ax, even + xb + a * ax.s_a, w0, ob + a * ax.o_a, oc, 1);
+            TD_DW_FENCE();
+            td_dw_block(p, &ax, odd + xb + a * ax.s_a, w1, ob + a * ax.o_a, oc + 1, 1);
+            TD_DW_FENCE();
+        }
+    }
+}
+
+/* The blocked path applies: the generator gave it scratch (it does so for depth
+ * multiplier 1 and channels by four only). */
+TD_INLINE int td_dw_blocked(const td_depthwise_conv_params *p)
+{
+    return p->scratch != NULL && p->depth_mult == 1 && p->out_c % 4 == 0;
+}
+#endif
+
 TD_INLINE td_status td_depthwise_conv_s8_impl(const td_depthwise_conv_params *p, const int8_t *TD_RESTRICT input,
                                               int8_t *TD_RESTRICT output)
 {
@@ -90,6 +323,19 @@ TD_INLINE td_status td_depthwise_conv_s8_impl(const td_depthwise_conv_params *p,
     if (p == NULL || input == NULL || output == NULL) {
         return TD_ERR_ARG;
     }
+#if defined(TD_USE_DSP)
+    if (td_dw_blocked(p)) {
+        /* Scratch: the two planes, then the two lanes' extended weights. */
+        const td_dw_axes ax = td_dw_axes_of(p);
+        uint32_t *even = (uint32_t *)p->scratch, *odd = even + ax.p_a * ax.p_b;
+        uint32_t *w0 = odd + ax.p_a * ax.p_b, *w1 = w0 + ax.k_a * ax.k_b;
+        for (oc = 0; oc < p->out_c; oc += 4) {
+            td_dw_fill_planes(p, input, even, odd, oc);
+            td_dw_planes_quad(p, even, odd, w0, w1, output, oc);
+        }
+        return TD_OK;
+    }
+#endif
     for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t iy0 = oy * p->stride_h - p->pad_top;
         int8_t *row = output + oy * p->out_w * p->out_c;

@@ -21,7 +21,9 @@ def test_same_model_same_bytes(anchor_model, tmp_path):
     assert {"model.h", "model.c", "model_data.h", "model_data.c", "td_requant.h"} <= names
     header = (tmp_path / "a" / "model.h").read_text()
     assert "sha256" in header and "TensorFlow" in header
-    assert "#define TD_MODEL_ARENA_SIZE 1440" in header
+    # The lower bound with the depthwise kernel's scratch: that op holds its input (496 B),
+    # output (480 B) and scratch (520 B) at once; the activations alone need 1440 B.
+    assert "#define TD_MODEL_ARENA_SIZE 1496" in header
     assert "int td_model_invoke(const int8_t *input, int8_t *output);" in header
 
 

@@ -93,10 +93,13 @@ def _destinations(call: Call, memory: MemoryPlan, checked: dict[int, str] | None
     return "(int8_t *const[]){" + ", ".join(_pointer(t, memory, True, checked) for t in call.output_list) + "}"
 
 
-def _view(call: Call, prefix: str, memory: MemoryPlan, checked: dict[int, str] | None = None) -> _CallView:
+def _view(call: Call, prefix: str, memory: MemoryPlan, checked: dict[int, str] | None = None,
+          scratch: str | None = None) -> _CallView:
     base = f"{prefix}_op{call.op}"
     names = {a.name: f"{base}_{a.name}" for a in call.arrays}
     fields = tuple((k, _field(v, names)) for k, v in call.fields)
+    if scratch is not None:
+        fields += (("scratch", scratch),)
     arrays = tuple({"ctype": a.ctype, "cname": names[a.name], "length": max(len(a.values), 1),
                     "body": c_array_body(a.values)} for a in call.arrays)
     layer = f" ({call.layer})" if call.layer else ""
@@ -110,11 +113,27 @@ def _checked_buffers(memory: MemoryPlan, prefix: str) -> tuple[dict[int, str], l
     """The checking layout: tensor → the name of its buffer's own global, and each global's size."""
     names: dict[int, str] = {}
     globals_: list[tuple[str, int]] = []
-    for k, buffer in enumerate(b for b in memory.buffers if b.place == "arena"):
+    for k, buffer in enumerate(b for b in memory.buffers if b.place == "arena" and b.scratch_of is None):
         name = f"{prefix}_buf{k}"
         globals_.append((name, buffer.size))
         names.update({t: name for t in buffer.tensors})
     return names, globals_
+
+
+def _scratch_pointers(compiled: CompiledModel, prefix: str, checked: bool) -> tuple[dict[int, str], list]:
+    """Op index → its kernel's scratch pointer (a word of the arena, or in the checking layout a
+    global of its own), and those globals' names and sizes in words."""
+    steps = {step: op.index for step, op in enumerate(compiled.model.operators)}
+    sizes = {b.scratch_of: b.size for b in compiled.memory.buffers if b.scratch_of is not None}
+    pointers, globals_ = {}, []
+    for step, offset in sorted(compiled.memory.scratch.items()):
+        if checked:
+            name = f"{prefix}_scratch{steps[step]}"
+            globals_.append((name, sizes[step] // 4))
+            pointers[steps[step]] = name
+        else:
+            pointers[steps[step]] = f"{prefix}_arena + {offset // 4}"
+    return pointers, globals_
 
 
 def render_sources(model: Model | CompiledModel, prefix: str = DEFAULT_PREFIX,
@@ -144,7 +163,8 @@ def render_sources(model: Model | CompiledModel, prefix: str = DEFAULT_PREFIX,
     checked = None
     if checked_layout:
         checked, common["checked_buffers"] = _checked_buffers(memory, prefix)
-    common["calls"] = [_view(c, prefix, memory, checked) for c in calls]
+    scratch, common["checked_scratch"] = _scratch_pointers(compiled, prefix, checked_layout)
+    common["calls"] = [_view(c, prefix, memory, checked, scratch.get(c.op)) for c in calls]
     return {name: render(f"engine/{template}", file=name, **common)
             for template, name in (("model.h.j2", files["h"]), ("model.c.j2", files["c"]),
                                    ("model_data.h.j2", files["data_h"]), ("model_data.c.j2", files["data_c"]))}

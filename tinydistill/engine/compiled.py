@@ -40,7 +40,8 @@ def compile(model: str | os.PathLike | bytes | Model) -> CompiledModel:  # noqa:
     verify_ops(folded)  # each op's Prepare rules on what is lowered
     calls = tuple(lower(folded))
     verify_calls(calls)
-    memory = plan(folded)
+    steps = {op.index: step for step, op in enumerate(folded.operators)}
+    memory = plan(folded, {steps[c.op]: c.scratch for c in calls if c.scratch})
     verify_arena(memory.arena_size)
     if set(memory.external.get(t) for t in folded.outputs) != {"output"}:
         raise UnsupportedModel("the model's output is its input (no computing op); nothing to generate")

@@ -4,14 +4,15 @@ Tensors that only reshape another (RESHAPE, EXPAND_DIMS, SQUEEZE) share its byte
 (an alias group is one buffer). The model's input and output live in the caller's
 buffers (`td_model_invoke(input, output)`), so they take no arena space. A buffer
 is live from the op that writes it to the last op that reads it; buffers whose
-lifetimes do not overlap may share bytes. `lower_bound` is the most bytes live at
-any one op: no plan can use less.
+lifetimes do not overlap may share bytes. A kernel's working memory (scratch) is a
+buffer of its own that lives for that one op, word-aligned. `lower_bound` is the most
+bytes live at any one op: no plan can use less.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from .ir import ITEMSIZE, Model
@@ -30,6 +31,7 @@ class Buffer:
     last: int  # step of the last op that reads it (len(ops): a model output)
     place: str  # "arena", "input" or "output"
     offset: int = 0  # in the arena, when place == "arena"
+    scratch_of: int | None = None  # the op step whose kernel works in it (no tensors)
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class MemoryPlan:
     buffers: tuple[Buffer, ...]
     offsets: Mapping[int, int]
     external: Mapping[int, str]
+    scratch: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))  # op step -> its scratch's offset
 
     def live_bytes(self, step: int) -> int:
         """Arena bytes live while op `step` runs."""
@@ -77,7 +80,7 @@ def _place(buffers: list[Buffer], order: list[int], word_align: bool = True) -> 
     placed: list[int] = []
     for i in order:
         b = buffers[i]
-        align = 4 if word_align and b.size % 4 == 0 else 1
+        align = 4 if (word_align and b.size % 4 == 0) or b.scratch_of is not None else 1
         clashes = sorted((offsets[j], offsets[j] + buffers[j].size) for j in placed
                          if not (buffers[j].last < b.first or b.last < buffers[j].first))
         offset = 0
@@ -90,8 +93,10 @@ def _place(buffers: list[Buffer], order: list[int], word_align: bool = True) -> 
     return offsets, max((offsets[i] + buffers[i].size for i in range(len(buffers))), default=0)
 
 
-def plan(model: Model) -> MemoryPlan:
-    """Plan the arena of `model` (first fit by size and by lifetime, word-aligned or not; the smallest wins)."""
+def plan(model: Model, scratch: Mapping[int, int] | None = None) -> MemoryPlan:
+    """Plan the arena of `model` (first fit by size and by lifetime, word-aligned or not; the smallest wins).
+
+    `scratch` maps an op step to the bytes of working memory its kernel needs while it runs."""
     groups = alias_groups(model)
     members: dict[int, list[int]] = {}
     for t, r in sorted(groups.items()):
@@ -118,6 +123,9 @@ def plan(model: Model) -> MemoryPlan:
         start = -1 if r in inputs else first.get(r, n_ops)
         end = n_ops if r in outputs else last.get(r, start)
         buffers.append(Buffer(tuple(ts), size or ITEMSIZE.get(tensor.dtype, 1), start, end, place))
+    for step, nbytes in sorted((scratch or {}).items()):
+        if nbytes > 0:
+            buffers.append(Buffer((), -(-nbytes // 4) * 4, step, step, "arena", scratch_of=step))
 
     arena = [i for i, b in enumerate(buffers) if b.place == "arena"]
     by_size = sorted(arena, key=lambda i: (-buffers[i].size, buffers[i].first, i))
@@ -125,10 +133,12 @@ def plan(model: Model) -> MemoryPlan:
     # The smallest arena wins; among equals, the word-aligned plan (listed first).
     candidates = [_place(buffers, order, aligned) for aligned in (True, False) for order in (by_size, by_time)]
     offsets, arena_size = min(candidates, key=lambda r: r[1])
-    final = tuple(Buffer(b.tensors, b.size, b.first, b.last, b.place, offsets[i] if b.place == "arena" else 0)
-                  for i, b in enumerate(buffers))
+    final = tuple(Buffer(b.tensors, b.size, b.first, b.last, b.place, offsets[i] if b.place == "arena" else 0,
+                         b.scratch_of) for i, b in enumerate(buffers))
     lower = max((sum(b.size for b in final if b.place == "arena" and b.first <= s <= b.last)
                  for s in range(n_ops)), default=0)
     tensor_offsets = {t: b.offset for b in final if b.place == "arena" for t in b.tensors}
     external = {t: b.place for b in final if b.place != "arena" for t in b.tensors}
-    return MemoryPlan(arena_size, lower, final, MappingProxyType(tensor_offsets), MappingProxyType(external))
+    scratch_offsets = {b.scratch_of: b.offset for b in final if b.scratch_of is not None}
+    return MemoryPlan(arena_size, lower, final, MappingProxyType(tensor_offsets), MappingProxyType(external),
+                      MappingProxyType(scratch_offsets))

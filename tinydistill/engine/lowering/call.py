@@ -35,3 +35,6 @@ class Call:
     output_list: tuple[int, ...] | None = None
     # The kernel has an inline `<kernel>_impl` that model.c specializes with constant parameters.
     specialize: bool = False
+    # Bytes of working memory the kernel takes from the arena while it runs (its params'
+    # `scratch` pointer, word-aligned); 0: none, and a kernel without it takes its plain path.
+    scratch: int = 0

@@ -83,6 +83,24 @@ def lower_conv_2d(model: Model, op: Operator) -> Call:
                 op.inputs[0], op.outputs[0], out_h * out_w * out_c * k_h * k_w * in_c, specialize=True)
 
 
+# The blocked depthwise path's limits: one lane plane at most this many bytes, at most
+# this many taps (beyond them the per-pixel path is as fast and takes no arena).
+_DW_PLANE_MAX = 1024
+_DW_TAPS_MAX = 32
+
+
+def depthwise_scratch_bytes(out_h: int, out_w: int, out_c: int, depth_mult: int, k_h: int, k_w: int,
+                            stride: tuple[int, int], dilation: tuple[int, int]) -> int:
+    """Arena bytes the Armv7E-M blocked depthwise path works in (td_depthwise_conv_s8.h): two
+    planes of the padded input window that the outputs read, one word per channel pair and
+    position, and the two lanes' extended weights; 0 when that path does not apply."""
+    p_h = (out_h - 1) * stride[0] + (k_h - 1) * dilation[0] + 1
+    p_w = (out_w - 1) * stride[1] + (k_w - 1) * dilation[1] + 1
+    if depth_mult != 1 or out_c % 4 or 4 * p_h * p_w > _DW_PLANE_MAX or k_h * k_w > _DW_TAPS_MAX:
+        return 0
+    return 4 * (2 * p_h * p_w + 2 * k_h * k_w)
+
+
 @lowers("DEPTHWISE_CONV_2D",
         support="int8 per-channel; depth multiplier, strides, dilation, SAME/VALID; fused NONE/RELU/RELU6")
 def lower_depthwise_conv_2d(model: Model, op: Operator) -> Call:
@@ -96,10 +114,17 @@ def lower_depthwise_conv_2d(model: Model, op: Operator) -> Call:
     # the per-channel sums of the requantization want [oc, kh, kw].
     native = w.array().astype(np.int64).reshape(k_h, k_w, out_c)
     requant, arrays = _conv_requant(model, op, inp, w, out, native.transpose(2, 0, 1), out_c)
+    shifts = next(a.values for a in arrays if a.name == "shift")
+    if dict(requant)["fast_requant"] and all(-22 <= s <= -1 for s in shifts):
+        # 2: the Armv7E-M kernel folds the output offset into its rounding constant.
+        requant = tuple(("fast_requant", 2) if k == "fast_requant" else (k, v) for k, v in requant)
     arrays = tuple(ConstArray("weights", "int8_t", tuple(int(v) for v in native.reshape(-1)))
                    if a.name == "weights" else a for a in arrays)
     fields = (("in_h", in_h), ("in_w", in_w), ("in_c", in_c), ("out_h", out_h), ("out_w", out_w),
               ("out_c", out_c), ("depth_mult", mult_depth), ("k_h", k_h), ("k_w", k_w), *window, *requant)
+    scratch = depthwise_scratch_bytes(out_h, out_w, out_c, mult_depth, k_h, k_w,
+                                      (op.option("stride_h", 1), op.option("stride_w", 1)),
+                                      (op.option("dilation_h_factor", 1), op.option("dilation_w_factor", 1)))
     return Call(op.index, op.opcode, op.layer, "td_depthwise_conv_s8", "td_depthwise_conv_s8.h",
                 "td_depthwise_conv_params", fields, arrays, op.inputs[0], op.outputs[0],
-                out_h * out_w * out_c * k_h * k_w, specialize=True)
+                out_h * out_w * out_c * k_h * k_w, specialize=True, scratch=scratch)
