@@ -1,0 +1,153 @@
+"""The Optuna study: its storage (a file in the search folder, or a shared database), its
+setup (what every worker must agree on), and a worker's loop.
+
+Several workers — processes on one machine or on many — may share one study through
+`--storage URL --study NAME`; each pulls trials until the study holds enough. A worker that
+dies mid-trial stops beating its heartbeat; the next worker to ask for a trial marks that
+trial FAIL and enqueues a copy of its parameters (RetryHeartbeatStaleTrialCallback), so the killed
+trial is retried, never left RUNNING.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import TinyDistillError
+
+STUDY_FILE = "study.db"
+HEARTBEAT_S = 60.0
+MAX_RETRY = 3  # a trial that kills its worker every time is retried this often, then left FAIL
+
+
+def optuna_module():
+    """optuna, quietly (its per-trial INFO lines and experimental-feature warnings are not for the user)."""
+    try:
+        import optuna
+    except ImportError:
+        raise TinyDistillError("`tinydistill search` needs Optuna: pip install optuna "
+                               "(and psycopg2-binary for a PostgreSQL --storage)") from None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    return optuna
+
+
+def storage_url(folder: Path, url: str | None) -> str:
+    """The study database: `url`, or an SQLite file in the search folder (embedded, nothing to start)."""
+    return url or f"sqlite:///{Path(folder).resolve() / STUDY_FILE}"
+
+
+def open_storage(url: str, heartbeat_s: float = HEARTBEAT_S):
+    """An RDB storage with heartbeats (grace: two missed beats) and retries of the trials of dead workers."""
+    optuna = optuna_module()
+    import sqlalchemy.exc
+
+    if heartbeat_s <= 0:
+        raise TinyDistillError(f"--heartbeat must be positive, got {heartbeat_s}")
+    kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+    try:
+        return optuna.storages.RDBStorage(
+            url, engine_kwargs=kwargs, heartbeat_interval=max(1, round(heartbeat_s)),
+            grace_period=max(2, round(2 * heartbeat_s)),
+            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY))
+    except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError) as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TinyDistillError(f"cannot open the study storage {url}: {detail}; check --storage (e.g. "
+                               "postgresql://user@host/db, or leave it out for a file in --out)") from None
+
+
+def directions(task) -> list[str]:
+    """Validation metric (its own direction), latency and flash on the target (both minimized)."""
+    from ..tasks import get_task
+
+    t = get_task(task)
+    return ["maximize" if t.higher_is_better[t.primary] else "minimize", "minimize", "minimize"]
+
+
+def open_study(storage, name: str, setup: dict, task, seed: int):
+    """Create or join study `name`; refuse to join one made for other data, target or limits."""
+    import os
+
+    optuna = optuna_module()
+    # Workers must not propose the same points: each one's sampler gets its own seed.
+    sampler = optuna.samplers.TPESampler(seed=(seed * 1_000_003 + os.getpid()) % 2**32, multivariate=False)
+    study = optuna.create_study(storage=storage, study_name=name, directions=directions(task), sampler=sampler,
+                                load_if_exists=True)
+    known = study.user_attrs.get("setup")
+    if known is None:
+        study.set_user_attr("setup", setup)
+    elif known != setup:
+        differ = sorted(k for k in set(known) | set(setup) if known.get(k) != setup.get(k))
+        raise TinyDistillError(f"study {name!r} was started with other settings ({', '.join(differ)}: "
+                               f"{', '.join(f'{k}={known.get(k)!r}' for k in differ)}); use the same options "
+                               "or another --study / --out")
+    return study
+
+
+def counts(study) -> dict:
+    """Trials of the study per state (lower-case state names)."""
+    out = {"complete": 0, "pruned": 0, "fail": 0, "running": 0, "waiting": 0}
+    for t in study.get_trials(deepcopy=False):
+        out[t.state.name.lower()] = out.get(t.state.name.lower(), 0) + 1
+    return out
+
+
+@dataclass
+class WorkerStats:
+    ran: list  # trial numbers this worker ran (finished or pruned)
+    seconds: float
+
+
+def work(study, objective, trials: int | None, time_limit: float | None, log) -> WorkerStats:
+    """Pull trials until the study has `trials` finished ones (complete or pruned) or `time_limit` passed.
+
+    Trials running on other workers count toward the total (so several workers do not
+    overshoot by more than one trial each); a retry of a dead worker's trial is always run.
+    """
+    optuna = optuna_module()
+    start = time.monotonic()
+    ran = []
+    while True:
+        optuna.storages.fail_stale_trials(study)  # a dead worker's RUNNING trial becomes FAIL + a retry
+        c = counts(study)
+        if time_limit is not None and time.monotonic() - start >= time_limit:
+            log(f"time limit reached after {len(ran)} trial(s) of this worker")
+            break
+        if trials is not None and c["complete"] + c["pruned"] + c["running"] >= trials and not c["waiting"]:
+            break
+        if trials is None and time_limit is None:
+            break
+        before = {t.number for t in study.get_trials(deepcopy=False)}
+        study.optimize(objective, n_trials=1, gc_after_trial=True)
+        ran += sorted({t.number for t in study.get_trials(deepcopy=False)
+                       if t.state.is_finished() and t.user_attrs.get("worker") == _me()} - before - set(ran))
+    return WorkerStats(ran, time.monotonic() - start)
+
+
+def _me() -> str:
+    import os
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def front(study) -> list:
+    """The Pareto-optimal finished trials (metric vs latency vs flash), best metric first."""
+    optuna = optuna_module()
+    complete = [t for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE]
+    if not complete:
+        return []
+    sign = 1 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else -1
+    return sorted(study.best_trials, key=lambda t: (-sign * t.values[0], t.values[1], t.values[2], t.number))
+
+
+def best_feasible(study):
+    """The finished trial with the best validation metric (ties: lower latency, then flash, then earlier)."""
+    optuna = optuna_module()
+    complete = [t for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE]
+    if not complete:
+        return None
+    sign = 1 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else -1
+    return min(complete, key=lambda t: (-sign * t.values[0], t.values[1], t.values[2], t.number))
