@@ -12,6 +12,7 @@ import os
 import pwd
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -49,6 +50,17 @@ def _states(study) -> dict:
     return {t.number: t.state.name for t in study.get_trials(deepcopy=False)}
 
 
+def _sqlite_states(db: Path) -> dict:
+    """Trial number -> state, read straight from an Optuna SQLite file (cheap enough to poll)."""
+    if not db.is_file():
+        return {}
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as con:
+            return dict(con.execute("SELECT number, state FROM trials").fetchall())
+    except sqlite3.OperationalError:  # the worker is still creating the tables
+        return {}
+
+
 def test_the_default_student_is_a_point_of_the_space():
     from tinydistill.search import space
     from tinydistill.training import models
@@ -58,6 +70,19 @@ def test_the_default_student_is_a_point_of_the_space():
     assert [type(x).__name__ for x in ours.layers] == [type(x).__name__ for x in theirs.layers]
     assert ours.count_params() == theirs.count_params()
     assert [x.get_config().get("strides") for x in ours.layers] == [x.get_config().get("strides") for x in theirs.layers]
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "give --trials N and/or --time-limit"),
+    (["--trials", "2", "--task", "anomaly", "--normal-class", "standing"], "classify and forecast"),
+    (["--trials", "2", "--windows", "32,x"], "--windows takes integers"),
+    (["--trials", "2", "--max-flash", "lots"], "lots"),
+])
+def test_bad_search_options_exit_2_before_any_work(tmp_path, args, message):
+    result = CliRunner().invoke(cli, ["search", "--dataset", "basic-motions", "--target", "cortex-m4",
+                                      "--out", str(tmp_path / "s"), *args])
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "s").exists()
 
 
 def test_over_budget_candidates_are_pruned_before_any_training(tmp_path):
@@ -123,21 +148,19 @@ def test_a_killed_worker_is_detected_and_its_trial_retried(tmp_path):
         while killed is None:  # kill -9 in the middle of the second trial, once the first has finished
             assert first.poll() is None, f"the worker ended before it could be killed: {first.stderr.read()}"
             assert time.monotonic() < deadline, "no second trial started in time"
-            time.sleep(0.2)
-            if not (out / "study.db").is_file():
-                continue
-            study = _study(url)
-            states = _states(study)
+            time.sleep(0.3)
+            states = _sqlite_states(out / "study.db")
             if states.get(0) == "COMPLETE" and states.get(1) == "RUNNING":
                 first.send_signal(signal.SIGKILL)
                 first.wait()
                 killed = 1
-                finished = {t.number: t.values for t in study.get_trials() if t.state.name == "COMPLETE"}
     finally:
         if first.poll() is None:
             first.kill()
             first.wait()
-    assert _states(_study(url))[killed] == "RUNNING"  # what the dead worker left behind
+    study = _study(url)
+    assert _states(study)[killed] == "RUNNING"  # what the dead worker left behind
+    finished = {t.number: t.values for t in study.get_trials() if t.state.name == "COMPLETE"}
     time.sleep(5)  # more than the grace period (two heartbeats)
     second = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=600)
     assert second.returncode == 0, second.stderr

@@ -672,7 +672,6 @@ def search(target, max_flash, max_ram, max_latency, trials, time_limit, windows,
         tinydistill search --dataset basic-motions --target cortex-m4 --trials 60 --out runs/s2 \\
             --storage postgresql://td@db/search --study bm-m4
     """
-    _tensorflow()
     from .search import SearchConfig, format_front, run_search
     from .training.train import TrainConfig
 
@@ -685,6 +684,8 @@ def search(target, max_flash, max_ram, max_latency, trials, time_limit, windows,
                           out=out, max_flash=max_flash, max_ram=max_ram, max_latency=max_latency, trials=trials,
                           time_limit=time_limit, storage=storage, study=study_name, windows=window_list, pick=pick,
                           heartbeat=heartbeat, progress=sys.stderr.isatty() if progress is None else progress)
+    config.validate()  # bad input fails before TensorFlow's start-up
+    _tensorflow()
     result = run_search(config)
     say(format_front(result), as_json)
     if as_json:

@@ -137,12 +137,12 @@ def run_search(config: SearchConfig) -> SearchResult:
     windows = tuple(config.windows) if config.windows else _default_windows(default.window)
     limits = trials.Limits(config.target, config.max_flash, config.max_ram, config.max_latency)
     setup = Setup(train_cfg, limits, windows, folder, config.study)
+    for window in windows:  # a window the recordings cannot hold is bad input now, not a failed trial later
+        cache.prepared(window)
+    # The default student is the first point: the search has it to beat at the same budget.
+    first = space.default_candidate(default.window if default.window in windows else windows[0])
     study = studies.open_study(storage, config.study, _study_setup(train_cfg, limits, windows), default.task,
-                               train_cfg.seed)
-    if not study.get_trials(deepcopy=False):
-        # The default student is the first point: the search has it to beat at the same budget.
-        study.enqueue_trial(space.default_candidate(default.window if default.window in windows else windows[0]),
-                            skip_if_exists=True)
+                               train_cfg.seed, first)
     stats = studies.work(study, trials.Objective(setup, cache, log), config.trials, config.time_limit, log)
 
     metric = get_task(default.task).primary

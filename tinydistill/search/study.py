@@ -66,15 +66,27 @@ def directions(task) -> list[str]:
     return ["maximize" if t.higher_is_better[t.primary] else "minimize", "minimize", "minimize"]
 
 
-def open_study(storage, name: str, setup: dict, task, seed: int):
-    """Create or join study `name`; refuse to join one made for other data, target or limits."""
+def open_study(storage, name: str, setup: dict, task, seed: int, first: dict | None = None):
+    """Create or join study `name`; refuse to join one made for other data, target or limits.
+
+    The worker that creates the study (the database's unique study name decides which, even when
+    workers start together) enqueues `first`, the parameters of the first trial.
+    """
     import os
 
     optuna = optuna_module()
     # Workers must not propose the same points: each one's sampler gets its own seed.
     sampler = optuna.samplers.TPESampler(seed=(seed * 1_000_003 + os.getpid()) % 2**32, multivariate=False)
-    study = optuna.create_study(storage=storage, study_name=name, directions=directions(task), sampler=sampler,
-                                load_if_exists=True)
+    try:
+        study = optuna.create_study(storage=storage, study_name=name, directions=directions(task), sampler=sampler)
+        study.set_user_attr("setup", setup)
+        if first is not None:
+            study.enqueue_trial(first)
+    except optuna.exceptions.DuplicatedStudyError:
+        study = optuna.load_study(storage=storage, study_name=name, sampler=sampler)
+    if list(study.directions) != [optuna.study.StudyDirection[d.upper()] for d in directions(task)]:
+        raise TinyDistillError(f"study {name!r} holds another kind of study (directions "
+                               f"{[d.name.lower() for d in study.directions]}); use another --study")
     known = study.user_attrs.get("setup")
     if known is None:
         study.set_user_attr("setup", setup)
@@ -119,7 +131,7 @@ def work(study, objective, trials: int | None, time_limit: float | None, log) ->
             break
         if trials is None and time_limit is None:
             break
-        before = {t.number for t in study.get_trials(deepcopy=False)}
+        before = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
         study.optimize(objective, n_trials=1, gc_after_trial=True)
         ran += sorted({t.number for t in study.get_trials(deepcopy=False)
                        if t.state.is_finished() and t.user_attrs.get("worker") == _me()} - before - set(ran))
