@@ -216,12 +216,16 @@ def _two_workers(out: Path, *extra: str) -> list[dict]:
     cmd = _worker(out, "--trials", "4", *extra)
     workers = [subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for _ in range(2)]
-    results = []
-    for w in workers:
-        stdout, stderr = w.communicate(timeout=900)
+    try:
+        outputs = [w.communicate(timeout=900) for w in workers]
+    finally:
+        for w in workers:  # a failed assertion leaves no worker behind
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+    for w, (stdout, stderr) in zip(workers, outputs):
         assert w.returncode == 0, stderr
-        results.append(check("search", stdout))
-    return results
+    return [check("search", stdout) for stdout, _ in outputs]
 
 
 def _check_shared(study, results: list[dict]) -> None:

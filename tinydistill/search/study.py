@@ -20,6 +20,7 @@ from ..errors import TinyDistillError
 STUDY_FILE = "study.db"
 HEARTBEAT_S = 60.0
 MAX_RETRY = 3  # a trial that kills its worker every time is retried this often, then left FAIL
+SCHEMA_ATTEMPTS = 5
 
 
 def optuna_module():
@@ -47,15 +48,30 @@ def open_storage(url: str, heartbeat_s: float = HEARTBEAT_S):
     if heartbeat_s <= 0:
         raise TinyDistillError(f"--heartbeat must be positive, got {heartbeat_s}")
     kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
-    try:
-        return optuna.storages.RDBStorage(
-            url, engine_kwargs=kwargs, heartbeat_interval=max(1, round(heartbeat_s)),
-            grace_period=max(2, round(2 * heartbeat_s)),
-            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY))
-    except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError) as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise TinyDistillError(f"cannot open the study storage {url}: {detail}; check --storage (e.g. "
-                               "postgresql://user@host/db, or leave it out for a file in --out)") from None
+    for attempt in range(SCHEMA_ATTEMPTS):
+        try:
+            return optuna.storages.RDBStorage(
+                url, engine_kwargs=kwargs, heartbeat_interval=max(1, round(heartbeat_s)),
+                grace_period=max(2, round(2 * heartbeat_s)),
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY))
+        except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError) as exc:
+            # Workers started together on a new database race to create its tables; the losers'
+            # next attempt finds them made.
+            if attempt + 1 < SCHEMA_ATTEMPTS and _schema_race(exc):
+                time.sleep(1.0 + attempt)
+                continue
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise TinyDistillError(f"cannot open the study storage {url}: {detail}; check --storage (e.g. "
+                                   "postgresql://user@host/db, or leave it out for a file in --out)") from None
+
+
+def _schema_race(exc: Exception) -> bool:
+    """An error of two workers creating the study tables at once (not a wrong URL or a refused connection)."""
+    import sqlalchemy.exc
+
+    text = str(exc).lower()
+    return isinstance(exc, (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError)) or (
+        isinstance(exc, sqlalchemy.exc.OperationalError) and ("already exists" in text or "locked" in text))
 
 
 def directions(task) -> list[str]:
