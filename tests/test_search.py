@@ -143,7 +143,7 @@ def test_a_killed_worker_is_detected_and_its_trial_retried(tmp_path):
     cmd = _worker(out, "--trials", "3", "--heartbeat", "2")
     first = subprocess.Popen(cmd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     killed, finished = None, None
-    deadline = time.monotonic() + 600
+    deadline = time.monotonic() + 1800  # generous: CI machines are shared
     try:
         while killed is None:  # kill -9 in the middle of the second trial, once the first has finished
             assert first.poll() is None, f"the worker ended before it could be killed: {first.stderr.read()}"
@@ -162,7 +162,7 @@ def test_a_killed_worker_is_detected_and_its_trial_retried(tmp_path):
     assert _states(study)[killed] == "RUNNING"  # what the dead worker left behind
     finished = {t.number: t.values for t in study.get_trials() if t.state.name == "COMPLETE"}
     time.sleep(5)  # more than the grace period (two heartbeats)
-    second = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=600)
+    second = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=1800)
     assert second.returncode == 0, second.stderr
     report = check("search", second.stdout)
     study = _study(url)
@@ -217,7 +217,7 @@ def _two_workers(out: Path, *extra: str) -> list[dict]:
     workers = [subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for _ in range(2)]
     try:
-        outputs = [w.communicate(timeout=900) for w in workers]
+        outputs = [w.communicate(timeout=2400) for w in workers]
     finally:
         for w in workers:  # a failed assertion leaves no worker behind
             if w.poll() is None:
