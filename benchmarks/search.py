@@ -96,7 +96,7 @@ def table(pairs: list[Pair]) -> str:
                      f"{np.mean(p.front):.1f}", f"{np.mean(p.seconds) / 60:.1f}"])
     header = ["set", "target", "default % (test, int8)", "searched %", "searched − default [95 % CI]", "Holm p",
               "verdict", "latency ms default / searched", "flash B default / searched", "within budget",
-              "trials trained / pruned", "front size", "search min per seed"]
+              "trials trained / pruned (all seeds)", "front size", "search min per seed"]
     return markdown_table(header, rows)
 
 
