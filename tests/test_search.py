@@ -127,7 +127,7 @@ def test_search_writes_the_front_and_a_run_that_budget_takes(tmp_path):
     assert b["flash"]["total"] == first["picked"]["flash"]
     # Running again continues the same study: the two finished trials are kept, one more runs.
     before = [(t.state, t.values) for t in _study(f"sqlite:///{out / 'study.db'}").get_trials()]
-    result = CliRunner().invoke(cli, [*args[:-4], "--trials", "3", "--out", str(out), "--json"])
+    result = CliRunner().invoke(cli, [*args[:-5], "--trials", "3", "--out", str(out), "--json"])
     assert result.exit_code == 0, (result.output, result.stderr)
     again = check("search", result.stdout)
     assert again["ran_here"] == [2] and sum(again["trials"][k] for k in ("complete", "pruned")) == 3
