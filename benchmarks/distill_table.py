@@ -12,7 +12,9 @@ UCR sets as CSV through `--csv`, one window per series), so the table measures t
 not a tuned script. A repeat is a seed: it draws a new train/validation/test split of the
 recordings (grouped by recording; by subject for `watch`) and new initial weights, and
 teacher, baseline and distilled student of one repeat share that split: the comparisons are
-paired. Nothing is chosen on the test split: `train` selects epochs, temperature and α on
+paired. The variants of a set (`--sizes`: a wider student, the transfer set) reuse the
+teacher of the default run with the same seed (`train --teacher-from`), so their teacher
+column equals the default's. Nothing is chosen on the test split: `train` selects epochs, temperature and α on
 the validation split, and the baseline gets as many validation-selected candidates.
 Runs are cached under `--cache` (one run directory per set, size and seed) so that an
 interrupted campaign resumes and a section can be rewritten from finished runs.
@@ -93,6 +95,9 @@ def train_one(ds: DataSet, size: str, seed: int, cache: Path, quick: bool) -> di
         options["student_width"] = WIDE_FACTOR * get_task("classify").widths[1]
     elif size == "transfer":
         options["transfer"] = "augment"
+    if size != "default":  # the default run of the same seed trains this split's teacher: reuse it
+        train_one(ds, "default", seed, cache, quick)
+        options["teacher_from"] = str(_run_dir(cache, ds, "default", seed))
     start = time.monotonic()
     train(TrainConfig(**options), out, progress=False)
     metrics = json.loads((out / "metrics.json").read_text())
@@ -238,7 +243,9 @@ def set_section(cell_rows: list[Cell]) -> str:
         rows = [[i, f"{100 * t:.1f}", f"{100 * b:.1f}", f"{100 * s:.1f}",
                  "–" if ch[0] is None else f"T={ch[0]}, α={ch[1]}"]
                 for i, (t, b, s, ch) in enumerate(zip(cell.teacher, cell.baseline, cell.student, cell.choices))]
-        out.append(f"Student size: {cell.size} ({cell.params['student']:,} parameters; teacher "
+        what = {"default": "default options", "wide": "the second student size",
+                "transfer": "`--transfer augment`"}[cell.size]
+        out.append(f"Variant: {what} (student {cell.params['student']:,} parameters; teacher "
                    f"{cell.params['teacher']:,}).\n")
         out.append(markdown_table(["repeat (seed)", "teacher %", "baseline %", "distilled %", "chosen on validation"],
                                   rows))
@@ -291,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
         ds = SETS[name]
         start = time.monotonic()
         sizes = [s for s in VARIANTS if s in wanted and (s == "default" or ds.wide)]
-        train_all([(ds, size, s, args.cache, args.quick) for size in sizes for s in seeds], args.jobs)
+        for size in sizes:  # default first: the other variants reuse its teachers
+            train_all([(ds, size, s, args.cache, args.quick) for s in seeds], args.jobs)
         cells = [collect(ds, size, seeds, args.cache, args.quick) for size in VARIANTS
                  if (size == "default" or ds.wide) and all((_run_dir(args.cache, ds, size, s) / "metrics.json").is_file()
                                                            for s in seeds)]

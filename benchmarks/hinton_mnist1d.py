@@ -3,6 +3,7 @@
 Regenerates the `hinton-mnist1d` section of benchmarks/RESULTS.md:
 
     python -m benchmarks.hinton_mnist1d            # 5 runs, 2 at a time (--jobs)
+    python -m benchmarks.hinton_mnist1d --sweep-runs 0   # without the wider T/alpha sweep (half the time)
     python -m benchmarks.hinton_mnist1d --quick --results /tmp/R.md   # smoke run (one epoch per model)
 
 mnist1d (4,000 train / 1,000 test sequences of length 40, ten digit classes) stands in
@@ -60,10 +61,11 @@ class Setup:
         return cls(c.batch_size, c.learning_rate, c.teacher_learning_rate, 1 if quick else None,
                    0 if quick else SWEEP_SEEDS)
 
-    def budget(self, n_train: int):
+    def budget(self, n_train: int, role: str):
+        """`train`'s budget for a `role` ("teacher" or "student") on `n_train` windows."""
         from tinydistill.training import recipe
 
-        return recipe.step_budget(n_train, self.batch_size, self.max_epochs)
+        return recipe.step_budget(n_train, self.batch_size, self.max_epochs, role=role)
 
 
 def load():
@@ -127,7 +129,7 @@ def train_teacher(build, data, seed: int, setup: Setup):
     xtr, ytr, xva, yva = data[:4]
     keras.utils.set_random_seed(seed)
     teacher = build("teacher", xtr.shape[1:])
-    budget = setup.budget(len(ytr))
+    budget = setup.budget(len(ytr), "teacher")
     teacher.compile(optimizer=recipe.optimizer(setup.teacher_learning_rate, budget),
                     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), **recipe.compile_options(budget))
     validate = recipe.Validator(TASK, teacher, (xtr, ytr), (xva, yva), seed)
@@ -146,7 +148,7 @@ def run_pair(pair: str, run: int, data, setup: Setup) -> tuple[dict, tuple]:
     teacher, t_info = train_teacher(build, data, seed, setup)
     lookup, z_tr = recipe.frozen_outputs(teacher, xtr)
     students = recipe.Candidates(lambda: build("student", xtr.shape[1:]), lookup, TASK, setup.learning_rate,
-                                 setup.budget(len(ytr)), batch_size=setup.batch_size)
+                                 setup.budget(len(ytr), "student"), batch_size=setup.batch_size)
 
     def fit(t, a, s):
         return students.fit({"student": xtr, "teacher": z_tr}, ytr, (xtr, ytr), (xva, yva), temperature=t, alpha=a,
@@ -191,7 +193,7 @@ def omitted_class(run: int, teacher, data, setup: Setup) -> dict:
     keep, vkeep = ytr != OMITTED, yva != OMITTED
     seed, cpu = STRIDE * run, time.process_time()
     students = recipe.Candidates(lambda: mlp("student", xtr.shape[1:]), lookup, TASK, setup.learning_rate,
-                                 setup.budget(int(keep.sum())), batch_size=setup.batch_size)
+                                 setup.budget(int(keep.sum()), "student"), batch_size=setup.batch_size)
 
     def fit(t, a, s):
         return students.fit({"student": xtr[keep], "teacher": z_tr[keep]}, ytr[keep], (xtr[keep], ytr[keep]),
@@ -295,16 +297,17 @@ def report(results: list[dict], data, clock, setup: Setup, jobs: int = 1) -> str
             "(of 10,000 test images) are beside the MLP rows.\n",
             markdown_table(["model", "test errors", f"training errors (of {n_train:,})", "params", "compression",
                             "Hinton et al. 2015 (MNIST)"], rows)]
-    budget = setup.budget(n_train)
+    budget, s_budget = setup.budget(n_train, "teacher"), setup.budget(n_train, "student")
     body.append("Models: MLP teacher 40-400-400-10 with dropout 0.3, MLP student 40-40-40-10 without "
                 "regularization (Hinton's shape: wide regularized teacher, narrower plain student); Conv1D teacher "
                 "and student are the project's `classify` families at their default widths, the student being what "
                 "`tinydistill export` deploys. Training: the recipe of `tinydistill train` "
                 f"(tinydistill/training/recipe.py) with its defaults — batch {setup.batch_size}, Adam with warm-up "
                 f"and cosine decay from {setup.teacher_learning_rate:g} (teachers) and {setup.learning_rate:g} "
-                f"(students), a budget of {budget.steps:,} steps"
+                f"(students), a budget of {budget.steps:,} steps for teachers and {s_budget.steps:,} for students"
                 + (f" (capped at {setup.max_epochs} epoch(s) in this smoke run)" if setup.max_epochs else "")
-                + f" validated every {budget.period} steps, early stopping after {budget.patience} validations "
+                + f" validated every {budget.period} (teachers) and {s_budget.period} (students) steps, early "
+                f"stopping after {budget.patience} and {s_budget.patience} validations "
                 "without progress in validation accuracy, and the best-validation weights restored. The distilled "
                 "student's T and α are chosen on validation among "
                 f"{', '.join(f'(T={t:g}, α={a:g})' for t, a in _grid())} (α = 0 included: distillation must win "
@@ -475,10 +478,24 @@ def run_all(seeds: int, data, setup: Setup, jobs: int) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    opts = sl.parse_args("benchmarks.hinton_mnist1d", __doc__.splitlines()[0], argv, jobs=True)
+    import argparse
+    import dataclasses
+    import shlex
+    import sys
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    extra = argparse.ArgumentParser(add_help=False)
+    extra.add_argument("--sweep-runs", type=int, default=None,
+                       help=f"runs that also train the wider T/alpha sweep (default {SWEEP_SEEDS}; 0 with --quick)")
+    known, rest = extra.parse_known_args(argv)
+    opts = sl.parse_args("benchmarks.hinton_mnist1d", __doc__.splitlines()[0], rest, jobs=True)
+    opts = dataclasses.replace(opts, command=" ".join(["python", "-m", "benchmarks.hinton_mnist1d",
+                                                       *(shlex.quote(a) for a in argv)]))
     clock = sl.Clock()
     data = load()
     setup = Setup.default(opts.quick)
+    if known.sweep_runs is not None:
+        setup = dataclasses.replace(setup, sweep_seeds=max(0, known.sweep_runs))
     jobs = min(opts.jobs, opts.seeds)
     results = run_all(opts.seeds, data, setup, jobs)
     write_section(SECTION, "Hinton et al. (2015) on mnist1d: distillation and the omitted class",

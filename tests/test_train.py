@@ -104,6 +104,26 @@ def test_same_seed_same_metrics(tmp_path):
     assert a == b
 
 
+def test_teacher_from_reuses_the_trained_teacher_of_the_same_split_only(tmp_path):
+    options = dict(dataset="basic-motions", epochs=1, teacher_epochs=2, hop=16, temperature=4, alpha=0.9)
+    first = train(TrainConfig(**options, seed=3), tmp_path / "a", progress=False)
+    second = train(TrainConfig(**options, seed=3, student_width=8, teacher_from=str(first.path)), tmp_path / "b",
+                   progress=False)
+    x = first.splits()["x_test"]
+    np.testing.assert_array_equal(first.load_model("teacher").predict(x, verbose=0),
+                                  second.load_model("teacher").predict(x, verbose=0))
+    assert second.metrics["training"]["teacher"]["reused_from"] == str(first.path)
+    assert second.metrics["training"]["teacher"]["steps"] == first.metrics["training"]["teacher"]["steps"]
+    assert second.metrics["teacher"] == first.metrics["teacher"]
+    # Another seed draws another split: that teacher has seen this run's test recordings.
+    with pytest.raises(TinyDistillError, match="another split"):
+        train(TrainConfig(**options, seed=4, teacher_from=str(first.path)), tmp_path / "c", progress=False)
+    with pytest.raises(TinyDistillError, match="window"):
+        train(TrainConfig(**{**options, "hop": 8}, window=48, seed=3, teacher_from=str(first.path)), tmp_path / "d",
+              progress=False)
+    assert not (tmp_path / "c").exists() and not (tmp_path / "d").exists()
+
+
 def test_auto_selection_records_every_point_and_gives_the_baseline_as_many_candidates(basic_motions_run):
     run = open_run(basic_motions_run)
     sel = run.metrics["selection"]

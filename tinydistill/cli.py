@@ -223,6 +223,11 @@ def _csv_list(ctx, param, value):
 @click.option("--batch-size", type=int, help="Mini-batch size (default 32).")
 @click.option("--student-width", type=int, help="Student size knob (filters / units; default per task).")
 @click.option("--teacher-width", type=int, help="Teacher size knob (default 64).")
+@click.option("--teacher-from", help="Reuse the trained teacher of this run directory instead of training one "
+              "(it must have the same data options and --seed, so the same split).")
+@click.option("--streaming/--no-streaming", default=None,
+              help="Streamable student family (classify): valid padding, so the exported C computes only "
+                   "each hop's new samples (default off).")
 @click.option("--seed", type=int, help="Random seed: same seed, same metrics (default 0).")
 @target_option(required=False, purpose="Board to check the student against at the end (see `tinydistill budget`).")
 @limit_options("limit of the budget warning")
@@ -244,6 +249,7 @@ def train(config_file, out, progress, time_col, as_json, **options):
     \b
         tinydistill train --dataset basic-motions --privileged gyro_x,gyro_y,gyro_z --out runs/bm
         tinydistill train --csv imu.csv --group session --label activity --channels ax,ay,az --out runs/mine
+        tinydistill train --dataset basic-motions --streaming --out runs/bm-stream
     """
     _tensorflow()
     from .training.train import TrainConfig, comparison_table
@@ -378,9 +384,12 @@ def evaluate(run, csv_files, dataset, group, label, time_col, split, as_json):
 @click.option("--windows", default=100, show_default=True, type=click.IntRange(1), help="Random windows for --check.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random windows.")
 @click.option("--list-ops", is_flag=True, help="List the supported ops and options, then exit.")
+@click.option("--hop", type=click.IntRange(1), help="Also generate the streaming form (NAME_stream.h/.c) for windows "
+              "that move by HOP samples: each hop computes only the new samples' rows; refused (exit 2) with the "
+              "layer to change when the model cannot stream.")
 @calibration_option
 @json_option
-def codegen(model, out_dir, prefix, check, windows, seed, list_ops, calibration, as_json):
+def codegen(model, out_dir, prefix, check, windows, seed, list_ops, hop, calibration, as_json):
     """Generate int8 C99 for a full-int8 .tflite model: weights in flash, one static arena.
 
     MODEL may also be a float .tflite, a .keras file or a SavedModel folder: it is quantized
@@ -395,6 +404,7 @@ def codegen(model, out_dir, prefix, check, windows, seed, list_ops, calibration,
     \b
         tinydistill codegen runs/bm/student_int8.tflite --out build/bm --check --windows 200
         tinydistill codegen my_model.keras --calibration windows.npy --out build/mine --check
+        tinydistill codegen runs/bm-stream/student_int8.tflite --hop 4 --out build/bm-stream --check
     """
     from .errors import CheckFailed, TinyDistillError
 
@@ -414,6 +424,15 @@ def codegen(model, out_dir, prefix, check, windows, seed, list_ops, calibration,
     model, _ = _int8_model(model, calibration, as_json)
     a = analyze(model)  # refuses an unsupported model before anything is written
     report = None
+    if hop is not None:
+        from .engine import compile as compile_model
+        from .engine.streamability import plan_stream
+
+        compiled = compile_model(model)
+        plan = plan_stream(compiled, hop)  # NotStreamable (exit 2) names the layer and the fix
+        say(f"streaming at hop {hop}: {plan.macs_per_hop():,} MACs per hop (full window "
+            f"{sum(c.macs for c in compiled.calls):,}), state {plan.state_bytes:,} B (RAM, replaces the arena)",
+            as_json)
     if check:  # before anything is written: a model that fails the check leaves nothing behind
         from .engine.check import check_model
 
@@ -422,11 +441,22 @@ def codegen(model, out_dir, prefix, check, windows, seed, list_ops, calibration,
         if not report.ok:
             raise CheckFailed("the generated C differs from the reference interpreter; please report this model"
                               + (f" (nothing written to {out_dir})" if out_dir is not None else ""))
+        if hop is not None:
+            from .engine.stream_check import check_stream, random_recordings
+
+            raw = bytes(model) if isinstance(model, (bytes, bytearray)) else Path(model).read_bytes()
+            stream_report = check_stream(raw, hop, random_recordings(plan, seed))
+            say(f"streaming: {stream_report.summary()}", as_json)
+            if not stream_report.ok:
+                raise CheckFailed("the streaming C differs from the reference interpreter on a window; please "
+                                  "report this model" + (f" (nothing written to {out_dir})" if out_dir else ""))
     files = []
     if out_dir is not None:
         from .engine.codegen import generate
+        from .engine.stream_check import generate_stream
 
-        files = generate(model, out_dir, prefix=prefix)
+        files = (generate(model, out_dir, prefix=prefix) if hop is None
+                 else generate_stream(model, out_dir, hop, prefix=prefix))
         say(f"wrote {len(files)} files to {out_dir}", as_json)
     info = json_views.codegen(files, out_dir, a, report)
     i, o = info["input"], info["output"]

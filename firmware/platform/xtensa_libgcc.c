@@ -117,6 +117,54 @@ uint64_t __umoddi3(uint64_t n, uint64_t d)
     return r;
 }
 
+/* ------------------------------------------------- shared by binary32 and binary64 */
+/* One copy of the rounding logic serves both formats: a format is its exponent and fraction
+ * widths and its number of rounding bits, values travel as uint64 (binary32 ones zero-extended). */
+
+/* Right shift that ORs every bit shifted out into bit 0 (the "sticky" bit). */
+static uint64_t shift_right_jam64(uint64_t a, uint32_t dist)
+{
+    if (dist == 0u) {
+        return a;
+    }
+    return dist < 63u ? (a >> dist) | ((a << (64u - dist)) != 0u) : (a != 0u);
+}
+
+static int is_nan_format(uint64_t u, uint64_t sign, uint64_t inf) { return (u & ~sign) > inf; }
+
+/* The quiet form of whichever operand is a NaN (the first one first). */
+static uint64_t propagate_nan_format(uint64_t a, uint64_t b, uint64_t sign, uint64_t inf, uint64_t quiet)
+{
+    return (is_nan_format(a, sign, inf) ? a : b) | quiet;
+}
+
+/* Rounds `sig` (its leading bit at frac_bits + round_bits, exp the biased exponent minus one) to
+ * nearest even and packs it; overflow gives infinity, and a negative exp a subnormal or zero. */
+static uint64_t round_pack_format(uint64_t sign, int32_t exp, uint64_t sig, uint32_t exp_bits, uint32_t frac_bits,
+                                  uint32_t round_bits)
+{
+    const uint64_t round_mask = ((uint64_t)1u << round_bits) - 1u, half = (uint64_t)1u << (round_bits - 1u);
+    const uint32_t exp_top = (1u << exp_bits) - 3u;  /* the largest finite exponent, minus one */
+    uint64_t rounding = sig & round_mask;
+    if ((uint32_t)exp >= exp_top) {
+        if (exp < 0) {  /* subnormal or zero */
+            sig = shift_right_jam64(sig, (uint32_t)-exp);
+            exp = 0;
+            rounding = sig & round_mask;
+        } else if (exp > (int32_t)exp_top || sig + half >= (uint64_t)1u << (frac_bits + round_bits + 1u)) {
+            return sign | ((((uint64_t)1u << exp_bits) - 1u) << frac_bits);
+        }
+    }
+    sig = (sig + half) >> round_bits;
+    if (rounding == half) {
+        sig &= ~(uint64_t)1u;  /* a tie: to even */
+    }
+    if (sig == 0u) {
+        exp = 0;
+    }
+    return sign + ((uint64_t)(uint32_t)exp << frac_bits) + sig;
+}
+
 /* ---------------------------------------------------------------- binary32 */
 /* Significands are handled with the leading (implicit) bit at bit 30 and 7 rounding bits
  * below the 23 stored ones; `exp` is then the biased exponent minus one, so that packing
@@ -141,40 +189,18 @@ static float float_of(uint32_t u)
     return f;
 }
 
-static int is_nan(uint32_t u) { return (u & 0x7FFFFFFFu) > F32_INF; }
+static int is_nan(uint32_t u) { return is_nan_format(u, F32_SIGN, F32_INF); }
 
-/* The quiet form of whichever operand is a NaN (the first one first). */
-static uint32_t propagate_nan(uint32_t a, uint32_t b) { return (is_nan(a) ? a : b) | F32_QUIET; }
-
-/* Right shift that ORs every bit shifted out into bit 0 (the "sticky" bit). */
-static uint32_t shift_right_jam(uint32_t a, uint32_t dist)
+static uint32_t propagate_nan(uint32_t a, uint32_t b)
 {
-    if (dist == 0u) {
-        return a;
-    }
-    return dist < 31u ? (a >> dist) | ((a << (32u - dist)) != 0u) : (a != 0u);
+    return (uint32_t)propagate_nan_format(a, b, F32_SIGN, F32_INF, F32_QUIET);
 }
+
+static uint32_t shift_right_jam(uint32_t a, uint32_t dist) { return (uint32_t)shift_right_jam64(a, dist); }
 
 static uint32_t round_pack(uint32_t sign, int32_t exp, uint32_t sig)
 {
-    uint32_t round_bits = sig & 0x7Fu;
-    if ((uint32_t)exp >= 0xFDu) {
-        if (exp < 0) {  /* subnormal or zero */
-            sig = shift_right_jam(sig, (uint32_t)-exp);
-            exp = 0;
-            round_bits = sig & 0x7Fu;
-        } else if (exp > 0xFD || sig + 0x40u >= 0x80000000u) {
-            return sign | F32_INF;
-        }
-    }
-    sig = (sig + 0x40u) >> 7;
-    if (round_bits == 0x40u) {
-        sig &= ~1u;  /* a tie: to even */
-    }
-    if (sig == 0u) {
-        exp = 0;
-    }
-    return sign + ((uint32_t)exp << 23) + sig;
+    return (uint32_t)round_pack_format(sign, exp, sig, 8u, 23u, 7u);
 }
 
 /* round_pack for a significand whose leading bit may be anywhere. */
@@ -408,38 +434,13 @@ static double double_of(uint64_t u)
     return f;
 }
 
-static int is_nan64(uint64_t u) { return (u & ~F64_SIGN) > F64_INF; }
+static int is_nan64(uint64_t u) { return is_nan_format(u, F64_SIGN, F64_INF); }
 
-static uint64_t propagate_nan64(uint64_t a, uint64_t b) { return (is_nan64(a) ? a : b) | F64_QUIET; }
-
-static uint64_t shift_right_jam64(uint64_t a, uint32_t dist)
-{
-    if (dist == 0u) {
-        return a;
-    }
-    return dist < 63u ? (a >> dist) | ((a << (64u - dist)) != 0u) : (a != 0u);
-}
+static uint64_t propagate_nan64(uint64_t a, uint64_t b) { return propagate_nan_format(a, b, F64_SIGN, F64_INF, F64_QUIET); }
 
 static uint64_t round_pack64(uint64_t sign, int32_t exp, uint64_t sig)
 {
-    uint32_t round_bits = (uint32_t)sig & 0x3FFu;
-    if ((uint32_t)exp >= 0x7FDu) {
-        if (exp < 0) {
-            sig = shift_right_jam64(sig, (uint32_t)-exp);
-            exp = 0;
-            round_bits = (uint32_t)sig & 0x3FFu;
-        } else if (exp > 0x7FD || sig + 0x200u >= F64_SIGN) {
-            return sign | F64_INF;
-        }
-    }
-    sig = (sig + 0x200u) >> 10;
-    if (round_bits == 0x200u) {
-        sig &= ~(uint64_t)1u;
-    }
-    if (sig == 0u) {
-        exp = 0;
-    }
-    return sign + ((uint64_t)(uint32_t)exp << 52) + sig;
+    return round_pack_format(sign, exp, sig, 11u, 52u, 10u);
 }
 
 static int clz64(uint64_t a)

@@ -46,6 +46,26 @@ def classify_student(input_shape, n_classes: int, width: int = 24) -> keras.Mode
     return keras.Model(inp, out, name="student")
 
 
+def classify_student_streaming(input_shape, n_classes: int, width: int = 24) -> keras.Model:
+    """The streamable twin of classify_student: the same layers with padding="valid".
+
+    Valid padding never pads a window's edges, so each output row depends on samples of the
+    stream only, and the C engine can run it incrementally (engine/streamability.py): each hop
+    computes only the new rows. Hops must be a multiple of 2 (the first stride).
+    """
+    x = inp = keras.Input(input_shape, name="window")
+    steps = input_shape[0]
+    kernel = 5 if steps >= 12 else max(1, min(3, (steps - 1) // 2))  # short windows keep >= 1 row
+    x = layers.Conv1D(width, kernel, strides=2, padding="valid", activation="relu")(x)
+    if x.shape[1] >= 3:
+        x = layers.SeparableConv1D(2 * width, 3, padding="valid", activation="relu")(x)
+    else:
+        x = layers.Conv1D(2 * width, 1, activation="relu")(x)
+    x = layers.GlobalAveragePooling1D(name="features")(x)
+    out = layers.Dense(n_classes, name="logits")(x)
+    return keras.Model(inp, out, name="student")
+
+
 def forecast_teacher(input_shape, width: int = 64) -> keras.Model:
     """Two Conv1D layers over the (possibly longer, privileged) window, flattened, dense head."""
     x = inp = keras.Input(input_shape, name="window")
@@ -95,12 +115,19 @@ _FAMILIES = {"classify": (classify_teacher, classify_student), "forecast": (fore
              "anomaly": (anomaly_teacher, anomaly_student)}
 
 
-def build(role: str, task, input_shape, n_classes: int, width: int) -> keras.Model:
-    """The `role` ("teacher" or "student") network of `task` (a tasks.Task or its name)."""
+# Student families that the C engine can run incrementally over a stream (`train --streaming`).
+STREAMING_STUDENTS = {"classify": classify_student_streaming}
+
+
+def build(role: str, task, input_shape, n_classes: int, width: int, streaming: bool = False) -> keras.Model:
+    """The `role` ("teacher" or "student") network of `task` (a tasks.Task or its name); `streaming`
+    picks the streamable student family (valid padding, global pooling before any Dense)."""
     from ..tasks import get_task
 
     task = get_task(task)
     fn = _FAMILIES[task.name][role == "student"]
+    if streaming and role == "student":
+        fn = STREAMING_STUDENTS[task.name]
     if task.outputs_classes:
         return fn(input_shape, n_classes, width)
     return fn(input_shape, width)

@@ -8,6 +8,7 @@ contract in rundir.py. Nothing is written unless the whole run succeeds.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sys
 import tomllib
@@ -58,6 +59,8 @@ class TrainConfig:
     teacher_learning_rate: float = 1e-3
     teacher_width: int | None = None
     student_width: int | None = None
+    teacher_from: str | None = None  # a run directory whose trained teacher is reused (same data and split)
+    streaming: bool = False  # the streamable student family (models.STREAMING_STUDENTS)
     seed: int = 0
     # Accepted and stored here; the budget check at the end of training reads them.
     target: str | None = None
@@ -135,6 +138,12 @@ class TrainConfig:
         check_transfer(self.transfer, self.task)
         if self.hint_weight < 0 or self.learning_rate <= 0 or self.teacher_learning_rate <= 0:
             bad("--hint-weight must be >= 0 and learning rates > 0")
+        if self.streaming:
+            from .models import STREAMING_STUDENTS
+
+            if self.task not in STREAMING_STUDENTS:
+                bad(f"--streaming has a student family for --task {', '.join(STREAMING_STUDENTS)} only, "
+                    f"not {self.task}; drop --streaming")
         if self.normal_class is not None and task.target != "anomalous":
             bad(f"--normal-class only applies to --task anomaly (the task is {self.task})")
         if task.reconstructs and self.privileged_time:
@@ -289,6 +298,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True
     # How each model trained, apart from its test metrics (which quantize mirrors for student_int8).
     metrics["training"] = {role: {k: fit_info[role][k] for k in ("steps", "best_epoch", "best_step", "budget_steps",
                                                                  "best_val")} for role in ("teacher", "student", "baseline")}
+    if "reused_from" in fit_info["teacher"]:
+        metrics["training"]["teacher"]["reused_from"] = fit_info["teacher"]["reused_from"]
     metrics["selection"] = fit_info["selection"]
     _write_run(out_dir, config, prep, teacher, students, history, metrics, threshold, widths)
     run = RunDir(out_dir)
@@ -339,24 +350,31 @@ def _fit_models(config: TrainConfig, prep: Prepared, log, user_models: dict | No
     def build(role, shape):
         if user_models.get(role) is not None:
             return models.from_user(user_models[role], role, shape, n_out, task.outputs_classes)
-        return models.build(role, task, shape, n_out, t_width if role == "teacher" else s_width)
+        return models.build(role, task, shape, n_out, t_width if role == "teacher" else s_width,
+                            streaming=config.streaming)
 
     tr, va = data["train"], data["val"]
     if task.reconstructs:  # validation of autoencoders: on normal windows, like training
         va = {k: v[va["y"] == 0] for k, v in va.items()}
     has_val = len(va["y"]) > 0
     keras.utils.set_random_seed(config.seed)
-    teacher = build("teacher", tr["xt"].shape[1:])
-    loss = (keras.losses.SparseCategoricalCrossentropy(from_logits=True) if task.outputs_classes else "mse")
-    budget = recipe.step_budget(len(tr["y"]), config.batch_size, config.teacher_epochs)
-    teacher.compile(optimizer=recipe.optimizer(config.teacher_learning_rate, budget), loss=loss,
-                    **recipe.compile_options(budget))
-    t_target = (lambda d: d["xt"]) if task.reconstructs else (lambda d: d["y"])
-    validate = recipe.Validator(task, teacher, (tr["xt"], tr["y"]), (va["xt"], va["y"]) if has_val else None,
-                                config.seed)
-    history["teacher"], info["teacher"] = _fit(teacher, (tr["xt"], t_target(tr)), teacher, validate, budget,
-                                               config, log, "teacher", config.seed)
-    models.recalibrate_batch_norm(teacher, tr["xt"])
+    if config.teacher_from is not None:
+        if user_models.get("teacher") is not None:
+            raise TinyDistillError("give either a teacher model to train or --teacher-from RUN, not both")
+        teacher, history["teacher"], info["teacher"] = reused_teacher(config.teacher_from, prep)
+        log(f"teacher: reused from {config.teacher_from} (trained on this run's split), not trained again")
+    else:
+        teacher = build("teacher", tr["xt"].shape[1:])
+        loss = (keras.losses.SparseCategoricalCrossentropy(from_logits=True) if task.outputs_classes else "mse")
+        budget = recipe.step_budget(len(tr["y"]), config.batch_size, config.teacher_epochs)
+        teacher.compile(optimizer=recipe.optimizer(config.teacher_learning_rate, budget), loss=loss,
+                        **recipe.compile_options(budget))
+        t_target = (lambda d: d["xt"]) if task.reconstructs else (lambda d: d["y"])
+        validate = recipe.Validator(task, teacher, (tr["xt"], tr["y"]), (va["xt"], va["y"]) if has_val else None,
+                                    config.seed)
+        history["teacher"], info["teacher"] = _fit(teacher, (tr["xt"], t_target(tr)), teacher, validate, budget,
+                                                   config, log, "teacher", config.seed)
+        models.recalibrate_batch_norm(teacher, tr["xt"])
 
     # The transfer set: unlabeled augmented windows, for the soft term only.
     xs_tr, xt_tr, y_tr = tr["xs"], tr["xt"], tr["y"]
@@ -413,6 +431,57 @@ def _fit_models(config: TrainConfig, prep: Prepared, log, user_models: dict | No
     return teacher, students, history, widths, info
 
 
+def _split_record(prep: Prepared) -> dict:
+    """What a run's teacher depends on besides its weights: task, channels, windows and the split.
+
+    config.json holds these keys as written here, so `reused_teacher` compares like with like."""
+    ds = prep.dataset
+    return {"task": prep.task, "channels": list(prep.channels), "student_channels": list(prep.student_channels),
+            "privileged_time": prep.extra, "window": prep.window, "hop": prep.hop,
+            "splits": {k: [ds.recordings[i].id for i in ids] for k, ids in zip(("train", "val", "test"), prep.split_ids)}}
+
+
+def reused_teacher(run_path, prep: Prepared) -> tuple:
+    """(teacher outputting logits, its history, its fit info) from the trained run `run_path`.
+
+    Refused unless that run's teacher saw exactly this run's task, channels, windows and
+    train/validation/test recordings: a teacher trained on another split has seen this
+    run's test recordings, and distilling from it would leak them into the student.
+    """
+    import keras
+
+    from ..rundir import RunDir
+
+    run = RunDir(Path(run_path))
+    run.require("config.json", "normalization.json", "teacher.keras", "history.json", "metrics.json")
+    theirs, ours = run.config, json.loads(json.dumps(_split_record(prep)))  # as config.json holds it
+    differ = [k for k in ours if k != "splits" and theirs.get(k) != ours[k]]
+    if differ:
+        raise TinyDistillError(f"--teacher-from {run.path}: its {', '.join(differ)} differ from this run's; "
+                               "give the same data, channel and window options")
+    if theirs.get("splits") != ours["splits"]:
+        raise TinyDistillError(f"--teacher-from {run.path}: its teacher was trained on another split of the "
+                               "recordings (it has seen recordings this run tests on); give the same data "
+                               "options and --seed as that run")
+    norm = run.normalization
+    if not (np.allclose(norm.get("mean"), prep.mean, rtol=0, atol=1e-12)
+            and np.allclose(norm.get("std"), prep.std, rtol=0, atol=1e-12)):
+        raise TinyDistillError(f"--teacher-from {run.path}: its normalization differs from this run's; "
+                               "give the same data options as that run")
+    try:
+        saved = keras.models.load_model(run.file("teacher.keras"), compile=False)
+    except Exception as exc:  # a damaged or foreign .keras file: Keras raises many kinds
+        raise TinyDistillError(f"{run.file('teacher.keras')} cannot be loaded ({type(exc).__name__}: {exc}); "
+                               "train that run again") from None
+    names = [layer.name for layer in saved.layers]
+    teacher = keras.Model(saved.inputs, saved.get_layer("probabilities").input) if "probabilities" in names else saved
+    fit_info = run.metrics.get("training", {}).get("teacher")
+    history = run._json("history.json").get("teacher")
+    if not isinstance(fit_info, dict) or history is None:
+        raise TinyDistillError(f"{run.path} lacks its teacher's training record; train that run again")
+    return teacher, history, {**fit_info, "reused_from": str(run.path)}
+
+
 def _shown(task, val: dict) -> str:
     return ", ".join(f"val {k} {v:.4f}" for k, v in val.items())
 
@@ -431,19 +500,19 @@ def _write_run(out_dir: Path, config: TrainConfig, prep: Prepared, teacher, stud
     forecast, anomaly = get_task(task).predicts, get_task(task).target == "anomalous"
     looks_ahead = forecast or prep.extra or ds.label_lookahead
     cfg = {
-        "task": task, "dataset": config.dataset or (str(config.csv) if config.csv is not None else ds.name), "channels": prep.channels,
-        "student_channels": prep.student_channels, "privileged": list(config.privileged),
-        "privileged_time": prep.extra, "window": prep.window, "hop": prep.hop,
+        **_split_record(prep),  # task, channels, windows and splits: what --teacher-from compares
+        "dataset": config.dataset or (str(config.csv) if config.csv is not None else ds.name),
+        "privileged": list(config.privileged),
         "horizon": prep.horizon if looks_ahead else None,
         "predict_channel": prep.predict if forecast else None,
         "sample_rate_hz": config.sample_rate_hz or ds.sample_rate_hz, "labels": prep.labels, "classes": prep.classes,
         "normal_class": prep.classes[prep.normal_id] if anomaly else None,
         "threshold": threshold, "seed": config.seed, "split_by": ds.split_by,
         "missing_classes": windowing.missing_classes(ds.recordings, prep.split_ids, ds.labels),
-        "splits": {k: [ds.recordings[i].id for i in ids] for k, ids in zip(("train", "val", "test"), prep.split_ids)},
+        "teacher_from": config.teacher_from,
         "hyperparameters": {k: getattr(config, k) for k in (
             "temperature", "alpha", "transfer", "hint", "hint_weight", "epochs", "teacher_epochs", "batch_size",
-            "learning_rate", "teacher_learning_rate")} | {"teacher_width": widths[0], "student_width": widths[1]},
+            "learning_rate", "teacher_learning_rate", "streaming")} | {"teacher_width": widths[0], "student_width": widths[1]},
         "budget": {k: getattr(config, k) for k in ("target", "max_flash", "max_ram", "max_latency")},
         "tinydistill_version": __version__,
     }
