@@ -650,7 +650,7 @@ def report(run, export_dir, on, out, as_json):
 # The options of `train` that `search` shares (data, task and training caps), taken from it.
 _SEARCH_SHARED = ("dataset", "csv", "group", "label", "channels", "time_col", "split_by", "sample_rate_hz", "task",
                   "window", "hop", "horizon", "predict_channel", "privileged", "privileged_time", "normal_class",
-                  "epochs", "teacher_epochs", "batch_size", "teacher_width", "seed")
+                  "epochs", "teacher_epochs", "batch_size", "teacher_width", "teacher_from", "seed")
 
 
 def _options_of(command, names):
@@ -680,7 +680,8 @@ def _options_of(command, names):
 @click.option("--pick", type=click.IntRange(0), default=None,
               help="Trial number to write as the run directory (default: the best validation metric).")
 @click.option("--heartbeat", type=click.FloatRange(min=1), default=60, show_default=True,
-              help="Seconds between a worker's heartbeats; a trial silent for two of them is failed and retried.")
+              help="Seconds between a worker's heartbeats; a trial silent for two of them (and at least 20 s "
+                   "more than one) is failed and retried.")
 @click.option("--out", required=True, type=click.Path(file_okay=False),
               help="Search folder: study file, teachers, trials, front.json and the picked run (OUT/run).")
 @click.option("--progress/--quiet", "progress", default=None,

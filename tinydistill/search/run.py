@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import space, study as studies, trial as trials
-from .teacher import DataCache, locked
+from .teacher import DataCache, locked, run_window
 from .. import atomic, units
 from ..errors import CheckFailed, TinyDistillError
 from ..tasks import get_task
-from ..training.train import TrainConfig
+from ..training.train import TRAINING_KEYS, TrainConfig
 
 RUN_DIR = "run"
 FRONT_FILE = "front.json"
@@ -139,11 +139,21 @@ def run_search(config: SearchConfig) -> SearchResult:
     setup = Setup(train_cfg, limits, windows, folder, config.study)
     for window in windows:  # a window the recordings cannot hold is bad input now, not a failed trial later
         cache.prepared(window)
+    if train_cfg.teacher_from is not None:  # checked (and loaded) now: a wrong run is bad input, not a failed trial
+        given = run_window(train_cfg.teacher_from)
+        if given is None:
+            raise TinyDistillError(f"--teacher-from {train_cfg.teacher_from}: not a run directory (no readable "
+                                   "config.json); give a folder `tinydistill train` wrote")
+        if given not in windows:
+            raise TinyDistillError(f"--teacher-from {train_cfg.teacher_from}: its window ({given}) is not among the "
+                                   f"searched windows ({', '.join(map(str, windows))}); add it to --windows")
+        cache.teacher(given)
     # The default student is the first point: the search has it to beat at the same budget.
     first = space.default_candidate(default.window if default.window in windows else windows[0])
     study = studies.open_study(storage, config.study, _study_setup(train_cfg, limits, windows), default.task,
                                train_cfg.seed, first)
-    stats = studies.work(study, trials.Objective(setup, cache, log), config.trials, config.time_limit, log)
+    stats = studies.work(study, trials.Objective(setup, cache, log), config.trials, config.time_limit, log,
+                         poll_s=config.heartbeat)
 
     metric = get_task(default.task).primary
     rows = [_row(t) for t in studies.front(study)]
@@ -156,8 +166,9 @@ def run_search(config: SearchConfig) -> SearchResult:
     run_path, picked_row = None, None
     if picked is not None:
         run_path = folder / RUN_DIR
-        with locked(folder / ".run.lock"):  # workers sharing a folder write the run one at a time
-            test = write_run(setup, cache, picked, run_path, log)
+        with locked(folder / ".run.lock"):  # workers sharing a folder write the run one at a time, once
+            test = _written(run_path, config.study, picked.number, metric) or write_run(setup, cache, picked,
+                                                                                          run_path, log)
         picked_row = _row(picked) | {"test": test}
     result = SearchResult(config.study, _redacted(url), c, stats.ran, rows, picked_row,
                           str(run_path) if run_path else None, str(front_file), time.monotonic() - start, metric)
@@ -168,6 +179,19 @@ def run_search(config: SearchConfig) -> SearchResult:
     return result
 
 
+def _written(run_path: Path, study: str, number: int, metric: str) -> dict | None:
+    """The test metrics of `run_path` when it already holds trial `number` of `study`, quantized
+    (another worker sharing the folder wrote it), else None."""
+    try:
+        m = json.loads((run_path / "metrics.json").read_text())
+        if (m["search"]["study"], m["search"]["trial"]) == (study, number) and \
+                (run_path / "student_int8.tflite").is_file():
+            return {"float": m["student"][metric], "int8": m["student_int8"][metric]}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
 def _default_windows(window: int) -> tuple[int, ...]:
     """The data's window, and half of it where that still leaves MIN_WINDOW samples."""
     half = window // 2
@@ -176,9 +200,9 @@ def _default_windows(window: int) -> tuple[int, ...]:
 
 def _study_setup(config: TrainConfig, limits: trials.Limits, windows) -> dict:
     """What every worker of a study must share (stored in the study; a different one is refused)."""
-    from .teacher import _TEACHER_KEYS
+    from .teacher import TEACHER_KEYS
 
-    data = {k: getattr(config, k) for k in _TEACHER_KEYS if k != "window"}
+    data = {k: getattr(config, k) for k in TEACHER_KEYS if k != "window"}
     data |= {k: getattr(config, k) for k in ("epochs", "learning_rate")}
     return json.loads(json.dumps({"data": data, "limits": limits.as_dict(), "windows": list(windows),
                                   "space": 1}, default=str))
@@ -229,13 +253,14 @@ def format_front(result: SearchResult) -> str:
 def write_run(setup: Setup, cache: DataCache, t, out_dir: Path, log) -> dict:
     """The picked trial as a run directory (quantized); returns its test metrics (float and int8).
 
-    A trial finished by a worker on another machine has no students here: they are retrained
-    from its parameters (same seed, same data, so the same students).
+    The run is written by `train`'s own writer, with the study's teacher recorded as its
+    --teacher-from. A trial finished by a worker on another machine has no students here:
+    they are retrained from its parameters (same seed, same data, so the same students).
     """
     import keras
 
     from ..deploy.quantize import quantize_run
-    from ..training.train import _evaluate, _write_run
+    from ..training.train import evaluate_models, write_run as write_train_run
 
     p = dict(t.params)
     prep = cache.prepared(p["window"])
@@ -250,11 +275,11 @@ def write_run(setup: Setup, cache: DataCache, t, out_dir: Path, log) -> dict:
         fitted = trials.fit_candidate(p, prep, cache, setup.train, log)
         students = {"student": fitted["chosen"]["model"], "baseline": fitted["base"]["model"]}
     chosen, kd, base = fitted["chosen"], fitted["kd"], fitted["base"]
-    d = prep.data
-    metrics, threshold = _evaluate(prep.task, teacher, students, d, prep.std[prep.channels.index(prep.predict)])
+    metrics, threshold = evaluate_models(prep.task, teacher, students, prep.data,
+                                         prep.std[prep.channels.index(prep.predict)])
     info = {"teacher": record["info"], "student": chosen["info"], "baseline": base["info"]}
-    metrics["training"] = {role: {k: info[role][k] for k in ("steps", "best_epoch", "best_step", "budget_steps",
-                                                             "best_val")} for role in info}
+    metrics["training"] = {role: {k: info[role][k] for k in TRAINING_KEYS} for role in info}
+    metrics["training"]["teacher"]["reused_from"] = record["info"]["reused_from"]
 
     def row(c):
         return {"temperature": c["temperature"], "alpha": c["alpha"], "seed": c["seed"], "val": c["val"],
@@ -267,10 +292,9 @@ def write_run(setup: Setup, cache: DataCache, t, out_dir: Path, log) -> dict:
     metrics["search"] = {"study": setup.study_name, "trial": t.number, "params": p, "candidate": space.describe(p),
                          "val_int8": t.user_attrs.get("val_int8"), "budget": t.user_attrs.get("budget")}
     config = dataclasses.replace(setup.train, window=p["window"], temperature=float(p["temperature"]),
-                                 alpha=float(p["alpha"]), overwrite=True)
+                                 alpha=float(p["alpha"]), teacher_from=record["info"]["reused_from"], overwrite=True)
     history = {"teacher": record["history"], "student": chosen["history"], "baseline": base["history"]}
-    _write_run(out_dir, config, prep, teacher, students, history, metrics, threshold,
-               (config.teacher_width or get_task(prep.task).widths[0], None))
-    report = quantize_run(out_dir)
-    primary = get_task(prep.task).primary
-    return {"float": report.float_metrics[primary], "int8": report.int8_metrics[primary]}
+    write_train_run(out_dir, config, prep, teacher, students, history, metrics, threshold,
+                    (config.teacher_width or get_task(prep.task).widths[0], None))
+    quantize_run(out_dir)
+    return _written(out_dir, setup.study_name, t.number, get_task(prep.task).primary)

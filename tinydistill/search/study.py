@@ -21,6 +21,7 @@ STUDY_FILE = "study.db"
 HEARTBEAT_S = 60.0
 MAX_RETRY = 3  # a trial that kills its worker every time is retried this often, then left FAIL
 SCHEMA_ATTEMPTS = 5
+MIN_GRACE_S = 20
 
 
 def optuna_module():
@@ -41,7 +42,7 @@ def storage_url(folder: Path, url: str | None) -> str:
 
 
 def open_storage(url: str, heartbeat_s: float = HEARTBEAT_S):
-    """An RDB storage with heartbeats (grace: two missed beats) and retries of the trials of dead workers."""
+    """An RDB storage with heartbeats (grace: `grace_s`) and retries of the trials of dead workers."""
     optuna = optuna_module()
     import sqlalchemy.exc
 
@@ -52,7 +53,7 @@ def open_storage(url: str, heartbeat_s: float = HEARTBEAT_S):
         try:
             return optuna.storages.RDBStorage(
                 url, engine_kwargs=kwargs, heartbeat_interval=max(1, round(heartbeat_s)),
-                grace_period=max(2, round(2 * heartbeat_s)),
+                grace_period=grace_s(heartbeat_s),
                 heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY))
         except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError) as exc:
             # Workers started together on a new database race to create its tables; the losers'
@@ -63,6 +64,14 @@ def open_storage(url: str, heartbeat_s: float = HEARTBEAT_S):
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise TinyDistillError(f"cannot open the study storage {url}: {detail}; check --storage (e.g. "
                                    "postgresql://user@host/db, or leave it out for a file in --out)") from None
+
+
+def grace_s(heartbeat_s: float) -> int:
+    """Seconds without a heartbeat after which a trial's worker counts as dead: two missed beats, and
+    at least MIN_GRACE_S more than one (a loaded machine holds a busy worker's heartbeat thread up
+    for seconds; a live worker's trial failed as stale is trained twice)."""
+    beat = max(1, round(heartbeat_s))
+    return max(2 * beat, beat + MIN_GRACE_S)
 
 
 def _schema_race(exc: Exception) -> bool:
@@ -128,30 +137,59 @@ class WorkerStats:
     seconds: float
 
 
-def work(study, objective, trials: int | None, time_limit: float | None, log) -> WorkerStats:
+def work(study, objective, trials: int | None, time_limit: float | None, log,
+         poll_s: float = HEARTBEAT_S) -> WorkerStats:
     """Pull trials until the study has `trials` finished ones (complete or pruned) or `time_limit` passed.
 
     Trials running on other workers count toward the total (so several workers do not
-    overshoot by more than one trial each); a retry of a dead worker's trial is always run.
+    overshoot by more than one trial each), but a worker with nothing left to start waits
+    (polling every `poll_s`) until they end: a dead worker's trial is then failed once its
+    heartbeat is stale, and its retry run here. So a search restarted right after a `kill -9`
+    retries the killed trial instead of leaving it RUNNING. A retry is always run.
     """
     optuna = optuna_module()
     start = time.monotonic()
     ran = []
+    waiting_logged = False
     while True:
         optuna.storages.fail_stale_trials(study)  # a dead worker's RUNNING trial becomes FAIL + a retry
         c = counts(study)
         if time_limit is not None and time.monotonic() - start >= time_limit:
             log(f"time limit reached after {len(ran)} trial(s) of this worker")
             break
-        if trials is not None and c["complete"] + c["pruned"] + c["running"] >= trials and not c["waiting"]:
-            break
         if trials is None and time_limit is None:
             break
+        if trials is not None and c["complete"] + c["pruned"] + c["running"] >= trials and not c["waiting"]:
+            if not c["running"]:
+                break
+            if not waiting_logged:
+                log(f"waiting for {c['running']} running trial(s) of other (or dead) workers")
+                waiting_logged = True
+            time.sleep(poll_s)
+            continue
         before = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
-        study.optimize(objective, n_trials=1, gc_after_trial=True)
+        try:
+            # No gc_after_trial: with TensorFlow loaded each full collection takes seconds (half a pruned trial).
+            study.optimize(objective, n_trials=1, gc_after_trial=False)
+        except (ValueError, optuna.exceptions.UpdateFinishedTrialError):
+            lost = _lost(study, before)
+            if not lost:
+                raise
+            log(f"trial {lost} was failed by another worker while it ran here (its heartbeat looked stale); "
+                "its retry runs in its place")
         ran += sorted({t.number for t in study.get_trials(deepcopy=False)
                        if t.state.is_finished() and t.user_attrs.get("worker") == _me()} - before - set(ran))
     return WorkerStats(ran, time.monotonic() - start)
+
+
+def _lost(study, before: set) -> int | None:
+    """The trial this worker was running that another worker has failed as stale (None: not that)."""
+    optuna = optuna_module()
+    for t in study.get_trials(deepcopy=False):
+        if (t.number not in before and t.state == optuna.trial.TrialState.FAIL
+                and t.user_attrs.get("worker") == _me()):
+            return t.number
+    return None
 
 
 def _me() -> str:

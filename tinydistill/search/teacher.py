@@ -1,8 +1,11 @@
 """The data and the teacher of each data configuration (one per window length), made once.
 
-Every trial of a study reuses them: the windows are prepared once per worker process,
-and the teacher is trained once per study folder and cached there as a .keras file
-(under a file lock, so workers started together train it once, not once each).
+Every trial of a study reuses them: the windows are prepared once per worker process, and
+the teacher is trained once per study folder by `train`'s own teacher code and kept as a run
+directory holding only its teacher (`teachers/<key>/`), which every trial and the picked run
+load through `--teacher-from`'s check (same task, channels, windows, split and normalization).
+A file lock makes workers started together train it once, not once each. `--teacher-from RUN`
+supplies the teacher of the window that run was trained at instead.
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ import json
 from contextlib import contextmanager
 from pathlib import Path
 
-from .. import __version__, atomic
-from ..training.train import Prepared, TrainConfig, prepare
+from .. import __version__
+from ..training.train import TRAINING_KEYS, Prepared, TrainConfig, prepare
 
 # TrainConfig fields that change the windows or the teacher (the others only touch the student).
-_TEACHER_KEYS = ("dataset", "csv", "group", "label", "channels", "time", "sample_rate_hz", "split_by", "task",
+TEACHER_KEYS = ("dataset", "csv", "group", "label", "channels", "time", "sample_rate_hz", "split_by", "task",
                  "window", "hop", "horizon", "predict_channel", "privileged", "privileged_time", "normal_class",
                  "teacher_epochs", "batch_size", "teacher_learning_rate", "teacher_width", "seed")
 
@@ -37,7 +40,7 @@ def locked(path: Path):
 
 def teacher_key(config: TrainConfig) -> str:
     """A short hash of what determines the teacher (and its data)."""
-    fields = {k: getattr(config, k) for k in _TEACHER_KEYS} | {"version": __version__}
+    fields = {k: getattr(config, k) for k in TEACHER_KEYS} | {"version": __version__}
     return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -47,12 +50,11 @@ class DataCache:
     def __init__(self, config: TrainConfig, folder: Path, log):
         self.config, self.folder, self.log = config, Path(folder), log
         self._prepared: dict[int | None, Prepared] = {}
-        self._teachers: dict[int, object] = {}
+        self._teachers: dict[int, tuple] = {}
         self._frozen: dict[int, tuple] = {}
-        self._records: dict[int, dict] = {}
 
     def config_for(self, window: int | None) -> TrainConfig:
-        return dataclasses.replace(self.config, window=window)
+        return dataclasses.replace(self.config, window=window, teacher_from=None)
 
     def prepared(self, window: int | None = None) -> Prepared:
         """The windows (train/val/test, normalized) at `window` samples (None: the data's default)."""
@@ -61,65 +63,69 @@ class DataCache:
             self._prepared.setdefault(self._prepared[window].window, self._prepared[window])
         return self._prepared[window]
 
-    def teacher(self, window: int):
-        """The teacher (logits out) of the data at `window`: loaded from the study folder, or trained and saved."""
-        if window in self._teachers:
-            return self._teachers[window]
-        import keras
+    def teacher_dir(self, window: int) -> Path:
+        """The run directory whose teacher the students at `window` distil from."""
+        given = self.config.teacher_from
+        if given is not None and run_window(given) == window:
+            return Path(given)
+        return self.folder / "teachers" / teacher_key(self.config_for(window))
 
-        config = self.config_for(window)
-        path = self.folder / "teachers" / f"{teacher_key(config)}.keras"
-        with locked(path.with_suffix(".lock")):
-            if not path.is_file():
-                self.log(f"teacher for window {window}: training (once for the study)")
-                model, history, info = train_teacher(config, self.prepared(window), self.log)
-                # The record first: a teacher file without its record is never seen.
-                atomic.write_text(path.with_suffix(".json"), json.dumps(
-                    {"config": {k: getattr(config, k) for k in _TEACHER_KEYS}, "history": history, "info": info},
-                    default=str, indent=2))
-                tmp = path.with_name(f".{path.stem}.tmp.keras")
-                model.save(tmp)
-                tmp.replace(path)  # atomic: another worker sees the whole file or none
-            self._teachers[window] = keras.models.load_model(path, compile=False)
-            self._records[window] = json.loads(path.with_suffix(".json").read_text())
-        return self._teachers[window]
+    def teacher(self, window: int):
+        """The teacher (logits out) of the data at `window`: loaded, or trained once and saved."""
+        return self._loaded(window)[0]
 
     def record(self, window: int) -> dict:
-        """How the teacher at `window` trained: {"config", "history", "info"} (for the run directory)."""
-        self.teacher(window)
-        return self._records[window]
+        """{"history", "info"} of the teacher at `window` (info names the run it came from)."""
+        _, history, info = self._loaded(window)
+        return {"history": history, "info": info}
+
+    def _loaded(self, window: int) -> tuple:
+        from ..training.train import reused_teacher
+
+        if window not in self._teachers:
+            path = self.teacher_dir(window)
+            if path.parent == self.folder / "teachers":
+                with locked(path.with_suffix(".lock")):
+                    if not (path / "metrics.json").is_file():  # written last: a complete teacher run
+                        self.log(f"teacher for window {window}: training (once for the study)")
+                        train_teacher(self.config_for(window), self.prepared(window), path, self.log)
+            self._teachers[window] = reused_teacher(path, self.prepared(window))
+        return self._teachers[window]
 
     def frozen(self, window: int) -> tuple:
         """(lookup model, teacher outputs on the training windows): what the students distil from."""
         if window not in self._frozen:
             from ..training import recipe
 
-            self._frozen[window] = recipe.frozen_outputs(self.teacher(window), self.prepared(window).data["train"]["xt"])
+            train_xt = self.prepared(window).data["train"]["xt"]
+            self._frozen[window] = recipe.frozen_outputs(self.teacher(window), train_xt)
         return self._frozen[window]
 
 
-def train_teacher(config: TrainConfig, prep: Prepared, log):
-    """(teacher, history, fit info): the teacher of `train`, trained the same way (recipe, validation
-    selection, batch-norm recalibration)."""
+def run_window(run_path) -> int | None:
+    """The window length a run directory was trained at (None when it has no readable config)."""
+    try:
+        return int(json.loads((Path(run_path) / "config.json").read_text())["window"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # reused_teacher says what is wrong with it, if it is ever used
+
+
+def train_teacher(config: TrainConfig, prep: Prepared, out_dir: Path, log) -> None:
+    """`train`'s teacher on `prep`, trained as `train` trains it and written as a run directory
+    holding only the teacher (what --teacher-from reads)."""
     import keras
     import tensorflow as tf
 
     from ..tasks import get_task
-    from ..training import models, recipe
+    from ..training import models
+    from ..training.train import fit_teacher, write_run
 
     tf.config.experimental.enable_op_determinism()
     task = get_task(prep.task)
-    tr, va = prep.data["train"], prep.data["val"]
+    width = config.teacher_width or task.widths[0]
     keras.utils.set_random_seed(config.seed)
-    teacher = models.build("teacher", task, tr["xt"].shape[1:], len(prep.classes),
-                           config.teacher_width or task.widths[0])
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True) if task.outputs_classes else "mse"
-    budget = recipe.step_budget(len(tr["y"]), config.batch_size, config.teacher_epochs)
-    teacher.compile(optimizer=recipe.optimizer(config.teacher_learning_rate, budget), loss=loss,
-                    **recipe.compile_options(budget))
-    val = (va["xt"], va["y"]) if len(va["y"]) else None
-    validate = recipe.Validator(task, teacher, (tr["xt"], tr["y"]), val, config.seed)
-    history, info = recipe.fit(teacher, (tr["xt"], tr["y"]), teacher, validate, budget, seed=config.seed,
-                               batch_size=config.batch_size, log=log, phase="teacher")
-    models.recalibrate_batch_norm(teacher, tr["xt"])
-    return teacher, history, info
+    teacher = models.build("teacher", task, prep.data["train"]["xt"].shape[1:], len(prep.classes), width)
+    history, info = fit_teacher(config, prep, teacher, log)
+    metrics = {"training": {"teacher": {k: info[k] for k in TRAINING_KEYS}}}
+    write_run(out_dir, dataclasses.replace(config, overwrite=True), prep, teacher, {}, {"teacher": history}, metrics,
+              None, (width, None))
