@@ -1,16 +1,23 @@
 """Does `tinydistill search` beat the default student at the same budget?
 
-For each data set × target, the budget is the default student's own: its latency and flash on
-the target (RAM: the target's). Per seed (a seed is a new split and new initial weights, shared
-by both arms: the comparison is paired), the default student is `tinydistill train` with its
-default options, and the searched one is `run_search` under that budget with the same seed
-and the same training recipe; both are selected on validation, and only their test metric
-(int8, the task's primary) is reported. The search also reports its front, the trials it ran,
-those the budget pruned before training, and its wall time.
+For each data set × target and seed (a seed is a new split and new initial weights, shared by
+both arms: the comparison is paired), the budget is the default student's own latency and flash
+on the target (RAM: the target's), taken from the untrained model as the search itself does.
+The default student is the search's trial 0: `train`'s student architecture at its default
+width, trained as `train` trains it (T = 4, α ∈ {0, 0.9} chosen on validation, the same recipe,
+seed and teacher). The searched student is the study's best validation trial under that budget.
+Only the test metric (int8, the task's primary) of each is reported, with the front, the trials
+trained and those the budget pruned before training, and the wall time.
+
+The campaign, by design about an hour on 2 cores: 2 sets (basic-motions, japanese-vowels) × 2
+targets (cortex-m0plus, cortex-m4) × 3 seeds = 12 searches of at most 12 finished trials, each
+starting no trial after 150 s (a trained trial costs about a minute with the students' full step
+budget, a pruned one a few seconds), so at most 12 × (150 s + one trial + writing the runs) ≈
+50 minutes, plus one teacher per set × seed × window (2 windows), shared by both targets' searches.
 
     python -m benchmarks.search                              # the campaign (about an hour on 2 cores)
     python -m benchmarks.search --sets basic-motions --targets cortex-m4 --seeds 3 --trials 16
-    python -m benchmarks.search --quick --results /tmp/R.md  # smoke run: one pair, tiny training
+    python -m benchmarks.search --quick --results /tmp/R.md  # smoke run (under 2 minutes): one pair, tiny training
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -32,7 +40,10 @@ from benchmarks.seedlib import Clock, log, pm, runtime_line
 
 SETS = ("basic-motions", "japanese-vowels")
 TARGETS = ("cortex-m0plus", "cortex-m4")
-QUICK = {"epochs": 1, "teacher_epochs": 1}
+TIME_LIMIT_S = 150.0
+# One epoch per model, half of basic-motions' windows and one window length: the script runs, fast.
+QUICK = {"epochs": 1, "teacher_epochs": 1, "hop": 16}
+QUICK_WINDOWS = (32,)
 
 
 @dataclass
@@ -51,33 +62,41 @@ class Pair:
     candidates: list = field(default_factory=list)  # the picked candidate per seed
 
 
-def default_student(dataset: str, target: str, seed: int, folder: Path, caps: dict) -> tuple[float, float, int]:
-    """(test int8 metric, latency s, flash B) of `train`'s default student on `target`."""
-    from tinydistill.deploy.budget import check_budget
-    from tinydistill.deploy.quantize import quantize_run
-    from tinydistill.training.train import TrainConfig, train
+def default_budget(train_config, target: str) -> tuple[float, int]:
+    """(latency s, flash B) of the default student on `target`: its untrained int8 model's budget."""
+    from tinydistill.search import space, trial
+    from tinydistill.training.train import prepare
 
-    run = folder / f"default-{dataset}-{seed}"
-    if not (run / "student_int8.tflite").is_file():
-        train(TrainConfig(dataset=dataset, seed=seed, overwrite=True, **caps), run, progress=False)
-        quantize_run(run)
-    from tinydistill.rundir import open_run
-
-    r = open_run(run)
-    metric = r.run_config.task_spec.primary
-    report = check_budget(run, target)
-    return float(r.metrics["student_int8"][metric]), report.latency_s, report.flash_bytes
+    prep = prepare(train_config)
+    student = space.build_student(space.default_candidate(prep.window), prep.data["train"]["xs"].shape[1:],
+                                  prep.task, len(prep.classes))
+    report = trial.budget_of(student, prep, trial.Limits(target))
+    return report.latency_s, report.flash_bytes
 
 
-def searched_student(dataset: str, target: str, seed: int, folder: Path, caps: dict, trials: int,
-                     time_limit: float | None, latency: float, flash: int):
+def search_pair(dataset: str, target: str, seed: int, folder: Path, caps: dict, windows, trials: int,
+                time_limit: float | None, teachers: Path | None):
+    """(search result, default trial's test metric, default budget) of one set × target × seed.
+
+    `teachers`: a search folder of the same set and seed whose teachers this search reuses.
+    """
+    import dataclasses
+
     from tinydistill.search import SearchConfig, run_search
     from tinydistill.training.train import TrainConfig
 
-    config = SearchConfig(TrainConfig(dataset=dataset, seed=seed, **caps), target=target,
-                          out=folder / f"search-{dataset}-{target}-{seed}", max_latency=latency, max_flash=flash,
-                          trials=trials, time_limit=time_limit, progress=False)
-    return run_search(config)
+    train_config = TrainConfig(dataset=dataset, seed=seed, **caps)
+    latency, flash = default_budget(train_config, target)
+    out = folder / f"search-{dataset}-{target}-{seed}"
+    if teachers is not None and (teachers / "teachers").is_dir() and not (out / "teachers").exists():
+        shutil.copytree(teachers / "teachers", out / "teachers")
+    config = SearchConfig(train_config, target=target, out=out, max_latency=latency, max_flash=flash,
+                          trials=trials, time_limit=time_limit, windows=windows, progress=False)
+    result = run_search(config)
+    default = result.picked["test"]["int8"]
+    if result.picked["trial"] != 0:  # trial 0 is the default student: its run, for its test metric
+        default = run_search(dataclasses.replace(config, trials=None, time_limit=None, pick=0)).picked["test"]["int8"]
+    return result, default, (latency, flash), out
 
 
 def table(pairs: list[Pair]) -> str:
@@ -114,8 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--targets", default=",".join(TARGETS), help=f"comma-separated (default {','.join(TARGETS)})")
     parser.add_argument("--seeds", type=int, default=3, help="paired repeats (default 3; at least 2)")
     parser.add_argument("--trials", type=int, default=12, help="finished trials per search (default 12)")
-    parser.add_argument("--time-limit", type=float, default=None, help="seconds per search (default: none)")
-    parser.add_argument("--cache", type=Path, default=None, help="folder for runs and studies (default runs/bench-search)")
+    parser.add_argument("--time-limit", type=float, default=TIME_LIMIT_S,
+                        help=f"seconds after which a search starts no new trial (default {TIME_LIMIT_S:g})")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="folder for runs and studies (default runs/bench-search)")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--quick", action="store_true", help="smoke run: one set, one target, two seeds, two "
                         "trials, one epoch per model (the figures mean nothing)")
@@ -127,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--seeds must be at least 2 (the comparison is paired)")
     if args.trials < 1:
         parser.error("--trials must be at least 1")
+    if args.time_limit <= 0:
+        parser.error("--time-limit must be positive")
     caps = {}
     if args.quick:
         sets, targets, args.seeds, args.trials, caps = sets[:1], targets[-1:], 2, 2, dict(QUICK)
@@ -140,19 +163,21 @@ def main(argv: list[str] | None = None) -> int:
     import_tensorflow()
     clock = Clock()
     pairs = []
+    windows = QUICK_WINDOWS if args.quick else None
+    time_limit = None if args.quick else args.time_limit
+    teachers = {}  # (set, seed) -> the first search folder: its teachers serve the other target too
     for dataset in sets:
         for target in targets:
             pair = Pair(dataset, target)
             for seed in range(args.seeds):
-                metric, latency, flash = default_student(dataset, target, seed, folder, caps)
-                log(f"{dataset} {target} seed {seed}: default student {metric:.4f}, "
-                    f"{latency * 1e3:.3f} ms, {flash:,} B; searching under that budget")
                 start = time.monotonic()
-                result = searched_student(dataset, target, seed, folder, caps, args.trials, args.time_limit,
-                                          latency, flash)
+                result, default, (latency, flash), out = search_pair(
+                    dataset, target, seed, folder, caps, windows, args.trials, time_limit,
+                    teachers.get((dataset, seed)))
+                teachers.setdefault((dataset, seed), out)
                 pair.seconds.append(time.monotonic() - start)
                 picked = result.picked
-                pair.default.append(metric)
+                pair.default.append(default)
                 pair.default_budget.append((latency, flash))
                 pair.searched.append(picked["test"]["int8"])
                 pair.searched_budget.append((picked["latency_s"], picked["flash"]))
@@ -160,15 +185,18 @@ def main(argv: list[str] | None = None) -> int:
                 pair.front.append(len(result.front))
                 pair.candidates.append(f"trial {picked['trial']} {picked['candidate']} "
                                        f"(T={picked['params']['temperature']:.2g}, α={picked['params']['alpha']:.2g})")
-                log(f"  searched: {picked['test']['int8']:.4f} ({picked['candidate']}), "
+                log(f"{dataset} {target} seed {seed}: default {default:.4f} at {latency * 1e3:.3f} ms, {flash:,} B; "
+                    f"searched {picked['test']['int8']:.4f} ({picked['candidate']}), "
                     f"{result.counts['complete']} trained / {result.counts['pruned']} pruned")
             pairs.append(pair)
     quick_note = ("**Smoke run (`--quick`): one epoch per model and two trials; these figures say only that the "
                   "script runs.**\n\n" if args.quick else "")
     body = (quick_note + f"Budget per set × target: the default student's own latency and flash on the target "
-            f"(RAM: the target's SRAM). {args.seeds} paired seeds, {args.trials} finished trials per search "
-            "(the first is the default student itself), both arms selected on validation, test accuracy of the "
-            "int8 model reported.\n\n" + table(pairs) + "\nPicked per seed:\n\n" + picks(pairs)
+            f"(RAM: the target's SRAM). {args.seeds} paired seeds; per search at most {args.trials} finished trials"
+            + ("" if time_limit is None else f", none started after {time_limit:g} s")
+            + " (trial 0 is the default student, trained as `train` trains it: T = 4, α ∈ {0, 0.9} chosen on "
+            "validation); both arms selected on validation, test accuracy of the int8 model reported.\n\n"
+            + table(pairs) + "\nPicked per seed:\n\n" + picks(pairs)
             + "\n" + runtime_line(clock, args.seeds) + "\n\nDiscussion: the searched student may only be as "
             "slow and as large as the default one (the budget prunes the rest before training), so a positive "
             "difference is accuracy bought with the same device cost; a verdict of no significant difference "
