@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 TD := $(VENV)/bin/tinydistill
 APT_PACKAGES := gcc make gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi \
 	qemu-system-arm qemu-system-misc gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf \
-	gcc-xtensa-lx106 picolibc-xtensa-lx106-elf binutils-xtensa-lx106 chromium chromium-driver
+	gcc-xtensa-lx106 picolibc-xtensa-lx106-elf binutils-xtensa-lx106 chromium chromium-driver postgresql
 export TF_CPP_MIN_LOG_LEVEL := 2
 DEMO_RUN ?= runs/demo
 

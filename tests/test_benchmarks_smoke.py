@@ -21,6 +21,7 @@ SCRIPTS = {
     "benchmarks.hayashi_mackey_glass": ("hayashi-mackey-glass", "| labels only (λ=0) |", "λ=0.5, T=4", "Holm p"),
     "benchmarks.distill_table": ("distill-table", "gap closed", "Holm-corrected"),
     "benchmarks.privileged_sensors": ("privileged-sensors", "teacher on c01-c12", "Holm p"),
+    "benchmarks.search": ("search", "searched − default", "trials trained / pruned", "Picked per seed"),
 }
 
 

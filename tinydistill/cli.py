@@ -663,5 +663,83 @@ def report(run, export_dir, on, out, as_json):
     say(f"report: {result.path}", as_json)
 
 
+# ---------------------------------------------------------------- search
+
+# The options of `train` that `search` shares (data, task and training caps), taken from it.
+_SEARCH_SHARED = ("dataset", "csv", "group", "label", "channels", "time_col", "split_by", "sample_rate_hz", "task",
+                  "window", "hop", "horizon", "predict_channel", "privileged", "privileged_time", "normal_class",
+                  "epochs", "teacher_epochs", "batch_size", "teacher_width", "teacher_from", "seed")
+
+
+def _options_of(command, names):
+    """`command`'s options named `names` (copies, in its order) on the decorated command."""
+    import copy
+
+    def decorator(f):
+        params = [copy.copy(p) for p in command.params if p.name in names]
+        f.__click_params__ = getattr(f, "__click_params__", []) + params[::-1]  # click reverses them
+        return f
+    return decorator
+
+
+@cli.command()
+@_options_of(train, _SEARCH_SHARED)
+@target_option(purpose="The board whose budget every candidate must fit.")
+@limit_options("limit every candidate must meet")
+@click.option("--trials", type=click.IntRange(0), default=None,
+              help="Finished trials (trained or pruned by the budget) the study should hold, counted over all workers.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds after which this worker starts no new trial.")
+@click.option("--windows", callback=_csv_list,
+              help="Window lengths to try, comma-separated (default: the data's window and half of it).")
+@click.option("--storage", default=None,
+              help="Study database URL shared by workers, e.g. postgresql://user@host/db (default: OUT/study.db).")
+@click.option("--study", "study_name", default="search", show_default=True, help="Study name in the storage.")
+@click.option("--pick", type=click.IntRange(0), default=None,
+              help="Trial number to write as the run directory (default: the best validation metric).")
+@click.option("--heartbeat", type=click.FloatRange(min=1), default=60, show_default=True,
+              help="Seconds between a worker's heartbeats; a trial silent for two of them (and at least 20 s "
+                   "more than one) is failed and retried.")
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Search folder: study file, teachers, trials, front.json and the picked run (OUT/run).")
+@click.option("--progress/--quiet", "progress", default=None,
+              help="One line per trial on stderr (default: only when stderr is a terminal).")
+@json_option
+def search(target, max_flash, max_ram, max_latency, trials, time_limit, windows, storage, study_name, pick,
+           heartbeat, out, progress, time_col, as_json, **options):
+    """Search the distilled student that fits a board: the Pareto front and the best student as a run.
+
+    Each candidate (family, depth, width, kernels, strides, window, T, alpha) is budgeted on the
+    target before any training and pruned when over; the others train with distillation and a
+    baseline and are scored in int8 on validation. Start more workers with the same --storage and
+    --study to share the work; running again continues the study.
+
+    Example:
+
+    \b
+        tinydistill search --dataset basic-motions --target cortex-m0plus --max-latency 2ms --trials 30 --out runs/s
+        tinydistill search --dataset basic-motions --target cortex-m4 --trials 60 --out runs/s2 \\
+            --storage postgresql://td@db/search --study bm-m4
+    """
+    from .search import SearchConfig, format_front, run_search
+    from .training.train import TrainConfig
+
+    options["time"] = time_col
+    try:
+        window_list = tuple(int(w) for w in windows) if windows else None
+    except ValueError:
+        raise TinyDistillError(f"--windows takes integers, got {','.join(windows)}") from None
+    config = SearchConfig(TrainConfig(**{k: v for k, v in options.items() if v is not None}), target=target,
+                          out=out, max_flash=max_flash, max_ram=max_ram, max_latency=max_latency, trials=trials,
+                          time_limit=time_limit, storage=storage, study=study_name, windows=window_list, pick=pick,
+                          heartbeat=heartbeat, progress=sys.stderr.isatty() if progress is None else progress)
+    config.validate()  # bad input fails before TensorFlow's start-up
+    _tensorflow()
+    result = run_search(config)
+    say(format_front(result), as_json)
+    if as_json:
+        emit("search", result.as_dict())
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -86,6 +86,18 @@ SCHEMAS: dict[str, dict] = {
         "ok": _BOOL, "port": _STR, "stream": _STR, "expected": _INT, "matched": _INT, "agreement": _NUM,
         "mismatches": _STRS, "accuracy": _NUM_OR_NULL, "seconds": _NUM}),
     "report": _obj({"html": _STR, "figures": _STRS, "sections": _STRS}),
+    "search": _obj({
+        "study": _STR, "storage": {**_STR, "description": "the study database (password hidden)"},
+        "metric": {**_STR, "description": "the validation metric of the front (int8, task's primary)"},
+        "trials": _obj({"complete": _INT, "pruned": _INT, "fail": _INT, "running": _INT, "waiting": _INT}),
+        "ran_here": {"type": "array", "items": _INT, "description": "trial numbers this worker ran"},
+        "front": {"type": "array", "description": "Pareto-optimal trials: val metric vs latency vs flash",
+                  "items": _obj({"trial": _INT, "candidate": _STR, "params": {"type": "object"}, "val": _NUM,
+                                 "latency_s": _NUM, "flash": _INT, "ram": _INT, "model_params": _INT})},
+        "picked": {"type": ["object", "null"], "description": "the trial written as the run, with its test metric",
+                   "properties": {"trial": _INT, "test": _obj({"float": _NUM, "int8": _NUM})}},
+        "run": {"type": ["string", "null"], "description": "the run directory written (OUT/run)"},
+        "front_file": _STR, "seconds": _NUM}),
 }
 for _name, _schema in SCHEMAS.items():
     _schema["properties"].update(command={"const": _name}, schema_version={"const": SCHEMA_VERSION})

@@ -23,6 +23,8 @@ from ..rundir import DEFAULT_SAMPLE_RATE_HZ, RunDir, write_json
 from ..tasks import TASKS, get_task
 
 
+# How each model trained, as metrics.json's "training" keeps it.
+TRAINING_KEYS = ("steps", "best_epoch", "best_step", "budget_steps", "best_val")
 # The annotations of TrainConfig's fields, as types to check option values against.
 _KINDS = {"str": str, "int": int, "float": (int, float), "bool": bool, "None": type(None), "tuple[str, ...]": tuple}
 
@@ -294,14 +296,14 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, progress: bool = True
 
     teacher, students, history, widths, fit_info = _fit_models(config, prep, log, {"teacher": teacher,
                                                                                   "student": student})
-    metrics, threshold = _evaluate(prep.task, teacher, students, d, prep.std[prep.channels.index(prep.predict)])
+    metrics, threshold = evaluate_models(prep.task, teacher, students, d, prep.std[prep.channels.index(prep.predict)])
     # How each model trained, apart from its test metrics (which quantize mirrors for student_int8).
-    metrics["training"] = {role: {k: fit_info[role][k] for k in ("steps", "best_epoch", "best_step", "budget_steps",
-                                                                 "best_val")} for role in ("teacher", "student", "baseline")}
+    metrics["training"] = {role: {k: fit_info[role][k] for k in TRAINING_KEYS}
+                           for role in ("teacher", "student", "baseline")}
     if "reused_from" in fit_info["teacher"]:
         metrics["training"]["teacher"]["reused_from"] = fit_info["teacher"]["reused_from"]
     metrics["selection"] = fit_info["selection"]
-    _write_run(out_dir, config, prep, teacher, students, history, metrics, threshold, widths)
+    write_run(out_dir, config, prep, teacher, students, history, metrics, threshold, widths)
     run = RunDir(out_dir)
     if config.target:
         _warn_if_over_budget(run, config)
@@ -365,16 +367,7 @@ def _fit_models(config: TrainConfig, prep: Prepared, log, user_models: dict | No
         log(f"teacher: reused from {config.teacher_from} (trained on this run's split), not trained again")
     else:
         teacher = build("teacher", tr["xt"].shape[1:])
-        loss = (keras.losses.SparseCategoricalCrossentropy(from_logits=True) if task.outputs_classes else "mse")
-        budget = recipe.step_budget(len(tr["y"]), config.batch_size, config.teacher_epochs)
-        teacher.compile(optimizer=recipe.optimizer(config.teacher_learning_rate, budget), loss=loss,
-                        **recipe.compile_options(budget))
-        t_target = (lambda d: d["xt"]) if task.reconstructs else (lambda d: d["y"])
-        validate = recipe.Validator(task, teacher, (tr["xt"], tr["y"]), (va["xt"], va["y"]) if has_val else None,
-                                    config.seed)
-        history["teacher"], info["teacher"] = _fit(teacher, (tr["xt"], t_target(tr)), teacher, validate, budget,
-                                                   config, log, "teacher", config.seed)
-        models.recalibrate_batch_norm(teacher, tr["xt"])
+        history["teacher"], info["teacher"] = fit_teacher(config, prep, teacher, log)
 
     # The transfer set: unlabeled augmented windows, for the soft term only.
     xs_tr, xt_tr, y_tr = tr["xs"], tr["xt"], tr["y"]
@@ -429,6 +422,29 @@ def _fit_models(config: TrainConfig, prep: Prepared, log, user_models: dict | No
         "baseline_candidates": [row(c) for c in base], "baseline_chosen_seed": chosen_base["seed"]}
     widths = tuple(None if user_models.get(r) is not None else w for r, w in (("teacher", t_width), ("student", s_width)))
     return teacher, students, history, widths, info
+
+
+def fit_teacher(config: TrainConfig, prep: Prepared, teacher, log) -> tuple:
+    """(history, fit info) of training `teacher` (built, untrained, logits or reconstruction out) on
+    `prep` as `train` trains its teacher: the recipe's step budget and validation selection, then
+    batch-norm recalibration. `tinydistill search` trains its shared teachers with it too."""
+    import keras
+
+    from . import models, recipe
+
+    task, tr, va = get_task(prep.task), prep.data["train"], prep.data["val"]
+    if task.reconstructs:  # validation of autoencoders: on normal windows, like training
+        va = {k: v[va["y"] == 0] for k, v in va.items()}
+    loss = (keras.losses.SparseCategoricalCrossentropy(from_logits=True) if task.outputs_classes else "mse")
+    budget = recipe.step_budget(len(tr["y"]), config.batch_size, config.teacher_epochs)
+    teacher.compile(optimizer=recipe.optimizer(config.teacher_learning_rate, budget), loss=loss,
+                    **recipe.compile_options(budget))
+    target = tr["xt"] if task.reconstructs else tr["y"]
+    validate = recipe.Validator(task, teacher, (tr["xt"], tr["y"]), (va["xt"], va["y"]) if len(va["y"]) else None,
+                                config.seed)
+    history, info = _fit(teacher, (tr["xt"], target), teacher, validate, budget, config, log, "teacher", config.seed)
+    models.recalibrate_batch_norm(teacher, tr["xt"])
+    return history, info
 
 
 def _split_record(prep: Prepared) -> dict:
@@ -486,9 +502,14 @@ def _shown(task, val: dict) -> str:
     return ", ".join(f"val {k} {v:.4f}" for k, v in val.items())
 
 
-def _write_run(out_dir: Path, config: TrainConfig, prep: Prepared, teacher, students, history, metrics,
-               threshold, widths) -> None:
-    """Everything into a temporary directory that becomes `out_dir` only when complete."""
+def write_run(out_dir: Path, config: TrainConfig, prep: Prepared, teacher, students, history, metrics,
+              threshold, widths) -> None:
+    """The run directory `out_dir` (rundir.py's layout) of trained models, written into a temporary
+    directory that becomes `out_dir` only when complete.
+
+    `students` maps roles to models ({} writes a run holding only its teacher, which --teacher-from
+    takes); `widths` is (teacher width, student width) as config.json records them (None: a user model).
+    """
     from . import models
     from ..data import windowing
 
@@ -541,8 +562,9 @@ def _fit(model, data, selected, validate, budget, config: TrainConfig, log, phas
                       log=log, phase=phase)
 
 
-def _evaluate(task, teacher, students, data, target_std):
-    """Test metrics of the three models (and the anomaly threshold of the float student)."""
+def evaluate_models(task, teacher, students, data, target_std):
+    """(test metrics per role, the anomaly threshold of the float student or None): metrics.json's
+    teacher / student / baseline entries."""
     from .. import scoring
     from .models import count_params
 
@@ -622,4 +644,5 @@ class _Progress:
             print(message, file=sys.stderr, flush=True)
 
 
-__all__ = ["TrainConfig", "train", "prepare", "Prepared", "comparison_table", "TASKS"]
+__all__ = ["TrainConfig", "train", "prepare", "Prepared", "fit_teacher", "reused_teacher", "evaluate_models",
+           "write_run", "comparison_table", "TASKS"]

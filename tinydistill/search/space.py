@@ -1,0 +1,89 @@
+"""The search space: a parameterized Conv1D student, and how a trial samples it.
+
+A candidate is a plain dict of parameters (what Optuna stores for a trial), so a trial
+can be rebuilt anywhere from the study database alone. The students use only the layers
+the int8 pipeline accepts (Conv1D, SeparableConv1D, GlobalAveragePooling1D, Flatten,
+Dense, fused ReLU); the default student of `train` (models.classify_student) is the
+point DEFAULT of this space, so a search always has it to beat.
+"""
+
+from __future__ import annotations
+
+FAMILIES = ("conv", "separable")  # separable: a Conv1D front, SeparableConv1D blocks after it
+DEPTHS = (1, 2, 3)
+WIDTHS = (4, 8, 12, 16, 24, 32, 48)
+FIRST_KERNELS = (3, 5, 7, 9)
+KERNELS = (3, 5)
+FIRST_STRIDES = (1, 2, 4)
+STRIDES = (1, 2)
+GROWTHS = (1, 2)  # channels of the later blocks: width x growth
+TEMPERATURE = (1.0, 8.0)  # log-uniform
+ALPHA = (0.1, 0.95)
+
+# models.classify_student at its default width: Conv1D(24, 5, stride 2) -> SeparableConv1D(48, 3).
+DEFAULT = {"family": "separable", "depth": 2, "width": 24, "kernel_first": 5, "stride_first": 2,
+           "kernel": 3, "stride": 1, "growth": 2, "temperature": 4.0, "alpha": 0.9}
+
+
+def suggest(trial, windows: tuple[int, ...]) -> dict:
+    """The candidate of an Optuna trial: the student's shape, its window and the distillation's T and alpha."""
+    p = {"family": trial.suggest_categorical("family", FAMILIES),
+         "depth": trial.suggest_categorical("depth", DEPTHS),
+         "width": trial.suggest_categorical("width", WIDTHS),
+         "kernel_first": trial.suggest_categorical("kernel_first", FIRST_KERNELS),
+         "stride_first": trial.suggest_categorical("stride_first", FIRST_STRIDES),
+         "kernel": trial.suggest_categorical("kernel", KERNELS),
+         "stride": trial.suggest_categorical("stride", STRIDES),
+         "growth": trial.suggest_categorical("growth", GROWTHS),
+         "temperature": trial.suggest_float("temperature", *TEMPERATURE, log=True),
+         "alpha": trial.suggest_float("alpha", *ALPHA)}
+    p["window"] = trial.suggest_categorical("window", tuple(windows))
+    return p
+
+
+def default_candidate(window: int) -> dict:
+    """The default student's parameters at `window` (enqueued as a study's first trial)."""
+    return {**DEFAULT, "window": window}
+
+
+def describe(p: dict) -> str:
+    """A short readable form: family, blocks (filters/kernel/stride) and the window."""
+    blocks = " ".join(f"{w}k{k}s{s}" for w, k, s in blocks_of(p))
+    return f"{p['family']} [{blocks}] W={p['window']}"
+
+
+def blocks_of(p: dict) -> list[tuple[int, int, int]]:
+    """(filters, kernel, stride) of each block."""
+    later = p["width"] * p["growth"]
+    return [(p["width"], p["kernel_first"], p["stride_first"])] + [(later, p["kernel"], p["stride"])] * (p["depth"] - 1)
+
+
+def build_student(p: dict, input_shape, task, n_outputs: int):
+    """The candidate's student as a keras.Model with logits (classify) or one value (forecast) out.
+
+    Same conventions as tinydistill/training/models.py: one output and a layer named `features`.
+    """
+    import keras
+    from keras import layers
+
+    from ..errors import TinyDistillError
+    from ..tasks import get_task
+
+    task = get_task(task)
+    if task.reconstructs:
+        raise TinyDistillError("search covers the classify and forecast tasks; for anomaly use `tinydistill train`")
+    x = inp = keras.Input(input_shape, name="window")
+    for i, (filters, kernel, stride) in enumerate(blocks_of(p)):
+        if i and p["family"] == "separable":
+            x = layers.SeparableConv1D(filters, kernel, strides=stride, padding="same", activation="relu",
+                                       name=f"block{i}")(x)
+        else:
+            x = layers.Conv1D(filters, kernel, strides=stride, padding="same", activation="relu", name=f"block{i}")(x)
+    if task.outputs_classes:
+        x = layers.GlobalAveragePooling1D(name="features")(x)
+        out = layers.Dense(n_outputs, name="logits")(x)
+    else:
+        x = layers.Flatten()(x)
+        x = layers.Dense(2 * p["width"], activation="relu", name="features")(x)
+        out = layers.Dense(1, name="forecast")(x)
+    return keras.Model(inp, out, name="student")

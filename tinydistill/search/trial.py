@@ -1,0 +1,165 @@
+"""One trial: a candidate's budget on the untrained int8 model, then (if it fits) its training and score.
+
+The budget comes first and costs no training step: flash, RAM and latency depend on the
+layer shapes only, so the untrained student converted to int8 gives the same figures as
+the trained one. A candidate over budget is pruned there. One that fits trains as `train`
+trains a student, with the recipe: the distilled candidate (the trial's T and alpha) and its
+baseline (alpha = 0, same seed), the better on validation kept, quantized, and scored on the
+validation split through the int8 reference interpreter (never on test).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import space
+from .. import atomic
+from ..errors import TinyDistillError
+from ..tasks import get_task
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The target and the limits every candidate is checked against (None: the target's own)."""
+
+    target: str
+    max_flash: str | int | None = None
+    max_ram: str | int | None = None
+    max_latency: str | float | None = None
+
+    def as_dict(self) -> dict:
+        return {"target": self.target, "max_flash": self.max_flash, "max_ram": self.max_ram,
+                "max_latency": self.max_latency}
+
+
+def saved_form(model, task):
+    """The model as a run directory saves it (classifiers end in softmax): what `quantize` converts."""
+    from ..training import models
+
+    return models.with_softmax(model) if get_task(task).outputs_classes else model
+
+
+def budget_of(student, prep, limits: Limits):
+    """The BudgetReport of `student` converted to int8 on the training windows (its weights are replaced
+    by random ones: the figures depend on the shapes only)."""
+    from ..deploy.budget import check_budget
+    from ..deploy.quantize import convert_int8
+
+    # Fresh Keras layers have all-zero biases, and the converter leaves an all-zero FULLY_CONNECTED
+    # bias out of the flatbuffer (16 bytes fewer for 4 classes than the trained model): random
+    # values, like trained ones, make the budget the trained model's.
+    rng = np.random.default_rng(0)
+    for w in student.weights:
+        w.assign(rng.normal(0.0, 0.1, tuple(w.shape)).astype(np.float32))
+    model = saved_form(student, prep.task)
+    tflite = convert_int8(model, prep.data["train"]["xs"])
+    return check_budget(tflite, limits.target, limits.max_flash, limits.max_ram, limits.max_latency,
+                        layer_names=[layer.name for layer in model.layers])
+
+
+def budget_summary(report) -> dict:
+    return {"ok": report.ok, "flash": report.flash_bytes, "ram": report.ram_bytes, "latency_s": report.latency_s,
+            "params": report.analysis.params, "macs": report.analysis.macs,
+            "over": [k for k, v in report.over.items() if v]}
+
+
+def val_metrics(student, prep) -> dict:
+    """The int8 student's metrics on the validation split (what the search optimizes)."""
+    from .. import scoring
+    from ..deploy.quantize import convert_int8
+
+    va = prep.data["val"]
+    tflite = convert_int8(saved_form(student, prep.task), prep.data["train"]["xs"])
+    std = float(prep.std[prep.channels.index(prep.predict)])
+    return scoring.task_metrics(prep.task, va["xs"], va["y"], scoring.predict_int8(tflite, va["xs"]),
+                                last=va["last"], std=std)
+
+
+def fit_candidate(p: dict, prep, cache, config, log) -> dict:
+    """Train the distilled candidate and its baseline; returns {"kd", "base", "chosen"} (Candidates.fit dicts)."""
+    from ..training import recipe, selection
+
+    task = get_task(prep.task)
+    tr, va = prep.data["train"], prep.data["val"]
+    kd_teacher, frozen = cache.frozen(p["window"])
+    budget = recipe.step_budget(len(tr["y"]), config.batch_size, config.epochs, role="student")
+    candidates = recipe.Candidates(lambda: space.build_student(p, tr["xs"].shape[1:], task, len(prep.classes)),
+                                   kd_teacher, task, config.learning_rate, budget, batch_size=config.batch_size,
+                                   log=log)
+    inputs = {"student": tr["xs"], "teacher": frozen}
+
+    def fit(alpha, role):
+        return candidates.fit(inputs, tr["y"], (tr["xs"], tr["y"]), (va["xs"], va["y"]),
+                              temperature=p["temperature"], alpha=alpha, seed=config.seed,
+                              phase=f"{role} T={p['temperature']:.3g} alpha={alpha:.3g}")
+
+    base, kd = fit(0.0, "baseline"), fit(p["alpha"], "student")
+    # As in `train`: distillation is used only when it wins on validation (the baseline wins ties).
+    chosen = (base, kd)[selection.best([base, kd])]
+    return {"kd": kd, "base": base, "chosen": chosen}
+
+
+def artifacts_dir(folder: Path, study_name: str, number: int) -> Path:
+    """Where a finished trial keeps its trained students (per worker folder)."""
+    return Path(folder) / "trials" / study_name / str(number)
+
+
+def save_artifacts(path: Path, fitted: dict) -> None:
+    """student.keras (the chosen one), baseline.keras and record.json: all or nothing."""
+    keep = ("history", "info", "temperature", "alpha", "seed", "score", "val")
+    record = {role: {k: fitted[role][k] for k in keep} for role in ("kd", "base", "chosen")}
+    with atomic.new_directory(path, overwrite=True) as tmp:
+        fitted["chosen"]["model"].save(tmp / "student.keras")
+        fitted["base"]["model"].save(tmp / "baseline.keras")
+        atomic.write_text(tmp / "record.json", json.dumps(record, indent=2, default=_plain))
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+class Objective:
+    """The Optuna objective: (validation metric, latency on the target, flash), or pruned by the budget."""
+
+    def __init__(self, setup, cache, log):
+        self.setup, self.cache, self.log = setup, cache, log
+
+    def __call__(self, trial):
+        import optuna
+
+        s = self.setup
+        p = space.suggest(trial, s.windows)
+        prep = self.cache.prepared(p["window"])
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        trial.set_user_attr("candidate", space.describe(p))
+        student = space.build_student(p, prep.data["train"]["xs"].shape[1:], prep.task, len(prep.classes))
+        try:
+            report = budget_of(student, prep, s.limits)
+        except TinyDistillError as exc:  # a shape the int8 converter refuses: no point training it
+            trial.set_user_attr("pruned_by", f"int8 conversion: {exc}")
+            raise optuna.TrialPruned(str(exc))
+        trial.set_user_attr("budget", budget_summary(report))
+        if not report.ok:
+            trial.set_user_attr("pruned_by", "budget")
+            self.log(f"trial {trial.number}: {space.describe(p)} pruned before training: "
+                     f"{report.verdict().splitlines()[-1].strip()}")
+            raise optuna.TrialPruned("over budget")
+        fitted = fit_candidate(p, prep, self.cache, s.train, self.log)
+        val = val_metrics(fitted["chosen"]["model"], prep)
+        save_artifacts(artifacts_dir(s.folder, s.study_name, trial.number), fitted)
+        metric = get_task(prep.task).primary
+        trial.set_user_attr("val_int8", val)
+        trial.set_user_attr("val_float", fitted["chosen"]["val"])
+        trial.set_user_attr("distilled", fitted["chosen"] is fitted["kd"])
+        self.log(f"trial {trial.number}: {space.describe(p)}: val int8 {metric} {val[metric]:.4f}, "
+                 f"latency {report.latency_s * 1e3:.3f} ms, flash {report.flash_bytes:,} B, RAM {report.ram_bytes:,} B"
+                 f"{'' if fitted['chosen'] is fitted['kd'] else ' (baseline won on validation)'}")
+        return float(val[metric]), float(report.latency_s), float(report.flash_bytes)
