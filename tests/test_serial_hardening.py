@@ -264,7 +264,7 @@ def test_inference_goes_on_after_two_to_the_31_samples(tmp_path, platform):
                       input_scale=0.1, input_zero_point=0, output_scale=1 / 256, output_zero_point=-128, outputs=4)
     (src / "td_stream_config.h").write_text(stream_config_header(spec, "run"))
     for name in ("app.c", "app.h"):
-        (src / name).write_text(render(f"project/{name}.j2", banner="test"))
+        (src / name).write_text(render(f"project/{name}.j2", banner="test", streaming=False))
     (src / "main.c").write_text(COUNTER_MAIN)
     sources = [*sorted(src.glob("*.c")), STREAM / "td_stream.c"]
     elf = emu.build(plat, sources, include_dirs=[src, STREAM], out=tmp_path / "app.elf",
