@@ -258,10 +258,11 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(data, indent=2))
         print(body)
         return
-    atomic.write_text(OUT, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    # The section first: its stamp reads the commit, which the JSON written below would make "+uncommitted".
     results.write_section("cost-model", "Budget cost model, measured on the generated engine", body,
                           command="python benchmarks/calibrate_costs.py"
                           + ("" if tuple(args.students) == STUDENTS else " --students " + " ".join(args.students)))
+    atomic.write_text(OUT, json.dumps(data, indent=2, sort_keys=True) + "\n")
     print(body)
 
 
