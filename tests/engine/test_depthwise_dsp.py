@@ -4,13 +4,12 @@ bytes on the DSP cores, across both blocking axes, block tails, strides, dilatio
 padding, 1-D windows, a plane over the generator's limit and a depth multiplier; its
 planes live in the arena (planned scratch), not on the stack."""
 
-import numpy as np
 import pytest
 from conftest import need_tools
 
-from tinydistill import emu, oracle
-from tinydistill.engine.codegen import generate
-from tinydistill.render import render
+from tinydistill import emu
+
+from .dsp_check import assert_bit_exact, convert, program
 
 pytestmark = pytest.mark.toolchain
 
@@ -19,8 +18,6 @@ WINDOWS = 6
 
 def _models() -> dict[str, bytes]:
     from keras import layers as L
-
-    from .builders import convert_int8, representative, sequential
 
     specs = {
         # name: (input shape, layer); channels by four take the blocked path
@@ -34,37 +31,20 @@ def _models() -> dict[str, bytes]:
         "big_plane": ((20, 20, 4), L.DepthwiseConv2D(3, padding="same")),  # plane over _DW_PLANE_MAX
         "mult2": ((6, 6, 4), L.DepthwiseConv2D(3, padding="same", depth_multiplier=2)),
     }
-    out = {}
-    for seed, (name, (shape, layer)) in enumerate(specs.items()):
-        model = sequential(shape, [layer], seed=seed)
-        out[name] = convert_int8(model, representative(shape, seed=seed) * 2.0)
-    return out
+    return convert(specs)
 
 
 @pytest.fixture(scope="module")
 def depthwise_program(tmp_path_factory):
     models = _models()
-    src = tmp_path_factory.mktemp("dw") / "src"
-    for name, tflite in models.items():
-        generate(tflite, src, prefix=f"dw_{name}")
-    (src / "main.c").write_text(render("engine/multi_check_main.c.j2", prefixes=[f"dw_{n}" for n in models]))
+    src = program(models, tmp_path_factory.mktemp("dw") / "src", "dw")
     return models, src
 
 
 @pytest.mark.parametrize("platform", ["cortex-m4", "cortex-m7", "cortex-m33"])
 def test_depthwise_dsp_path_is_bit_exact(depthwise_program, tmp_path, platform):
-    need_tools(emu.get(platform).cc, "qemu-system-arm")
     models, src = depthwise_program
-    elf = emu.build(platform, sorted(src.glob("*.c")), include_dirs=[src], out=tmp_path / "dw.elf")
-    for k, (name, tflite) in enumerate(models.items()):
-        shape = oracle.interpreter(tflite).get_input_details()[0]["shape"]
-        x = np.random.default_rng(k).integers(-128, 128, (WINDOWS, *shape), dtype=np.int8)
-        (tmp_path / f"in{k}.bin").write_bytes(x.tobytes())
-        result = emu.run(platform, elf, args=[str(k), f"in{k}.bin"], cwd=tmp_path, timeout=120)
-        assert result.returncode == 0, result
-        got = np.array([[int(v) for v in line.split()] for line in result.stdout.strip().splitlines()])
-        expected = oracle.run(tflite, x).reshape(WINDOWS, -1)
-        assert np.array_equal(got, expected), f"{name} differs from BUILTIN_REF on {platform}"
+    assert_bit_exact(models, src, tmp_path, platform, WINDOWS)
 
 
 def test_the_folded_offset_requantization_is_exercised(depthwise_program):

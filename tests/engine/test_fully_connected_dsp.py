@@ -4,14 +4,11 @@ into its rounding constant, and the four-row and generic fallbacks give BUILTIN_
 the DSP cores, across row and input counts by four or not, sixteen or not, several input rows
 and fused activations."""
 
-import numpy as np
 import pytest
-from conftest import need_tools
 
-from tinydistill import emu, oracle
-from tinydistill.engine.codegen import generate
 from tinydistill.engine.compiled import compile
-from tinydistill.render import render
+
+from .dsp_check import assert_bit_exact, convert, program
 
 pytestmark = pytest.mark.toolchain
 
@@ -20,8 +17,6 @@ WINDOWS = 6
 
 def _models() -> dict[str, bytes]:
     from keras import layers as L
-
-    from .builders import convert_int8, representative, sequential
 
     specs = {
         # name: (input shape, layers); in_c and out_c by four take the paired path
@@ -33,20 +28,13 @@ def _models() -> dict[str, bytes]:
         "odd_in": ((10,), [L.Dense(8)]),  # in_c not by four: the plain loops
         "wide": ((2048,), [L.Dense(4)]),  # the next pair beyond LDR's immediates
     }
-    out = {}
-    for seed, (name, (shape, layers)) in enumerate(specs.items()):
-        model = sequential(shape, layers, seed=seed)
-        out[name] = convert_int8(model, representative(shape, seed=seed) * 2.0)
-    return out
+    return convert(specs)
 
 
 @pytest.fixture(scope="module")
 def fc_program(tmp_path_factory):
     models = _models()
-    src = tmp_path_factory.mktemp("fc") / "src"
-    for name, tflite in models.items():
-        generate(tflite, src, prefix=f"fc_{name}")
-    (src / "main.c").write_text(render("engine/multi_check_main.c.j2", prefixes=[f"fc_{n}" for n in models]))
+    src = program(models, tmp_path_factory.mktemp("fc") / "src", "fc")
     return models, src
 
 
@@ -59,17 +47,5 @@ def test_the_paired_weights_are_generated_where_the_kernel_takes_them(fc_program
 
 @pytest.mark.parametrize("platform", ["cortex-m4", "cortex-m7", "cortex-m33"])
 def test_fully_connected_dsp_paths_are_bit_exact(fc_program, tmp_path, platform):
-    need_tools(emu.get(platform).cc, "qemu-system-arm")
     models, src = fc_program
-    elf = emu.build(platform, sorted(src.glob("*.c")), include_dirs=[src], out=tmp_path / "fc.elf")
-    for k, (name, tflite) in enumerate(models.items()):
-        shape = oracle.interpreter(tflite).get_input_details()[0]["shape"]
-        x = np.random.default_rng(k).integers(-128, 128, (WINDOWS, *shape), dtype=np.int8)
-        x[0] = -128  # every input at the bottom of the range: the paired sums' widest case
-        x[1] = 127
-        (tmp_path / f"in{k}.bin").write_bytes(x.tobytes())
-        result = emu.run(platform, elf, args=[str(k), f"in{k}.bin"], cwd=tmp_path, timeout=120)
-        assert result.returncode == 0, result
-        got = np.array([[int(v) for v in line.split()] for line in result.stdout.strip().splitlines()])
-        expected = oracle.run(tflite, x).reshape(WINDOWS, -1)
-        assert np.array_equal(got, expected), f"{name} differs from BUILTIN_REF on {platform}"
+    assert_bit_exact(models, src, tmp_path, platform, WINDOWS, extremes=True)
