@@ -75,10 +75,10 @@ SETS = {
 VARIANTS = ("default", "wide", "wider", "transfer")
 WIDTH_FACTOR = {"wide": 2, "wider": 4}
 LABELS = {"default": "", "wide": " (wide student)", "wider": " (4× width student)", "transfer": " (transfer set)",
-          "streaming": " (streamable family)"}
+          "streaming": " (streamable family)", "norm": " (batch-normalized student)"}
 # Runs this table does not show but that share its cache and teachers: the streamable student family
 # (`train --streaming`), compared with the default family by benchmarks/streaming.py.
-EXTRA_VARIANTS = ("streaming",)
+EXTRA_VARIANTS = ("streaming", "norm")
 # Sets with fewer recordings than this: is the distilled student within CLOSE points of its teacher?
 SMALL, CLOSE = 500, 5.0
 QUICK = {"epochs": 2, "teacher_epochs": 1}
@@ -104,6 +104,8 @@ def train_one(ds: DataSet, size: str, seed: int, cache: Path, quick: bool) -> di
         options["transfer"] = "augment"
     elif size == "streaming":
         options["streaming"] = True
+    elif size == "norm":
+        options["batch_norm"] = True
     if size != "default":  # the default run of the same seed trains this split's teacher: reuse it
         train_one(ds, "default", seed, cache, quick)
         options["teacher_from"] = str(_run_dir(cache, ds, "default", seed))
