@@ -35,7 +35,7 @@ def classify_teacher(input_shape, n_classes: int, width: int = 64) -> keras.Mode
     return keras.Model(inp, out, name="teacher")
 
 
-def _conv_block(x, conv, batch_norm: bool):
+def conv_block(x, conv, batch_norm: bool):
     """`conv` (a Conv1D or SeparableConv1D layer with ReLU) on x; with `batch_norm`, the same
     convolution without bias or activation, then BatchNormalization, then ReLU (fold_batch_norm
     turns the three back into one convolution with bias and ReLU)."""
@@ -54,8 +54,8 @@ def classify_student(input_shape, n_classes: int, width: int = 24, batch_norm: b
     `batch_norm` normalizes each convolution's output while training (folded away when saved).
     """
     x = inp = keras.Input(input_shape, name="window")
-    x = _conv_block(x, layers.Conv1D(width, 5, strides=2, padding="same", activation="relu"), batch_norm)
-    x = _conv_block(x, layers.SeparableConv1D(2 * width, 3, padding="same", activation="relu"), batch_norm)
+    x = conv_block(x, layers.Conv1D(width, 5, strides=2, padding="same", activation="relu"), batch_norm)
+    x = conv_block(x, layers.SeparableConv1D(2 * width, 3, padding="same", activation="relu"), batch_norm)
     x = layers.GlobalAveragePooling1D(name="features")(x)
     out = layers.Dense(n_classes, name="logits")(x)
     return keras.Model(inp, out, name="student")
@@ -71,11 +71,11 @@ def classify_student_streaming(input_shape, n_classes: int, width: int = 24, bat
     x = inp = keras.Input(input_shape, name="window")
     steps = input_shape[0]
     kernel = 5 if steps >= 12 else max(1, min(3, (steps - 1) // 2))  # short windows keep >= 1 row
-    x = _conv_block(x, layers.Conv1D(width, kernel, strides=2, padding="valid", activation="relu"), batch_norm)
+    x = conv_block(x, layers.Conv1D(width, kernel, strides=2, padding="valid", activation="relu"), batch_norm)
     if x.shape[1] >= 3:
-        x = _conv_block(x, layers.SeparableConv1D(2 * width, 3, padding="valid", activation="relu"), batch_norm)
+        x = conv_block(x, layers.SeparableConv1D(2 * width, 3, padding="valid", activation="relu"), batch_norm)
     else:
-        x = _conv_block(x, layers.Conv1D(2 * width, 1, activation="relu"), batch_norm)
+        x = conv_block(x, layers.Conv1D(2 * width, 1, activation="relu"), batch_norm)
     x = layers.GlobalAveragePooling1D(name="features")(x)
     out = layers.Dense(n_classes, name="logits")(x)
     return keras.Model(inp, out, name="student")

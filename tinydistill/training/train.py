@@ -63,7 +63,7 @@ class TrainConfig:
     student_width: int | None = None
     teacher_from: str | None = None  # a run directory whose trained teacher is reused (same data and split)
     streaming: bool = False  # the streamable student family (models.STREAMING_STUDENTS)
-    batch_norm: bool = False  # classification students: batch norm after each convolution, folded when saved
+    batch_norm: bool = True  # classification students: batch norm after each convolution, folded when saved
     seed: int = 0
     # Accepted and stored here; the budget check at the end of training reads them.
     target: str | None = None
