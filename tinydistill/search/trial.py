@@ -83,7 +83,7 @@ def val_metrics(student, prep) -> dict:
 
 def fit_candidate(p: dict, prep, cache, config, log) -> dict:
     """Train the distilled candidate and its baseline; returns {"kd", "base", "chosen"} (Candidates.fit dicts)."""
-    from ..training import recipe, selection
+    from ..training import models, recipe, selection
 
     task = get_task(prep.task)
     tr, va = prep.data["train"], prep.data["val"]
@@ -100,6 +100,8 @@ def fit_candidate(p: dict, prep, cache, config, log) -> dict:
                               phase=f"{role} T={p['temperature']:.3g} alpha={alpha:.3g}")
 
     base, kd = fit(0.0, "baseline"), fit(p["alpha"], "student")
+    for fitted in (base, kd):  # evaluated and saved as they deploy
+        fitted["model"] = models.fold_batch_norm(fitted["model"])
     # As in `train`: distillation is used only when it wins on validation (the baseline wins ties).
     chosen = (base, kd)[selection.best([base, kd])]
     return {"kd": kd, "base": base, "chosen": chosen}
@@ -141,6 +143,9 @@ class Objective:
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         trial.set_user_attr("candidate", space.describe(p))
         student = space.build_student(p, prep.data["train"]["xs"].shape[1:], prep.task, len(prep.classes))
+        from ..training.models import fold_batch_norm
+
+        student = fold_batch_norm(student)  # the deployed form: what the budget is about
         try:
             report = budget_of(student, prep, s.limits)
         except TinyDistillError as exc:  # a shape the int8 converter refuses: no point training it
