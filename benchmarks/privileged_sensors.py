@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     lines.append(f"Runtime: {(time.monotonic() - began) / 60:.1f} min wall clock for the runs this command trained "
                  f"({args.jobs} processes on {os.cpu_count()} shared cores; cached runs are read, not retrained).")
     body = ("Students without batch norm (`--no-batch-norm`; every other option default).\n\n"
-            + "\n\n".join(parts) + "\n\nPaired comparisons over the repeats, Holm-corrected over every row:\n\n" + "\n\n".join(lines)
+            + "\n\n".join(parts) + "\n\nPaired comparisons over the repeats, Holm-corrected over every row:\n\n" + "\n\n".join(lines))
     write_section("privileged-sensors", f"Privileged sensors: {' and '.join(names)}", body, command, path=args.results)
     return 0
 
