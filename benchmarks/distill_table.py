@@ -210,23 +210,24 @@ def summary(cells: list[Cell]) -> str:
                      f"distillation closes on average {100 * float(np.mean(closed)):.0f} % of that gap "
                      f"(per row: {', '.join(f'{100 * s:.0f} %' for s in closed)}).")
     lines += _small_sets(cells)
-    lines += _against_default(cells, "plain", "Without batch norm (`--no-batch-norm`, the student family before "
-                              "batch norm became the default)")
-    lines += _against_default(cells, "transfer", "With the transfer set (`--transfer augment`, without batch norm)")
+    lines += _against(cells, "plain", "Without batch norm (`--no-batch-norm`, the student family before "
+                      "batch norm became the default)")
+    lines += _against(cells, "transfer", "With the transfer set (`--transfer augment`, both without batch norm)",
+                      reference="plain")
     return "\n".join(lines) + "\n"
 
 
-def _against_default(cells: list[Cell], size: str, what: str) -> list[str]:
-    """A sentence on variant `size`: its distilled student's accuracy minus the default run's, paired by seed."""
+def _against(cells: list[Cell], size: str, what: str, reference: str = "default") -> list[str]:
+    """A sentence on variant `size`: its distilled student's accuracy minus the `reference` variant's, paired by seed."""
     by = {(c.name, c.size): c for c in cells}
-    found = [(by[(n, "default")], c) for (n, s), c in by.items() if s == size and (n, "default") in by]
+    found = [(by[(n, reference)], c) for (n, s), c in by.items() if s == size and (n, reference) in by]
     if not found:
         return []
     comps = [stats.paired(v.student, d.student) for d, v in found]
     adjusted = stats.holm([c.p for c in comps])
     parts = [f"{d.name} {c.interval(100)} (Holm p {p:.3f}, {stats.verdict(c, p)})"
              for (d, _), c, p in zip(found, comps, adjusted)]
-    return [f"{what}, the distilled student's accuracy minus the default run's, same seeds and teachers, "
+    return [f"{what}, the distilled student's accuracy minus the {reference} run's, same seeds and teachers, "
             f"points [95 % CI]: {'; '.join(parts)}."]
 
 
