@@ -50,6 +50,23 @@ def test_the_folded_student_converts_to_the_plain_family_s_int8_operators():
     assert compile(convert_int8(models.with_softmax(models.fold_batch_norm(model)), x)).calls
 
 
+def test_a_user_s_sequential_student_folds_too():
+    import keras
+
+    from tinydistill.training.models import fold_batch_norm
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((16, 3)), keras.layers.Conv1D(4, 3, use_bias=False),
+                              keras.layers.BatchNormalization(), keras.layers.ReLU(),
+                              keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(2)])
+    x = np.random.default_rng(0).normal(size=(32, 16, 3)).astype(np.float32)
+    model(x, training=True)
+    folded = fold_batch_norm(model)
+    assert [type(layer).__name__ for layer in folded.layers] == ["InputLayer", "Conv1D", "GlobalAveragePooling1D",
+                                                                 "Dense"]
+    np.testing.assert_allclose(folded(x), model(x, training=False), rtol=1e-4, atol=1e-4)
+
+
 def test_a_model_that_is_not_a_chain_comes_back_unchanged():
     import keras
 

@@ -225,7 +225,7 @@ def fold_batch_norm(model: keras.Model) -> keras.Model:
     such a pattern, come back unchanged."""
     import numpy as np
 
-    chain = model.layers[1:]
+    chain = [layer for layer in model.layers if not isinstance(layer, layers.InputLayer)]  # Sequential has none
     if not any(isinstance(layer, layers.BatchNormalization) for layer in chain):
         return model
     x = inp = keras.Input(model.inputs[0].shape[1:], name=model.inputs[0].name)
