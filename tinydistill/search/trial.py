@@ -47,9 +47,12 @@ def saved_form(model, task):
 
 def budget_of(student, prep, limits: Limits):
     """The BudgetReport of `student` converted to int8 on the training windows (its weights are replaced
-    by random ones: the figures depend on the shapes only)."""
+    by random ones: the figures depend on the shapes only), batch norm folded first as when it is saved."""
     from ..deploy.budget import check_budget
     from ..deploy.quantize import convert_int8
+    from ..training.models import fold_batch_norm
+
+    student = fold_batch_norm(student)  # before the random weights: a negative variance cannot fold
 
     # Fresh Keras layers have all-zero biases, and the converter leaves an all-zero FULLY_CONNECTED
     # bias out of the flatbuffer (16 bytes fewer for 4 classes than the trained model): random
@@ -143,9 +146,6 @@ class Objective:
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         trial.set_user_attr("candidate", space.describe(p))
         student = space.build_student(p, prep.data["train"]["xs"].shape[1:], prep.task, len(prep.classes))
-        from ..training.models import fold_batch_norm
-
-        student = fold_batch_norm(student)  # the deployed form: what the budget is about
         try:
             report = budget_of(student, prep, s.limits)
         except TinyDistillError as exc:  # a shape the int8 converter refuses: no point training it
