@@ -7,15 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import need_tools
 
 from benchmarks.model_fuzz import edit
-from tinydistill import emu, oracle
 from tinydistill.engine import tables
 from tinydistill.engine.codegen import generate
 from tinydistill.engine.compiled import compile as engine_compile
 from tinydistill.errors import UnsupportedModel
-from tinydistill.render import render
+
+from .dsp_check import assert_bit_exact, program
 
 DEPTHS = (1, 2, 4, 10, 12, 35)
 # (beta, input scale) besides the random ones: the plain case, a product of 2^-20 (every difference
@@ -80,29 +79,15 @@ def _windows(rows: int, depth: int, seed: int) -> np.ndarray:
 @pytest.fixture(scope="module")
 def softmax_program(bare_softmax, tmp_path_factory) -> tuple[dict[str, bytes], Path]:
     models = _models(bare_softmax)
-    src = tmp_path_factory.mktemp("softmax") / "src"
-    for name, tflite in models.items():
-        generate(tflite, src, prefix=f"sm_{name}")
-    (src / "main.c").write_text(render("engine/multi_check_main.c.j2", prefixes=[f"sm_{n}" for n in models]))
-    return models, src
+    return models, program(models, tmp_path_factory.mktemp("softmax") / "src", "sm")
 
 
 @pytest.mark.parametrize("platform", ["host", pytest.param("cortex-m4", marks=pytest.mark.toolchain),
                                       pytest.param("cortex-m0plus", marks=pytest.mark.toolchain)])
 def test_softmax_equals_builtin_ref(softmax_program, platform, tmp_path):
     models, src = softmax_program
-    plat = emu.get(platform)
-    need_tools(plat.cc, *((plat.qemu,) if plat.emulated else ()))
-    elf = emu.build(platform, sorted(src.glob("*.c")), include_dirs=[src], out=tmp_path / "softmax.elf")
-    for k, (name, tflite) in enumerate(models.items()):
-        shape = oracle.interpreter(tflite).get_input_details()[0]["shape"]
-        x = _windows(int(shape[1]), int(shape[2]), k)
-        (tmp_path / f"in{k}.bin").write_bytes(x.tobytes())
-        result = emu.run(platform, elf, args=[str(k), f"in{k}.bin"], cwd=tmp_path, timeout=120)
-        assert result.returncode == 0, result
-        got = np.array([[int(v) for v in line.split()] for line in result.stdout.strip().splitlines()])
-        expected = oracle.run(tflite, x).reshape(WINDOWS, -1)
-        assert np.array_equal(got, expected), f"{name} differs from BUILTIN_REF on {platform}"
+    assert_bit_exact(models, src, tmp_path, platform, WINDOWS,
+                     inputs=lambda k, shape: _windows(int(shape[1]), int(shape[2]), k))
 
 
 def test_exp_table_is_trimmed_and_counted_in_flash(bare_softmax):
