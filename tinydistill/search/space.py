@@ -3,8 +3,9 @@
 A candidate is a plain dict of parameters (what Optuna stores for a trial), so a trial
 can be rebuilt anywhere from the study database alone. The students use only the layers
 the int8 pipeline accepts (Conv1D, SeparableConv1D, GlobalAveragePooling1D, Flatten,
-Dense, fused ReLU; batch norm after a convolution, folded into it before conversion); the default student of `train` (models.classify_student) is the
-point DEFAULT of this space, so a search always has it to beat.
+Dense, fused ReLU; batch norm after a convolution, folded into it before conversion); the
+default student of `train` (models.classify_student) is the point DEFAULT of this space, so a
+search always has it to beat.
 """
 
 from __future__ import annotations
