@@ -132,6 +132,18 @@ def test_a_second_export_to_a_folder_being_written_exits_2(basic_motions_run, tm
     assert _snapshot(out) == before
 
 
+def test_a_refused_first_export_leaves_the_holders_files(basic_motions_run, tmp_path):
+    # The race of two first exports: the loser must not clean up the folder the winner is writing.
+    out = tmp_path / "fw"
+    with install.locked(out):  # the winner: it holds the lock and has staged a file
+        stage = install.new_stage(out)
+        (stage / "platformio.ini").write_text("staged\n")
+        with pytest.raises(Exception, match="another tinydistill export is writing to"):
+            export_project(basic_motions_run, out_dir=out, **OLD)
+        assert (stage / "platformio.ini").read_text() == "staged\n"
+        assert (install.state_dir(out) / install.LOCK).is_file()
+
+
 def test_two_exports_at_once_one_winner(basic_motions_run, tmp_path):
     out = tmp_path / "fw"
     env = dict(os.environ, PYTHONPATH=str(ROOT))

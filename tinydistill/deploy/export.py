@@ -426,11 +426,14 @@ def export_project(run_dir: str | os.PathLike, target: str, out_dir: str | os.Pa
                                                    run.run_config.hop, engine_request(streaming))
     spec = spec_from_run(run, model, smoothing=smoothing, smooth_n=smooth_n)
 
-    new = not out_dir.exists() or not any(out_dir.iterdir())
+    # A first export: nothing there yet, or only the state folder of a killed first export.
+    new = not out_dir.exists() or {p.name for p in out_dir.iterdir()} <= {install.STATE_DIR}
     out_dir.mkdir(parents=True, exist_ok=True)
     stage = None
-    try:
-        with install.locked(out_dir):
+    # A refused export (another holds the lock) cleans nothing: the files are the holder's. The holder
+    # cleans up while it still holds the lock, so that no export that starts after it loses its stage.
+    with install.locked(out_dir):
+        try:
             install.recover(out_dir, locked_by_caller=True)
             install.clean_leftovers(out_dir)
             install.clean_legacy_partials(out_dir)
@@ -457,12 +460,12 @@ def export_project(run_dir: str | os.PathLike, target: str, out_dir: str | os.Pa
             else:
                 envs = [e.name for e in environments(tgt)] if lay.name == "platformio" else []
             install.commit(out_dir, stage, put=plan.put, create=plan.create, remove=_stale(old_manifest, plan))
-    except BaseException:
-        if stage is not None and not install.pending(out_dir):
-            shutil.rmtree(stage, ignore_errors=True)
-        if new and out_dir.is_dir() and _is_ours(out_dir) and not (out_dir / MANIFEST).exists():
-            shutil.rmtree(out_dir, ignore_errors=True)  # a first export that failed leaves nothing behind
-        raise
+        except BaseException:
+            if stage is not None and not install.pending(out_dir):
+                shutil.rmtree(stage, ignore_errors=True)
+            if new and _is_ours(out_dir) and not (out_dir / MANIFEST).exists():
+                shutil.rmtree(out_dir, ignore_errors=True)  # a first export that failed leaves nothing behind
+            raise
     return ExportReport(out_dir=out_dir, target=tgt.name, framework=framework, envs=tuple(envs),
                         written=tuple(plan.tool_files), kept=plan.kept, created=plan.created, budget_ok=budget_ok,
                         validated=validated, budget_text=budget_text, layout=lay.name,
