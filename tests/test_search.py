@@ -106,6 +106,25 @@ def test_the_default_student_is_a_point_of_the_space():
     strides = [[x.get_config().get("strides") for x in m.layers] for m in (ours, theirs)]
     assert strides[0] == strides[1]
 
+def test_ties_on_the_validation_metric_go_to_the_lower_cross_entropy():
+    # A saturated validation split: every trial at accuracy 1.0. Latency alone would pick trial 1.
+    import optuna
+
+    from tinydistill.search import study as studies
+
+    study = optuna.create_study(directions=["maximize", "minimize", "minimize"])
+    for values, ce in (((1.0, 2e-3, 12_000), 0.004), ((1.0, 5e-4, 7_000), 0.09), ((1.0, 8e-4, 9_000), 0.001),
+                       ((0.99, 1e-4, 6_000), 0.0001)):
+        study.add_trial(optuna.trial.create_trial(values=list(values), user_attrs={
+            "val_float": {"accuracy": values[0], "cross_entropy": ce}}))
+    assert studies.best_feasible(study).number == 2
+    # without a cross-entropy (a forecaster), ties still go to the lower latency
+    plain = optuna.create_study(directions=["minimize", "minimize", "minimize"])
+    for values in ((0.3, 2e-3, 12_000), (0.3, 5e-4, 7_000), (0.4, 1e-4, 6_000)):
+        plain.add_trial(optuna.trial.create_trial(values=list(values)))
+    assert studies.best_feasible(plain).number == 1
+
+
 
 @pytest.mark.parametrize("args, message", [
     ([], "give --trials N and/or --time-limit"),

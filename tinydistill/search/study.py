@@ -210,10 +210,21 @@ def front(study) -> list:
 
 
 def best_feasible(study):
-    """The finished trial with the best validation metric (ties: lower latency, then flash, then earlier)."""
+    """The finished trial with the best validation metric; ties go to the lower validation
+    cross-entropy (classifiers), then to lower latency, flash, and the earlier trial.
+
+    A small validation split saturates (every candidate at accuracy 1.0 on basic-motions);
+    breaking those ties by latency alone picks the smallest student whatever its margins,
+    while the cross-entropy still ranks how surely each one is right.
+    """
     optuna = optuna_module()
     complete = [t for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
         return None
     sign = 1 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else -1
-    return min(complete, key=lambda t: (-sign * t.values[0], t.values[1], t.values[2], t.number))
+    return min(complete, key=lambda t: (-sign * t.values[0], _cross_entropy(t), t.values[1], t.values[2], t.number))
+
+
+def _cross_entropy(trial) -> float:
+    """The trial's validation cross-entropy (its float student's; 0 for tasks without one)."""
+    return float((trial.user_attrs.get("val_float") or {}).get("cross_entropy", 0.0))
