@@ -104,9 +104,11 @@ def conv(role: str, shape, n_classes: int = 10):
     """The project's Conv1D families at their default widths (what `tinydistill train` builds)."""
     from tinydistill.tasks import get_task
     from tinydistill.training import models
+    from tinydistill.training.train import TrainConfig
 
     teacher_width, student_width = get_task(TASK).widths
-    return models.build(role, TASK, shape, n_classes, teacher_width if role == "teacher" else student_width)
+    return models.build(role, TASK, shape, n_classes, teacher_width if role == "teacher" else student_width,
+                        batch_norm=TrainConfig().batch_norm)
 
 
 PAIRS = {"MLP": mlp, "Conv1D": conv}
@@ -141,7 +143,7 @@ def train_teacher(build, data, seed: int, setup: Setup):
 def run_pair(pair: str, run: int, data, setup: Setup) -> tuple[dict, tuple]:
     """Teacher, distilled student (T/alpha chosen on validation) and student alone (best of as many
     restarts) of one pair; returns (results, (teacher lookup model, teacher logits on the training split))."""
-    from tinydistill.training import recipe, selection
+    from tinydistill.training import models, recipe, selection
 
     xtr, ytr, xva, yva, xte, yte = data
     build, seed, cpu = PAIRS[pair], STRIDE * run, time.process_time()
@@ -165,7 +167,7 @@ def run_pair(pair: str, run: int, data, setup: Setup) -> tuple[dict, tuple]:
     if run < setup.sweep_seeds:
         sweep = [fit(t, a, seed) for t in SWEEP_T for a in SWEEP_ALPHA if (t, a) not in points]
     res = {"teacher": sl.errors(yte, sl.logits(teacher, xte)), "teacher_train": sl.errors(ytr, z_tr),
-           "teacher_params": teacher.count_params(), "student_params": chosen["model"].count_params(),
+           "teacher_params": teacher.count_params(), "student_params": models.fold_batch_norm(chosen["model"]).count_params(),
            "fit": {"teacher": _fit_summary(t_info), "alone": _fit_summary(base["info"]),
                    "distilled": _fit_summary(chosen["info"])},
            "chosen": (chosen["temperature"], chosen["alpha"]), "alone_seed": base["seed"] - seed,
@@ -300,7 +302,8 @@ def report(results: list[dict], data, clock, setup: Setup, jobs: int = 1) -> str
     budget, s_budget = setup.budget(n_train, "teacher"), setup.budget(n_train, "student")
     body.append("Models: MLP teacher 40-400-400-10 with dropout 0.3, MLP student 40-40-40-10 without "
                 "regularization (Hinton's shape: wide regularized teacher, narrower plain student); Conv1D teacher "
-                "and student are the project's `classify` families at their default widths, the student being what "
+                "and student are the project's `classify` families at their default widths (the student with batch "
+                "norm, folded into its convolutions for the parameter count), the student being what "
                 "`tinydistill export` deploys. Training: the recipe of `tinydistill train` "
                 f"(tinydistill/training/recipe.py) with its defaults — batch {setup.batch_size}, Adam with warm-up "
                 f"and cosine decay from {setup.teacher_learning_rate:g} (teachers) and {setup.learning_rate:g} "
