@@ -94,15 +94,33 @@ def _run_dir(cache: Path, ds: DataSet, size: str, seed: int) -> Path:
     return cache / ds.name / size / f"seed{seed}"
 
 
+# The options a cached run must have been trained with (config.json "hyperparameters"), and what
+# runs from before an option existed had.
+CHECKED = ("transfer", "hint", "epochs", "teacher_epochs", "streaming", "batch_norm")
+BEFORE = {"transfer": "none", "hint": False, "streaming": False, "batch_norm": False}
+
+
+def _check_cached(out: Path, config) -> None:
+    """Refuse a cached run trained with other options than this campaign's (a stale cache)."""
+    saved = json.loads((out / "config.json").read_text())
+    hyper = BEFORE | saved.get("hyperparameters", {})
+    wrong = [f"{k} {hyper.get(k)!r} (wanted {getattr(config, k)!r})" for k in CHECKED
+             if hyper.get(k) != getattr(config, k)]
+    if saved.get("seed") != config.seed:
+        wrong.append(f"seed {saved.get('seed')!r} (wanted {config.seed!r})")
+    if config.student_width is not None and hyper.get("student_width") != config.student_width:
+        wrong.append(f"student_width {hyper.get('student_width')!r} (wanted {config.student_width!r})")
+    if wrong:
+        raise SystemExit(f"the cached run {out} was trained with other options: {', '.join(wrong)}; "
+                         "move it away (or use another --cache) and run again")
+
+
 def train_one(ds: DataSet, size: str, seed: int, cache: Path, quick: bool) -> dict:
     """metrics.json of one run, trained now (in this process) or read from the cache."""
-    out = _run_dir(cache, ds, size, seed)
-    if (out / "metrics.json").is_file():
-        return json.loads((out / "metrics.json").read_text())
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from tinydistill.tasks import get_task
     from tinydistill.training.train import TrainConfig, train
 
+    out = _run_dir(cache, ds, size, seed)
     options = {**ds.options, "seed": seed, "overwrite": True, **(QUICK if quick else {})}
     if size in WIDTH_FACTOR:
         options["student_width"] = WIDTH_FACTOR[size] * get_task("classify").widths[1]
@@ -112,6 +130,10 @@ def train_one(ds: DataSet, size: str, seed: int, cache: Path, quick: bool) -> di
         options["streaming"] = True
     if size in WITHOUT_BATCH_NORM:
         options["batch_norm"] = False
+    if (out / "metrics.json").is_file():
+        _check_cached(out, TrainConfig(**options))
+        return json.loads((out / "metrics.json").read_text())
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if size != "default":  # the default run of the same seed trains this split's teacher: reuse it
         train_one(ds, "default", seed, cache, quick)
         options["teacher_from"] = str(_run_dir(cache, ds, "default", seed))
