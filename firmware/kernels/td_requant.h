@@ -135,6 +135,22 @@ TD_INLINE int8_t td_requant_fast_x2_s8(int32_t acc2, int32_t multiplier, int32_t
         return td_clamp_s8(((high + half - negative) >> right) + out_offset, act_min, act_max);
     }
 }
+
+/* td_requant_fast_x2_s8 when the shift is in [-22, -1]: the output offset, a multiple of 2^right
+ * once shifted, joins the rounding constant k = 2^(right-1) + (out_offset << right) (given by the
+ * generator; |sum| < 2^31), and high < 0 subtracts one. That correction is left out when
+ * act_min >= out_offset: high < 0 then gives (high + k) >> right <= out_offset with or without
+ * it, which the clamp takes to act_min either way. */
+TD_INLINE int8_t td_requant_folded_x2_s8(int32_t acc2, int32_t multiplier, int32_t right, int32_t k,
+                                         int32_t out_offset, int32_t act_min, int32_t act_max)
+{
+    int32_t high;
+    __asm__("smmulr %0, %1, %2" : "=r"(high) : "r"(acc2), "r"(multiplier));
+    if (act_min >= out_offset) {
+        return td_clamp_s8((high + k) >> right, act_min, act_max);
+    }
+    return td_clamp_s8((high + k + (high >> 31)) >> right, act_min, act_max);
+}
 #endif
 
 #endif /* TD_REQUANT_H */
