@@ -167,12 +167,15 @@ TD_INLINE void td_conv_s8_gather(const td_conv_params *p, const int8_t *TD_RESTR
     int32_t ky, kx, c;
     for (ky = 0; ky < p->k_h; ++ky) {
         const int32_t iy = iy0 + ky * p->dil_h;
+#if defined(TD_USE_DSP)
+        /* The whole kernel row inside the input: one contiguous run (inline unaligned word
+         * copies here; on cores without them a short memcpy is a call, slower than the taps). */
         if (p->dil_w == 1 && iy >= 0 && iy < p->in_h && ix0 >= 0 && ix0 + p->k_w <= p->in_w) {
-            /* The whole kernel row inside the input: one contiguous run. */
             memcpy(patch + ky * p->k_w * p->in_c, input + (iy * p->in_w + ix0) * p->in_c,
                    (size_t)(p->k_w * p->in_c));
             continue;
         }
+#endif
         for (kx = 0; kx < p->k_w; ++kx) {
             const int32_t ix = ix0 + kx * p->dil_w;
             int8_t *dst = patch + (ky * p->k_w + kx) * p->in_c;
