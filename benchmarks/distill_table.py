@@ -58,23 +58,29 @@ def _ucr(name: str, length: int) -> dict:
             "window": length, "hop": length}
 
 
-VARIED = ("default", "wide", "transfer")  # the sets with the second size and the transfer set
+# Every set shows the default student and the same student without batch norm ("plain", the
+# default family before batch norm); three also the second size and the transfer set.
+BASIC = ("default", "plain")
+VARIED = BASIC + ("wide", "transfer")
 
 SETS = {
-    "basic-motions": DataSet("basic-motions", {"dataset": "basic-motions"}, "80 recordings", 80),
+    "basic-motions": DataSet("basic-motions", {"dataset": "basic-motions"}, "80 recordings", 80, BASIC),
     "watch": DataSet("watch", {"dataset": "watch"}, "140 recordings, split by subject", 140, VARIED),
-    "japanese-vowels": DataSet("japanese-vowels", {"dataset": "japanese-vowels"}, "640 utterances", 640),
+    "japanese-vowels": DataSet("japanese-vowels", {"dataset": "japanese-vowels"}, "640 utterances", 640, BASIC),
     "mnist1d": DataSet("mnist1d", {"dataset": "mnist1d"}, "5,000 sequences", 5000, VARIED),
-    "acsf1": DataSet("acsf1", _ucr("acsf1", 1460), "200 series (CSV)", 200),
+    "acsf1": DataSet("acsf1", _ucr("acsf1", 1460), "200 series (CSV)", 200, BASIC),
     # OSULeaf also at four times the default width: is the default size what keeps it from its teacher?
     "osuleaf": DataSet("osuleaf", _ucr("osuleaf", 427), "442 series (CSV)", 442, VARIED + ("wider",)),
-    "covid3month_disc": DataSet("covid3month_disc", _ucr("covid3month_disc", 84), "201 series (CSV)", 201),
+    "covid3month_disc": DataSet("covid3month_disc", _ucr("covid3month_disc", 84), "201 series (CSV)", 201, BASIC),
 }
-# Variants of a set's runs: the default options, the second and third student sizes (twice and four
-# times the default width of the task's student family), and `--transfer augment`.
-VARIANTS = ("default", "wide", "wider", "transfer")
+# Variants of a set's runs: the default options; the default student without batch norm; the second
+# and third student sizes (twice and four times the default width) and `--transfer augment`, these
+# three without batch norm (they were measured before batch norm became the default).
+VARIANTS = ("default", "plain", "wide", "wider", "transfer")
 WIDTH_FACTOR = {"wide": 2, "wider": 4}
-LABELS = {"default": "", "wide": " (wide student)", "wider": " (4× width student)", "transfer": " (transfer set)",
+WITHOUT_BATCH_NORM = ("plain", "wide", "wider", "transfer")
+LABELS = {"default": "", "plain": " (no batch norm)", "wide": " (wide student, no batch norm)",
+          "wider": " (4× width student, no batch norm)", "transfer": " (transfer set, no batch norm)",
           "streaming": " (streamable family)"}
 # Runs this table does not show but that share its cache and teachers: the streamable student family
 # (`train --streaming`), compared with the default family by benchmarks/streaming.py.
@@ -104,6 +110,8 @@ def train_one(ds: DataSet, size: str, seed: int, cache: Path, quick: bool) -> di
         options["transfer"] = "augment"
     elif size == "streaming":
         options["streaming"] = True
+    if size in WITHOUT_BATCH_NORM:
+        options["batch_norm"] = False
     if size != "default":  # the default run of the same seed trains this split's teacher: reuse it
         train_one(ds, "default", seed, cache, quick)
         options["teacher_from"] = str(_run_dir(cache, ds, "default", seed))
@@ -202,22 +210,25 @@ def summary(cells: list[Cell]) -> str:
                      f"distillation closes on average {100 * float(np.mean(closed)):.0f} % of that gap "
                      f"(per row: {', '.join(f'{100 * s:.0f} %' for s in closed)}).")
     lines += _small_sets(cells)
-    lines += _transfer(cells)
+    lines += _against(cells, "plain", "Without batch norm (`--no-batch-norm`, the student family before "
+                      "batch norm became the default)")
+    lines += _against(cells, "transfer", "With the transfer set (`--transfer augment`, both without batch norm)",
+                      reference="plain")
     return "\n".join(lines) + "\n"
 
 
-def _transfer(cells: list[Cell]) -> list[str]:
-    """Sentences on `--transfer augment`: its distilled student against the default run's, paired by seed."""
+def _against(cells: list[Cell], size: str, what: str, reference: str = "default") -> list[str]:
+    """A sentence on variant `size`: its distilled student's accuracy minus the `reference` variant's, paired by seed."""
     by = {(c.name, c.size): c for c in cells}
-    found = [(by[(n, "default")], c) for (n, size), c in by.items() if size == "transfer" and (n, "default") in by]
+    found = [(by[(n, reference)], c) for (n, s), c in by.items() if s == size and (n, reference) in by]
     if not found:
         return []
-    comps = [stats.paired(t.student, d.student) for d, t in found]
+    comps = [stats.paired(v.student, d.student) for d, v in found]
     adjusted = stats.holm([c.p for c in comps])
     parts = [f"{d.name} {c.interval(100)} (Holm p {p:.3f}, {stats.verdict(c, p)})"
              for (d, _), c, p in zip(found, comps, adjusted)]
-    return [f"With the transfer set (`--transfer augment`, every other option default), the distilled student's "
-            f"accuracy minus the default run's, same seeds, points [95 % CI]: {'; '.join(parts)}."]
+    return [f"{what}, the distilled student's accuracy minus the {reference} run's, same seeds and teachers, "
+            f"points [95 % CI]: {'; '.join(parts)}."]
 
 
 def _small_sets(cells: list[Cell]) -> list[str]:
@@ -255,9 +266,11 @@ def set_section(cell_rows: list[Cell]) -> str:
         rows = [[i, f"{100 * t:.1f}", f"{100 * b:.1f}", f"{100 * s:.1f}",
                  "–" if ch[0] is None else f"T={ch[0]}, α={ch[1]}"]
                 for i, (t, b, s, ch) in enumerate(zip(cell.teacher, cell.baseline, cell.student, cell.choices))]
-        what = {"default": "default options", "wide": "the second student size (2× width)",
-                "wider": "the third student size (4× width)",
-                "transfer": "`--transfer augment`", "streaming": "`--streaming`"}[cell.size]
+        what = {"default": "default options (batch norm, folded when saved)",
+                "plain": "`--no-batch-norm` (the default student without batch norm)",
+                "wide": "the second student size (2× width), `--no-batch-norm`",
+                "wider": "the third student size (4× width), `--no-batch-norm`",
+                "transfer": "`--transfer augment --no-batch-norm`", "streaming": "`--streaming`"}[cell.size]
         out.append(f"Variant: {what} (student {cell.params['student']:,} parameters; teacher "
                    f"{cell.params['teacher']:,}).\n")
         out.append(markdown_table(["repeat (seed)", "teacher %", "baseline %", "distilled %", "chosen on validation"],
@@ -288,10 +301,10 @@ def parse_campaign(parser: argparse.ArgumentParser, argv: list[str]) -> argparse
 def main(argv: list[str] | None = None) -> int:
     parser = campaign_parser("benchmarks.distill_table", __doc__, ",".join(SETS), "bench-distill",
                              "two repeats of tiny training on one set")
-    parser.add_argument("--sizes", default="default,wide", help="variants to train, comma-separated: default, wide, "
-                        "wider (the second and third student sizes) "
-                        "(the second student size) and transfer (`--transfer augment`), the last two on the sets "
-                        "marked for them (default: default,wide)")
+    parser.add_argument("--sizes", default="default,plain", help="variants to train, comma-separated: default, "
+                        "plain (`--no-batch-norm`), wide and wider (the second and third student sizes) and "
+                        "transfer (`--transfer augment`), the last three on the sets marked for them "
+                        "(default: default,plain)")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_campaign(parser, argv)
     names = [n.strip() for n in args.sets.split(",") if n.strip()]
@@ -307,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     wanted = {s.strip() for s in args.sizes.split(",")}
     if not wanted <= set(VARIANTS):
         parser.error(f"--sizes takes a comma-separated subset of {', '.join(VARIANTS)}")
+    if args.quick:  # the smoke run trains the default variant only (summary() has its own test)
+        wanted = {"default"}
     began = time.monotonic()
     for name in names:
         ds = SETS[name]

@@ -97,8 +97,10 @@ def test_the_default_student_is_a_point_of_the_space():
     from tinydistill.search import space
     from tinydistill.training import models
 
+    from tinydistill.training.train import TrainConfig
+
     ours = space.build_student(space.default_candidate(32), (32, 6), "classify", 4)
-    theirs = models.classify_student((32, 6), 4, 24)
+    theirs = models.classify_student((32, 6), 4, 24, batch_norm=TrainConfig().batch_norm)
     assert [type(x).__name__ for x in ours.layers] == [type(x).__name__ for x in theirs.layers]
     assert ours.count_params() == theirs.count_params()
     strides = [[x.get_config().get("strides") for x in m.layers] for m in (ours, theirs)]

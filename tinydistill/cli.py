@@ -237,6 +237,9 @@ def _csv_list(ctx, param, value):
 @click.option("--streaming/--no-streaming", default=None,
               help="Streamable student family (classify): valid padding, so the exported C computes only "
                    "each hop's new samples (default off).")
+@click.option("--batch-norm/--no-batch-norm", default=None,
+              help="Classification students: batch normalization after each convolution while training, "
+                   "folded into the convolution's weights and bias when saved (default on; --no-batch-norm: without).")
 @click.option("--seed", type=int, help="Random seed: same seed, same metrics (default 0).")
 @target_option(required=False, purpose="Board to check the student against at the end (see `tinydistill budget`).")
 @limit_options("limit of the budget warning")

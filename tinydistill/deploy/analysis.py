@@ -18,6 +18,8 @@ Counting conventions:
   2 non-trainable): the int8 total is the Keras total minus 4 × channels per folded BN
   (plus the bias it creates, channels, when the convolution had use_bias=False).
 - Activation bytes: the bytes of the op's output tensor.
+- Quantization bytes: the per-channel multipliers and shifts the engine emits, and the tables it
+  computes at generation time for an op (SOFTMAX's exp table, up to 1 KB).
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ OP_KINDS = {
 WEIGHT_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV")
 # Per output channel the engine emits an int32 multiplier and an int32 shift ("Prepare" in Python).
 QUANT_BYTES_PER_CHANNEL = 8
+# Ops whose lowering emits a generated table in flash (besides the model's tensors).
+TABLE_OPS = ("SOFTMAX",)
+_CTYPE_BYTES = {"int8_t": 1, "int16_t": 2, "int32_t": 4}
 
 
 def op_kind(opcode: str) -> str:
@@ -70,7 +75,7 @@ class LayerRow:
     output_elements: int
     activation_bytes: int
     weight_bytes: int  # constant tensors the op reads (weights, biases, incl. converter-added zero biases)
-    quant_bytes: int  # per-channel requantization constants the engine emits
+    quant_bytes: int  # per-channel requantization constants and generated tables the engine emits
 
     def as_dict(self) -> dict:
         return {k: (list(map(list, v)) if k == "input_shapes" else list(v) if k == "output_shape" else v)
@@ -158,7 +163,7 @@ def _layer(model: Model, op: Operator, known: list[str] | None) -> str | None:
     return None
 
 
-def _row(model: Model, op: Operator, known: list[str] | None) -> LayerRow:
+def _row(model: Model, op: Operator, known: list[str] | None, table_bytes: int = 0) -> LayerRow:
     ins = model.op_inputs(op)
     out = model.op_outputs(op)[0]
     consts = [t for t in ins if t is not None and t.is_constant]
@@ -190,7 +195,7 @@ def _row(model: Model, op: Operator, known: list[str] | None) -> LayerRow:
         adds = out.size * int(op.option("filter_height", 1)) * int(op.option("filter_width", 1))
     return LayerRow(op.index, op.opcode, op_kind(op.opcode), _layer(model, op, known),
                     tuple(t.shape for t in variables), out.shape, params, macs, adds, out.size, out.nbytes,
-                    weight_bytes, quant)
+                    weight_bytes, quant + table_bytes)
 
 
 def analyze(tflite: str | os.PathLike | bytes | Model, layer_names=None) -> ModelAnalysis:
@@ -202,7 +207,9 @@ def analyze(tflite: str | os.PathLike | bytes | Model, layer_names=None) -> Mode
     compiled = engine_compiled.compile(tflite if not isinstance(tflite, Path) else str(tflite))
     model, plan = compiled.model, compiled.memory
     known = list(layer_names) if layer_names is not None else None
-    rows = tuple(_row(model, op, known) for op in model.operators)
+    tables = {c.op: sum(_CTYPE_BYTES[a.ctype] * len(a.values) for a in c.arrays)
+              for c in compiled.calls if c.opcode in TABLE_OPS}
+    rows = tuple(_row(model, op, known, tables.get(op.index, 0)) for op in model.operators)
     steps = range(len(model.operators))
     peak = max(steps, key=plan.live_bytes, default=0)
     return ModelAnalysis(rows, model.input.shape, model.input.nbytes, model.output.shape, model.output.nbytes,

@@ -1,7 +1,7 @@
 """Does the int8 student fit a target? Flash, peak RAM and latency against limits, with a verdict.
 
-- flash = weights and biases + per-channel requantization constants + an estimate of the
-  generated code per op kind (targets.toml [code], its source stated there);
+- flash = weights and biases + per-channel requantization constants and generated tables
+  (SOFTMAX's exp table) + an estimate of the generated code per op kind (targets.toml [code], its source stated there);
 - peak RAM = the arena the generated C declares (engine.compile's liveness plan) + the firmware's state (firmware_state.py:
   sizeof(td_app_t), which holds the mirrored window ring of 2 × W × C int8 that the model reads
   in place, the outputs, the smoothing history and the output line, plus the serial reader's

@@ -45,7 +45,8 @@ def quantize_multiplier_smaller_than_one_exp(real: float) -> tuple[int, int]:
     return quantize_multiplier(real)
 
 
-def _wrap32(x: int) -> int:
+def wrap32(x: int) -> int:
+    """x modulo 2^32 as a signed int32 (C's conversion of an out-of-range value on our compilers)."""
     return ((x + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
 
 
@@ -73,7 +74,7 @@ def multiply_by_quantized_multiplier(x: int, multiplier: int, shift: int) -> int
     """TFLite's MultiplyByQuantizedMultiplier (double rounding)."""
     left = shift if shift > 0 else 0
     right = -shift if shift < 0 else 0
-    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(_wrap32(x * (1 << left)), multiplier), right)
+    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(wrap32(x * (1 << left)), multiplier), right)
 
 
 def multiply_by_quantized_multiplier_single(x: int, multiplier: int, shift: int) -> int:

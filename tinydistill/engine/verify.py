@@ -454,7 +454,7 @@ def verify_calls(calls: Iterable[Call]) -> None:
         for name, value in call.fields:
             values = arrays.get(value, ()) if isinstance(value, str) else _ints(value)
             if name.endswith("shift") and name != "left_shift":
-                lo, hi = (0, 31) if name == "input_left_shift" else SHIFT_RANGE
+                lo, hi = SHIFT_RANGE
                 bad = [v for v in values if not lo <= v <= hi]
                 if bad:
                     raise UnsupportedModel(

@@ -3,8 +3,9 @@
 A candidate is a plain dict of parameters (what Optuna stores for a trial), so a trial
 can be rebuilt anywhere from the study database alone. The students use only the layers
 the int8 pipeline accepts (Conv1D, SeparableConv1D, GlobalAveragePooling1D, Flatten,
-Dense, fused ReLU); the default student of `train` (models.classify_student) is the
-point DEFAULT of this space, so a search always has it to beat.
+Dense, fused ReLU; batch norm after a convolution, folded into it before conversion); the
+default student of `train` (models.classify_student) is the point DEFAULT of this space, so a
+search always has it to beat.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ KERNELS = (3, 5)
 FIRST_STRIDES = (1, 2, 4)
 STRIDES = (1, 2)
 GROWTHS = (1, 2)  # channels of the later blocks: width x growth
+NORMS = (False, True)  # batch norm after each convolution while training (models.fold_batch_norm)
 TEMPERATURE = (1.0, 8.0)  # log-uniform
 ALPHA = (0.1, 0.95)
 
 # models.classify_student at its default width: Conv1D(24, 5, stride 2) -> SeparableConv1D(48, 3).
 DEFAULT = {"family": "separable", "depth": 2, "width": 24, "kernel_first": 5, "stride_first": 2,
-           "kernel": 3, "stride": 1, "growth": 2, "temperature": 4.0, "alpha": 0.9}
+           "kernel": 3, "stride": 1, "growth": 2, "batch_norm": True, "temperature": 4.0, "alpha": 0.9}
 
 
 def suggest(trial, windows: tuple[int, ...]) -> dict:
@@ -35,6 +37,7 @@ def suggest(trial, windows: tuple[int, ...]) -> dict:
          "kernel": trial.suggest_categorical("kernel", KERNELS),
          "stride": trial.suggest_categorical("stride", STRIDES),
          "growth": trial.suggest_categorical("growth", GROWTHS),
+         "batch_norm": trial.suggest_categorical("batch_norm", NORMS),
          "temperature": trial.suggest_float("temperature", *TEMPERATURE, log=True),
          "alpha": trial.suggest_float("alpha", *ALPHA)}
     p["window"] = trial.suggest_categorical("window", tuple(windows))
@@ -49,7 +52,7 @@ def default_candidate(window: int) -> dict:
 def describe(p: dict) -> str:
     """A short readable form: family, blocks (filters/kernel/stride) and the window."""
     blocks = " ".join(f"{w}k{k}s{s}" for w, k, s in blocks_of(p))
-    return f"{p['family']} [{blocks}] W={p['window']}"
+    return f"{p['family']}{' bn' if p.get('batch_norm') else ''} [{blocks}] W={p['window']}"
 
 
 def blocks_of(p: dict) -> list[tuple[int, int, int]]:
@@ -61,24 +64,24 @@ def blocks_of(p: dict) -> list[tuple[int, int, int]]:
 def build_student(p: dict, input_shape, task, n_outputs: int):
     """The candidate's student as a keras.Model with logits (classify) or one value (forecast) out.
 
-    Same conventions as tinydistill/training/models.py: one output and a layer named `features`.
+    Same conventions as tinydistill/training/models.py: one output and a layer named `features`;
+    with p["batch_norm"] each convolution is followed by batch norm (models.fold_batch_norm folds it).
     """
     import keras
     from keras import layers
 
     from ..errors import TinyDistillError
     from ..tasks import get_task
+    from ..training.models import conv_block
 
     task = get_task(task)
     if task.reconstructs:
         raise TinyDistillError("search covers the classify and forecast tasks; for anomaly use `tinydistill train`")
     x = inp = keras.Input(input_shape, name="window")
     for i, (filters, kernel, stride) in enumerate(blocks_of(p)):
-        if i and p["family"] == "separable":
-            x = layers.SeparableConv1D(filters, kernel, strides=stride, padding="same", activation="relu",
-                                       name=f"block{i}")(x)
-        else:
-            x = layers.Conv1D(filters, kernel, strides=stride, padding="same", activation="relu", name=f"block{i}")(x)
+        conv = layers.SeparableConv1D if i and p["family"] == "separable" else layers.Conv1D
+        x = conv_block(x, conv(filters, kernel, strides=stride, padding="same", activation="relu", name=f"block{i}"),
+                        bool(p.get("batch_norm")))
     if task.outputs_classes:
         x = layers.GlobalAveragePooling1D(name="features")(x)
         out = layers.Dense(n_outputs, name="logits")(x)

@@ -47,9 +47,12 @@ def saved_form(model, task):
 
 def budget_of(student, prep, limits: Limits):
     """The BudgetReport of `student` converted to int8 on the training windows (its weights are replaced
-    by random ones: the figures depend on the shapes only)."""
+    by random ones: the figures depend on the shapes only), batch norm folded first as when it is saved."""
     from ..deploy.budget import check_budget
     from ..deploy.quantize import convert_int8
+    from ..training.models import fold_batch_norm
+
+    student = fold_batch_norm(student)  # before the random weights: a negative variance cannot fold
 
     # Fresh Keras layers have all-zero biases, and the converter leaves an all-zero FULLY_CONNECTED
     # bias out of the flatbuffer (16 bytes fewer for 4 classes than the trained model): random
@@ -83,7 +86,7 @@ def val_metrics(student, prep) -> dict:
 
 def fit_candidate(p: dict, prep, cache, config, log) -> dict:
     """Train the distilled candidate and its baseline; returns {"kd", "base", "chosen"} (Candidates.fit dicts)."""
-    from ..training import recipe, selection
+    from ..training import models, recipe, selection
 
     task = get_task(prep.task)
     tr, va = prep.data["train"], prep.data["val"]
@@ -100,6 +103,8 @@ def fit_candidate(p: dict, prep, cache, config, log) -> dict:
                               phase=f"{role} T={p['temperature']:.3g} alpha={alpha:.3g}")
 
     base, kd = fit(0.0, "baseline"), fit(p["alpha"], "student")
+    for fitted in (base, kd):  # evaluated and saved as they deploy
+        fitted["model"] = models.fold_batch_norm(fitted["model"])
     # As in `train`: distillation is used only when it wins on validation (the baseline wins ties).
     chosen = (base, kd)[selection.best([base, kd])]
     return {"kd": kd, "base": base, "chosen": chosen}

@@ -9,7 +9,9 @@ Every builder returns a functional keras.Model with one output and a layer named
   and the int8 model ends in SOFTMAX.
 - Students use only layers that convert to full-int8 TFLite builtins: Conv1D,
   SeparableConv1D, Dense, GlobalAveragePooling1D, Flatten, Reshape, ReLU (fused).
-  No BatchNormalization, recurrent, Lambda, Conv1DTranspose or UpSampling layers.
+  BatchNormalization appears only right after a convolution (`batch_norm=True`, then a ReLU)
+  and is folded into it before the student is saved (`fold_batch_norm`): the saved student
+  has no BatchNormalization layer. No recurrent, Lambda, Conv1DTranspose or UpSampling layers.
 - Teachers may use anything (they stay on the host).
 """
 
@@ -33,20 +35,33 @@ def classify_teacher(input_shape, n_classes: int, width: int = 64) -> keras.Mode
     return keras.Model(inp, out, name="teacher")
 
 
-def classify_student(input_shape, n_classes: int, width: int = 24) -> keras.Model:
+def conv_block(x, conv, batch_norm: bool):
+    """`conv` (a Conv1D or SeparableConv1D layer with ReLU) on x; with `batch_norm`, the same
+    convolution without bias or activation, then BatchNormalization, then ReLU (fold_batch_norm
+    turns the three back into one convolution with bias and ReLU)."""
+    if not batch_norm:
+        return conv(x)
+    cfg = conv.get_config() | {"use_bias": False, "activation": None}
+    x = type(conv).from_config(cfg)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.ReLU()(x)
+
+
+def classify_student(input_shape, n_classes: int, width: int = 24, batch_norm: bool = False) -> keras.Model:
     """Conv1D(width, 5, stride 2) -> SeparableConv1D(2w, 3) -> global average -> Dense logits.
 
     ~2.2k parameters at width 24 on 6 channels: fits a Cortex-M0+ with room to spare.
+    `batch_norm` normalizes each convolution's output while training (folded away when saved).
     """
     x = inp = keras.Input(input_shape, name="window")
-    x = layers.Conv1D(width, 5, strides=2, padding="same", activation="relu")(x)
-    x = layers.SeparableConv1D(2 * width, 3, padding="same", activation="relu")(x)
+    x = conv_block(x, layers.Conv1D(width, 5, strides=2, padding="same", activation="relu"), batch_norm)
+    x = conv_block(x, layers.SeparableConv1D(2 * width, 3, padding="same", activation="relu"), batch_norm)
     x = layers.GlobalAveragePooling1D(name="features")(x)
     out = layers.Dense(n_classes, name="logits")(x)
     return keras.Model(inp, out, name="student")
 
 
-def classify_student_streaming(input_shape, n_classes: int, width: int = 24) -> keras.Model:
+def classify_student_streaming(input_shape, n_classes: int, width: int = 24, batch_norm: bool = False) -> keras.Model:
     """The streamable twin of classify_student: the same layers with padding="valid".
 
     Valid padding never pads a window's edges, so each output row depends on samples of the
@@ -56,11 +71,11 @@ def classify_student_streaming(input_shape, n_classes: int, width: int = 24) -> 
     x = inp = keras.Input(input_shape, name="window")
     steps = input_shape[0]
     kernel = 5 if steps >= 12 else max(1, min(3, (steps - 1) // 2))  # short windows keep >= 1 row
-    x = layers.Conv1D(width, kernel, strides=2, padding="valid", activation="relu")(x)
+    x = conv_block(x, layers.Conv1D(width, kernel, strides=2, padding="valid", activation="relu"), batch_norm)
     if x.shape[1] >= 3:
-        x = layers.SeparableConv1D(2 * width, 3, padding="valid", activation="relu")(x)
+        x = conv_block(x, layers.SeparableConv1D(2 * width, 3, padding="valid", activation="relu"), batch_norm)
     else:
-        x = layers.Conv1D(2 * width, 1, activation="relu")(x)
+        x = conv_block(x, layers.Conv1D(2 * width, 1, activation="relu"), batch_norm)
     x = layers.GlobalAveragePooling1D(name="features")(x)
     out = layers.Dense(n_classes, name="logits")(x)
     return keras.Model(inp, out, name="student")
@@ -119,9 +134,11 @@ _FAMILIES = {"classify": (classify_teacher, classify_student), "forecast": (fore
 STREAMING_STUDENTS = {"classify": classify_student_streaming}
 
 
-def build(role: str, task, input_shape, n_classes: int, width: int, streaming: bool = False) -> keras.Model:
+def build(role: str, task, input_shape, n_classes: int, width: int, streaming: bool = False,
+          batch_norm: bool = False) -> keras.Model:
     """The `role` ("teacher" or "student") network of `task` (a tasks.Task or its name); `streaming`
-    picks the streamable student family (valid padding, global pooling before any Dense)."""
+    picks the streamable student family (valid padding, global pooling before any Dense);
+    `batch_norm` the classification students' batch-normalized convolutions."""
     from ..tasks import get_task
 
     task = get_task(task)
@@ -129,6 +146,8 @@ def build(role: str, task, input_shape, n_classes: int, width: int, streaming: b
     if streaming and role == "student":
         fn = STREAMING_STUDENTS[task.name]
     if task.outputs_classes:
+        if role == "student":
+            return fn(input_shape, n_classes, width, batch_norm=batch_norm)
         return fn(input_shape, n_classes, width)
     return fn(input_shape, width)
 
@@ -176,6 +195,70 @@ def with_softmax(model: keras.Model) -> keras.Model:
     """Append the final Softmax that turns logits into probabilities (the saved form)."""
     out = layers.Softmax(name="probabilities")(model.outputs[0])
     return keras.Model(model.inputs, out, name=model.name)
+
+
+_FOLDABLE = (layers.Conv1D, layers.SeparableConv1D, layers.Dense)
+
+
+def _folded(conv, norm, relu: bool):
+    """A copy of `conv` (bias added) with BatchNormalization `norm` folded in, ReLU if `relu`."""
+    import numpy as np
+
+    weights = {w.path.split("/")[-1]: np.asarray(w) for w in conv.weights}
+    stats = {w.path.split("/")[-1]: np.asarray(w, np.float64) for w in norm.weights}
+    out = stats["moving_mean"].shape[0]
+    scale = stats.get("gamma", np.ones(out)) / np.sqrt(stats["moving_variance"] + norm.epsilon)
+    shift = stats.get("beta", np.zeros(out)) - stats["moving_mean"] * scale
+    bias = weights.get("bias", np.zeros(out)) * scale + shift
+    key = "pointwise_kernel" if isinstance(conv, layers.SeparableConv1D) else "kernel"
+    weights[key] = weights[key] * scale  # the output channels are the last axis of every kernel
+    cfg = conv.get_config() | {"use_bias": True, "activation": "relu" if relu else None}
+    layer = type(conv).from_config(cfg)
+    order = ("depthwise_kernel", "pointwise_kernel", "bias") if key == "pointwise_kernel" else ("kernel", "bias")
+    return layer, [weights[k].astype(np.float32) if k != "bias" else bias.astype(np.float32) for k in order]
+
+
+def fold_batch_norm(model: keras.Model) -> keras.Model:
+    """`model` with every convolution -> BatchNormalization (-> ReLU) chain turned into one
+    convolution with bias (and ReLU): the same function in inference mode, and only int8
+    TFLite builtins when converted. Models that are not a plain chain of layers, or without
+    such a pattern, come back unchanged."""
+    import numpy as np
+
+    chain = [layer for layer in model.layers if not isinstance(layer, layers.InputLayer)]  # Sequential has none
+    if not any(isinstance(layer, layers.BatchNormalization) for layer in chain):
+        return model
+    x = inp = keras.Input(model.inputs[0].shape[1:], name=model.inputs[0].name)
+    pending = []  # (new layer, its weights) set once built
+    i = 0
+    try:
+        while i < len(chain):
+            layer = chain[i]
+            nxt = chain[i + 1] if i + 1 < len(chain) else None
+            if (isinstance(layer, _FOLDABLE) and isinstance(nxt, layers.BatchNormalization)
+                    and nxt.axis in (-1, [-1], len(nxt.input.shape) - 1, [len(nxt.input.shape) - 1])
+                    and getattr(layer.activation, "__name__", "") == "linear"):
+                after = chain[i + 2] if i + 2 < len(chain) else None
+                relu = isinstance(after, layers.ReLU) and after.get_config().get("max_value") is None and \
+                    not after.get_config().get("negative_slope") and not after.get_config().get("threshold")
+                new, weights = _folded(layer, nxt, relu)
+                i += 3 if relu else 2
+            else:
+                new = type(layer).from_config(layer.get_config())
+                weights = layer.get_weights()
+                i += 1
+            x = new(x)
+            pending.append((new, weights))
+        folded = keras.Model(inp, x, name=model.name)
+        for new, weights in pending:
+            new.set_weights(weights)
+    except (ValueError, TypeError, KeyError):  # not a chain this function understands
+        return model
+    probe = np.random.default_rng(0).normal(size=(8, *model.inputs[0].shape[1:])).astype(np.float32)
+    want, got = np.asarray(model(probe, training=False)), np.asarray(folded(probe, training=False))
+    if not np.allclose(want, got, rtol=1e-3, atol=1e-3 * max(1.0, float(np.abs(want).max()))):
+        return model  # a branching model called as a chain computes something else: keep the original
+    return folded
 
 
 def count_params(model: keras.Model) -> int:

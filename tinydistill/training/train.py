@@ -63,6 +63,7 @@ class TrainConfig:
     student_width: int | None = None
     teacher_from: str | None = None  # a run directory whose trained teacher is reused (same data and split)
     streaming: bool = False  # the streamable student family (models.STREAMING_STUDENTS)
+    batch_norm: bool = True  # classification students: batch norm after each convolution, folded when saved
     seed: int = 0
     # Accepted and stored here; the budget check at the end of training reads them.
     target: str | None = None
@@ -353,7 +354,7 @@ def _fit_models(config: TrainConfig, prep: Prepared, log, user_models: dict | No
         if user_models.get(role) is not None:
             return models.from_user(user_models[role], role, shape, n_out, task.outputs_classes)
         return models.build(role, task, shape, n_out, t_width if role == "teacher" else s_width,
-                            streaming=config.streaming)
+                            streaming=config.streaming, batch_norm=config.batch_norm)
 
     tr, va = data["train"], data["val"]
     if task.reconstructs:  # validation of autoencoders: on normal windows, like training
@@ -407,7 +408,9 @@ def _fit_models(config: TrainConfig, prep: Prepared, log, user_models: dict | No
     log(f"selected on validation: student T={chosen['temperature']:g} alpha={chosen['alpha']:g} "
         f"({_shown(task, chosen['val'])}); baseline seed {chosen_base['seed']} ({_shown(task, chosen_base['val'])}) "
         f"of {len(base)} candidates")
-    students = {"student": chosen["model"], "baseline": chosen_base["model"]}
+    # Batch norm folded into its convolution now: evaluated, counted and saved as it deploys.
+    students = {"student": models.fold_batch_norm(chosen["model"]),
+                "baseline": models.fold_batch_norm(chosen_base["model"])}
     history["student"], info["student"] = chosen["history"], chosen["info"]
     history["baseline"], info["baseline"] = chosen_base["history"], chosen_base["info"]
 
@@ -533,7 +536,7 @@ def write_run(out_dir: Path, config: TrainConfig, prep: Prepared, teacher, stude
         "teacher_from": config.teacher_from,
         "hyperparameters": {k: getattr(config, k) for k in (
             "temperature", "alpha", "transfer", "hint", "hint_weight", "epochs", "teacher_epochs", "batch_size",
-            "learning_rate", "teacher_learning_rate", "streaming")} | {"teacher_width": widths[0], "student_width": widths[1]},
+            "learning_rate", "teacher_learning_rate", "streaming", "batch_norm")} | {"teacher_width": widths[0], "student_width": widths[1]},
         "budget": {k: getattr(config, k) for k in ("target", "max_flash", "max_ram", "max_latency")},
         "tinydistill_version": __version__,
     }

@@ -209,15 +209,21 @@ static void test_pools(void)
 
 static void test_softmax(void)
 {
-    /* beta * scale = 1/16: multiplier for 2^26/16 = 2^22 -> 0.5 * 2^23 */
-    const td_softmax_params p = {2, 4, HALF, 23, -31};
-    const int8_t in[8] = {0, 0, 0, 0, 100, -128, -128, -128};
-    int8_t out[8];
+    /* exp(0) = 1 and exp(-1 step) = 1/2 exactly; a difference past the table has exp() = 0. */
+    static const int32_t exp_table[2] = {INT32_MAX, 1 << 30};
+    const td_softmax_params p = {3, 4, exp_table, 2};
+    const td_softmax_params empty = {1, 4, exp_table, 0};
+    const int8_t in[12] = {0, 0, 0, 0, 100, -128, -128, -128, 4, 5, 4, 4};
+    int8_t out[12];
     CHECK_EQ(td_softmax_s8(&p, in, out), TD_OK);
     CHECK_EQ(out[0], -64); /* 1/4 = 64/256 */
     CHECK_EQ(out[3], -64);
     CHECK_EQ(out[4], 127); /* 1.0 saturates at 255/256 */
-    CHECK_EQ(out[5], -128); /* a difference below diff_min (-31 here) contributes exactly 0 */
+    CHECK_EQ(out[5], -128); /* a difference past the table contributes exactly 0 */
+    CHECK_EQ(out[9], -26); /* sum 1 + 3/2 = 5/2: 1/(5/2) = 102.4/256 */
+    CHECK_EQ(out[8], -77); /* (1/2)/(5/2) = 51.2/256 */
+    CHECK_EQ(out[11], -77);
+    CHECK_EQ(td_softmax_s8(&empty, in, out), TD_ERR_ARG);
 }
 
 static void test_lut(void)
