@@ -101,7 +101,7 @@ def test_budget_checks_one_hop_beside_the_full_window(streaming_run):
     assert report.cycles == report.hop_cycles < report.full_cycles == full.cycles
     assert report.stream_state_bytes == plan.state_bytes
     assert report.ram_bytes == plan.state_bytes + report.state_bytes + report.stack_bytes
-    assert full.ram_bytes == full.analysis.arena_bytes + full.state_bytes + full.stack_bytes
+    assert full.ram_bytes == full.arena_bytes + full.state_bytes + full.stack_bytes
     # a latency limit between one hop and the whole window: the streaming firmware meets it
     limit = (report.latency_s + full.latency_s) / 2
     assert budget.check_budget(streaming_run, "cortex-m4", max_latency=limit).ok
@@ -110,7 +110,7 @@ def test_budget_checks_one_hop_beside_the_full_window(streaming_run):
     assert d["engine"]["mode"] == "streaming" and d["latency"]["cycles"] == report.hop_cycles
     s = d["streaming"]
     assert s["macs_per_hop"] == report.hop_macs and s["state_bytes"] == plan.state_bytes
-    assert s["extra_ram_bytes"] == plan.state_bytes - report.analysis.arena_bytes
+    assert s["extra_ram_bytes"] == plan.state_bytes - report.arena_bytes
     assert d["full_window"]["cycles"] == full.cycles and full.as_dict()["streaming"] is None
     text = budget.format_report(report)
     assert "per hop" in text and "first window after a reset" in text
