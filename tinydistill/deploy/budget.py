@@ -68,8 +68,11 @@ class BudgetReport:
 
     @property
     def stream_state_bytes(self) -> int:
-        """The streaming engine's static state (history rows, running sums, the head's activations); 0 otherwise."""
-        return self.engine.plan.state_bytes if self.streaming else 0
+        """The streaming engine's static state (history rows, running sums, the head's activations, and
+        on a core with the DSP kernels their convolution scratch); 0 otherwise."""
+        if not self.streaming:
+            return 0
+        return self.engine.plan.state_bytes + (self.engine.plan.dsp_scratch_bytes if self.target.dsp else 0)
 
     @property
     def arena_bytes(self) -> int:
