@@ -34,8 +34,9 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import results  # noqa: E402
-from benchmarks.engine_vs_tflm import _ENGINE_OBJECT, HARNESS, PLATFORM, _define, per_op_counts, tflm_arena  # noqa: E402
+from benchmarks.engine_vs_tflm import _ENGINE_OBJECT, HARNESS, PLATFORM, per_op_counts, tflm_arena  # noqa: E402
 from tinydistill import emu, oracle  # noqa: E402
+from tinydistill.engine import compiled  # noqa: E402
 
 MODELS_DIR = ROOT / "benchmarks" / "anchors" / "mlperf"
 SHARED_DIR = ROOT.parent / "shared" / "anchors" / "mlperf"
@@ -100,7 +101,7 @@ def measure(path: Path, work: Path, windows: int, seed: int = 0) -> ModelResult:
     return ModelResult(
         file=path.name, key=key, what=what, macs=macs, instructions=float(np.mean(run.regions)),
         cycles=float(np.mean(run.region_cycles)), bit_exact=bool(np.array_equal(got, expected)),
-        arena=_define(gen / "model.h", "TD_MODEL_ARENA_SIZE"), flash=flash,
+        arena=compiled.compile(path).memory.arena_size_dsp, flash=flash,  # the M4 builds the DSP kernels
         tflm_arena_64bit=tflm_arena(path.read_bytes()), ops=ops)
 
 

@@ -61,3 +61,23 @@ def test_esp8266_is_the_emulated_lx106():
     # No 32x32->64 multiply and no multiply-accumulate: more instructions per MAC than the Cortex-M4.
     assert esp.cost.cost("conv").mac > targets.get_target("cortex-m4").cost.cost("conv").mac
     assert "xtensa-lx106" in esp.cost.source and esp.stack_source.endswith("on xtensa-lx106")
+
+
+@pytest.mark.parametrize("name", [n for n, t in targets.TARGETS.items() if t.emu_platform != "host"])
+def test_dsp_flag_is_what_the_cores_compiler_builds(name):
+    """`dsp` says which arena a target's build declares: it must be what td_dsp.h decides under the
+    flags its emulated core is compiled with (gcc's own predefined macros, not a table)."""
+    import subprocess
+
+    from conftest import need_tools
+    from tinydistill import emu
+    from tinydistill.resources import firmware_dir
+
+    target = targets.get_target(name)
+    platform = emu.get(target.emu_platform)
+    need_tools(platform.cc)
+    macros = subprocess.run([platform.cc, *platform.cpu_flags, "-dM", "-E", "-include",
+                             str(firmware_dir() / "kernels" / "td_dsp.h"), "-"], input="", capture_output=True,
+                            text=True, check=True).stdout
+    assert ("#define TD_USE_DSP 1" in macros) == target.dsp, name
+    assert target.dsp == (target.arch in ("armv7e-m", "armv8-m.main"))

@@ -478,8 +478,11 @@ def codegen(model, out_dir, prefix, check, windows, seed, list_ops, hop, calibra
         say(f"wrote {len(files)} files to {out_dir}", as_json)
     info = json_views.codegen(files, out_dir, a, report)
     i, o = info["input"], info["output"]
-    say(f"{info['ops']} ops; weights and constants {info['weight_bytes']:,} B (flash), arena {info['arena_bytes']:,} B "
-        f"(RAM); input {i['shape']} scale {i['scale']:.6g} zero point {i['zero_point']}, output {o['shape']} "
+    arena = f"arena {info['arena_bytes']:,} B (RAM)"
+    if info["arena_bytes_dsp"] != info["arena_bytes"]:
+        arena = (f"arena {info['arena_bytes']:,} B (RAM; {info['arena_bytes_dsp']:,} B with the DSP kernels' "
+                 "scratch on Cortex-M4/M7/M33)")
+    say(f"{info['ops']} ops; weights and constants {info['weight_bytes']:,} B (flash), {arena}; input {i['shape']} scale {i['scale']:.6g} zero point {i['zero_point']}, output {o['shape']} "
         f"scale {o['scale']:.6g} zero point {o['zero_point']}", as_json)
     if as_json:
         emit("codegen", info)

@@ -38,7 +38,7 @@ def quantize(r) -> dict:
 def codegen(files, out_dir, a, check) -> dict:
     """`a`: the model's deploy.analysis.ModelAnalysis (sizes, scales, arena); `check`: a CheckReport or None."""
     return {"files": [str(f) for f in files], "out": None if out_dir is None else str(out_dir),
-            "arena_bytes": a.arena_bytes, "weight_bytes": a.weight_bytes + a.quant_bytes, "ops": len(a.rows),
+            "arena_bytes": a.arena_bytes, "arena_bytes_dsp": a.arena_bytes_dsp, "weight_bytes": a.weight_bytes + a.quant_bytes, "ops": len(a.rows),
             "input": io_quantization(a.model, a.model.inputs[0]), "output": io_quantization(a.model, a.model.outputs[0]),
             "check": None if check is None else {"ok": check.ok, "exact": check.n_exact, "windows": check.n_total}}
 

@@ -66,6 +66,8 @@ SCHEMAS: dict[str, dict] = {
     "codegen": _obj({
         "files": _STRS, "out": {"type": ["string", "null"]},
         "arena_bytes": _INT, "weight_bytes": _INT, "ops": _INT,
+        "arena_bytes_dsp": {**_INT, "description": "the arena of builds with the DSP kernels (Armv7E-M, Armv8-M "
+                            "with DSP), their scratch included; arena_bytes is the others'"},
         "input": _obj({"shape": {"type": "array", "items": _INT}, "scale": _NUM, "zero_point": _INT}),
         "output": _obj({"shape": {"type": "array", "items": _INT}, "scale": _NUM, "zero_point": _INT}),
         "check": {"type": ["object", "null"], "properties": {"ok": _BOOL, "exact": _INT, "windows": _INT}},

@@ -30,6 +30,18 @@ typedef struct {
     const int32_t *bias_folded; /* [out_c]: bias + in_offset * sum(weights[oc]) */
     const int32_t *mult;        /* [out_c] */
     const int32_t *shift;       /* [out_c] */
+    /* The Armv7E-M GEMM path (TD_USE_DSP; td_conv_s8_gemm below), given by the generator when
+     * fast_requant holds, else 0 / NULL: */
+    int32_t gemm_unroll;        /* slots per turn of its inner loop (2 to 16), dividing gemm_slots */
+    int32_t gemm_slots;         /* 2 ceil(K / 4), K = k_h * k_w * in_c the window's values */
+    const int32_t *weights_gemm; /* [ceil(out_c / 2)][gemm_slots][2] words: per two channels and
+                                  * slot, each channel's doubled weights (2 w[k], 2 w[k']) as int16
+                                  * lanes (low, high), k, k' = 4q, 4q + 2 (slot 2q) and 4q + 1, 4q + 3
+                                  * (slot 2q + 1) of the window in [k_h][k_w][in_c] order; zero where
+                                  * k >= K or the channel >= out_c */
+    const int32_t *bias_gemm;   /* [2 ceil(out_c / 2)]: 2 bias_folded, zero past out_c */
+    int32_t *scratch;           /* arena words (lowering/conv.py conv_scratch_bytes); NULL: path off */
+    const int32_t *round_offset; /* [out_c] with fast_requant 2: 2^(r-1) + (out_offset << r), r = -shift */
 } td_conv_params;
 
 td_status td_conv_s8(const td_conv_params *p, const int8_t *input, int8_t *output);
@@ -66,6 +78,13 @@ TD_INLINE int32_t td_conv_s8_run_at(const td_conv_params *p, int32_t r)
     const int32_t ky = dense ? r : r / p->k_w;
     const int32_t kx = dense ? 0 : r % p->k_w;
     return (ky * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c;
+}
+
+/* A 1x1 convolution that maps every pixel to the same pixel: one contiguous run per pixel. */
+TD_INLINE int td_conv_s8_pointwise(const td_conv_params *p)
+{
+    return p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
+           p->pad_left == 0 && p->out_h == p->in_h && p->out_w == p->in_w;
 }
 
 /* Interior output pixel: sum(w * x) over contiguous runs plus the folded bias. */
@@ -148,6 +167,15 @@ TD_INLINE void td_conv_s8_gather(const td_conv_params *p, const int8_t *TD_RESTR
     int32_t ky, kx, c;
     for (ky = 0; ky < p->k_h; ++ky) {
         const int32_t iy = iy0 + ky * p->dil_h;
+#if defined(TD_USE_DSP)
+        /* The whole kernel row inside the input: one contiguous run (inline unaligned word
+         * copies here; on cores without them a short memcpy is a call, slower than the taps). */
+        if (p->dil_w == 1 && iy >= 0 && iy < p->in_h && ix0 >= 0 && ix0 + p->k_w <= p->in_w) {
+            memcpy(patch + ky * p->k_w * p->in_c, input + (iy * p->in_w + ix0) * p->in_c,
+                   (size_t)(p->k_w * p->in_c));
+            continue;
+        }
+#endif
         for (kx = 0; kx < p->k_w; ++kx) {
             const int32_t ix = ix0 + kx * p->dil_w;
             int8_t *dst = patch + (ky * p->k_w + kx) * p->in_c;
@@ -210,6 +238,259 @@ TD_INLINE void td_conv_s8_patch_row(const td_conv_params *p, const int8_t *TD_RE
     }
 }
 
+#if defined(TD_USE_DSP)
+/* The GEMM path: for each three output pixels, their windows as int16 pairs in the arena
+ * (slot s: one word per pixel; the words of SXTB16 of four window values: values 0, 2, then
+ * 1, 3), then per two output channels one asm loop of plain loads and SMLADs over the slots
+ * (12 MACs per slot in 11 instructions; the weights were extended and doubled at generation
+ * time). Three pixels by two channels keep 13 registers (GCC has no 14th for the asm).
+ * A word 0x80008000 (no lane of an extended int8 is -32768) after the last slot ends the
+ * loop, so no register counts. The doubled accumulators are td_requant_fast_x2_s8's 2 acc. */
+#define TD_CONV_GEMM_SLOT(J, LOAD_X0)                                                                \
+    LOAD_X0 "ldr %[x1], [%[px], #12 * " #J " + 4]\n\t"                                                \
+    "ldr %[w0], [%[pw], #8 * " #J "]\n\t"                                                            \
+    "ldr %[w1], [%[pw], #8 * " #J " + 4]\n\t"                                                        \
+    "ldr %[x2], [%[px], #12 * " #J " + 8]\n\t"                                                       \
+    "smlad %[c00], %[w0], %[x0], %[c00]\n\t"                                                         \
+    "smlad %[c01], %[w0], %[x1], %[c01]\n\t"                                                         \
+    "smlad %[c02], %[w0], %[x2], %[c02]\n\t"                                                         \
+    "smlad %[c10], %[w1], %[x0], %[c10]\n\t"                                                         \
+    "smlad %[c11], %[w1], %[x1], %[c11]\n\t"                                                         \
+    "smlad %[c12], %[w1], %[x2], %[c12]\n\t"
+#define TD_CONV_GEMM_X0(J) "ldr %[x0], [%[px], #12 * " #J "]\n\t"
+#define TD_CONV_GEMM_LOOP(U, BODY)                                                                   \
+    __asm__("ldr %[x0], [%[px]]\n\t"                                                                 \
+            "1:\n\t" BODY                                                                            \
+            "add %[pw], %[pw], #8 * " #U "\n\t"                                                      \
+            "ldr %[x0], [%[px], #12 * " #U "]!\n\t"                                                  \
+            "cmp %[x0], #0x80008000\n\t"                                                             \
+            "bne 1b"                                                                                 \
+            : [c00] "+r"(c00), [c01] "+r"(c01), [c02] "+r"(c02), [c10] "+r"(c10), [c11] "+r"(c11),   \
+              [c12] "+r"(c12), [px] "+r"(px), [pw] "+r"(pw), [x0] "=&r"(x0), [x1] "=&r"(x1),         \
+              [x2] "=&r"(x2), [w0] "=&r"(w0), [w1] "=&r"(w1)                                         \
+            :                                                                                        \
+            : "cc", "memory")
+#define TD_CONV_GEMM_U1 TD_CONV_GEMM_SLOT(0, "")
+#define TD_CONV_GEMM_U2 TD_CONV_GEMM_U1 TD_CONV_GEMM_SLOT(1, TD_CONV_GEMM_X0(1))
+#define TD_CONV_GEMM_U3 TD_CONV_GEMM_U2 TD_CONV_GEMM_SLOT(2, TD_CONV_GEMM_X0(2))
+#define TD_CONV_GEMM_U4 TD_CONV_GEMM_U3 TD_CONV_GEMM_SLOT(3, TD_CONV_GEMM_X0(3))
+#define TD_CONV_GEMM_U5 TD_CONV_GEMM_U4 TD_CONV_GEMM_SLOT(4, TD_CONV_GEMM_X0(4))
+#define TD_CONV_GEMM_U6 TD_CONV_GEMM_U5 TD_CONV_GEMM_SLOT(5, TD_CONV_GEMM_X0(5))
+#define TD_CONV_GEMM_U7 TD_CONV_GEMM_U6 TD_CONV_GEMM_SLOT(6, TD_CONV_GEMM_X0(6))
+#define TD_CONV_GEMM_U8 TD_CONV_GEMM_U7 TD_CONV_GEMM_SLOT(7, TD_CONV_GEMM_X0(7))
+#define TD_CONV_GEMM_U9 TD_CONV_GEMM_U8 TD_CONV_GEMM_SLOT(8, TD_CONV_GEMM_X0(8))
+#define TD_CONV_GEMM_U10 TD_CONV_GEMM_U9 TD_CONV_GEMM_SLOT(9, TD_CONV_GEMM_X0(9))
+#define TD_CONV_GEMM_U11 TD_CONV_GEMM_U10 TD_CONV_GEMM_SLOT(10, TD_CONV_GEMM_X0(10))
+#define TD_CONV_GEMM_U12 TD_CONV_GEMM_U11 TD_CONV_GEMM_SLOT(11, TD_CONV_GEMM_X0(11))
+#define TD_CONV_GEMM_U13 TD_CONV_GEMM_U12 TD_CONV_GEMM_SLOT(12, TD_CONV_GEMM_X0(12))
+#define TD_CONV_GEMM_U14 TD_CONV_GEMM_U13 TD_CONV_GEMM_SLOT(13, TD_CONV_GEMM_X0(13))
+#define TD_CONV_GEMM_U15 TD_CONV_GEMM_U14 TD_CONV_GEMM_SLOT(14, TD_CONV_GEMM_X0(14))
+#define TD_CONV_GEMM_U16 TD_CONV_GEMM_U15 TD_CONV_GEMM_SLOT(15, TD_CONV_GEMM_X0(15))
+
+/* One output of the GEMM path from its doubled accumulator. */
+TD_INLINE int8_t td_conv_gemm_requant(const td_conv_params *p, int32_t acc2, int32_t c)
+{
+    if (p->fast_requant == 2 && p->round_offset != NULL) {
+        return td_requant_folded_x2_s8(acc2, p->mult[c], -p->shift[c], p->round_offset[c], p->out_offset,
+                                       p->act_min, p->act_max);
+    }
+    return td_requant_fast_x2_s8(acc2, p->mult[c], p->shift[c], p->out_offset, p->act_min, p->act_max);
+}
+
+/* Channels oc..oc+n-1 (n 1 or 2) of the first np (1 to 3) pixels from the slots at x; out: the
+ * pixels' outputs, `stride` bytes apart (n and np constants at each call). */
+TD_INLINE void td_conv_gemm_block(const td_conv_params *p, const uint32_t *x, int8_t *TD_RESTRICT out,
+                                  int32_t stride, int32_t oc, int n, int np)
+{
+    const int32_t *b = p->bias_gemm + oc;
+    int32_t c00 = b[0], c01 = c00, c02 = c00, c10 = b[1], c11 = c10, c12 = c10;
+    const uint32_t *px = x;
+    const int32_t *pw = p->weights_gemm + oc * p->gemm_slots;
+    uint32_t x0, x1, x2, w0, w1;
+    switch (p->gemm_unroll) {
+    case 16:
+        TD_CONV_GEMM_LOOP(16, TD_CONV_GEMM_U16);
+        break;
+    case 15:
+        TD_CONV_GEMM_LOOP(15, TD_CONV_GEMM_U15);
+        break;
+    case 14:
+        TD_CONV_GEMM_LOOP(14, TD_CONV_GEMM_U14);
+        break;
+    case 13:
+        TD_CONV_GEMM_LOOP(13, TD_CONV_GEMM_U13);
+        break;
+    case 12:
+        TD_CONV_GEMM_LOOP(12, TD_CONV_GEMM_U12);
+        break;
+    case 11:
+        TD_CONV_GEMM_LOOP(11, TD_CONV_GEMM_U11);
+        break;
+    case 10:
+        TD_CONV_GEMM_LOOP(10, TD_CONV_GEMM_U10);
+        break;
+    case 9:
+        TD_CONV_GEMM_LOOP(9, TD_CONV_GEMM_U9);
+        break;
+    case 8:
+        TD_CONV_GEMM_LOOP(8, TD_CONV_GEMM_U8);
+        break;
+    case 7:
+        TD_CONV_GEMM_LOOP(7, TD_CONV_GEMM_U7);
+        break;
+    case 6:
+        TD_CONV_GEMM_LOOP(6, TD_CONV_GEMM_U6);
+        break;
+    case 5:
+        TD_CONV_GEMM_LOOP(5, TD_CONV_GEMM_U5);
+        break;
+    case 4:
+        TD_CONV_GEMM_LOOP(4, TD_CONV_GEMM_U4);
+        break;
+    case 3:
+        TD_CONV_GEMM_LOOP(3, TD_CONV_GEMM_U3);
+        break;
+    case 2:
+        TD_CONV_GEMM_LOOP(2, TD_CONV_GEMM_U2);
+        break;
+    default:
+        break;
+    }
+    out[oc] = td_conv_gemm_requant(p, c00, oc);
+    if (np > 1) {
+        out[stride + oc] = td_conv_gemm_requant(p, c01, oc);
+    }
+    if (np > 2) {
+        out[2 * stride + oc] = td_conv_gemm_requant(p, c02, oc);
+    }
+    if (n > 1) {
+        out[oc + 1] = td_conv_gemm_requant(p, c10, oc + 1);
+        if (np > 1) {
+            out[stride + oc + 1] = td_conv_gemm_requant(p, c11, oc + 1);
+        }
+        if (np > 2) {
+            out[2 * stride + oc + 1] = td_conv_gemm_requant(p, c12, oc + 1);
+        }
+    }
+}
+
+/* Every channel of the first np pixels (a constant at each call) from the slots at x. */
+TD_INLINE void td_conv_gemm_pixels(const td_conv_params *p, const uint32_t *x, int8_t *TD_RESTRICT out,
+                                   int32_t stride, int np)
+{
+    int32_t oc = 0;
+    for (; oc + 2 <= p->out_c; oc += 2) {
+        td_conv_gemm_block(p, x, out, stride, oc, 2, np);
+    }
+    if (oc < p->out_c) {
+        td_conv_gemm_block(p, x, out, stride, oc, 1, np);
+    }
+}
+
+/* The low int16 lane a, the high one b. */
+TD_INLINE uint32_t td_conv_lanes(int32_t a, int32_t b)
+{
+    return ((uint32_t)a & 0xFFFFu) | ((uint32_t)b << 16);
+}
+
+/* The k window values at a, b and c as slots at x (the slots past them stay as set up). */
+TD_INLINE void td_conv_gemm_expand(const int8_t *a, const int8_t *b, const int8_t *c, int32_t k,
+                                   uint32_t *TD_RESTRICT x)
+{
+    int32_t q = 0;
+    TD_UNROLL4
+    for (; q + 4 <= k; q += 4) {
+        const uint32_t va = TD_WORD(a + q), vb = TD_WORD(b + q), vc = TD_WORD(c + q);
+        x[0] = td_sxtb16(va);
+        x[1] = td_sxtb16(vb);
+        x[2] = td_sxtb16(vc);
+        x[3] = td_sxtb16_ror8(va);
+        x[4] = td_sxtb16_ror8(vb);
+        x[5] = td_sxtb16_ror8(vc);
+        x += 6;
+    }
+    if (q < k) {
+        const int32_t r = k - q;
+        x[0] = td_conv_lanes(a[q], r > 2 ? a[q + 2] : 0);
+        x[1] = td_conv_lanes(b[q], r > 2 ? b[q + 2] : 0);
+        x[2] = td_conv_lanes(c[q], r > 2 ? c[q + 2] : 0);
+        x[3] = td_conv_lanes(r > 1 ? a[q + 1] : 0, 0);
+        x[4] = td_conv_lanes(r > 1 ? b[q + 1] : 0, 0);
+        x[5] = td_conv_lanes(r > 1 ? c[q + 1] : 0, 0);
+    }
+}
+
+TD_INLINE int td_conv_gemm(const td_conv_params *p)
+{
+    return p->gemm_unroll != 0 && p->weights_gemm != NULL && p->bias_gemm != NULL && p->scratch != NULL;
+}
+
+/* The three windows of output pixels ox..ox+2 of row oy (the last repeated past the row's
+ * end: np of them are real) gathered at patch, then expanded into the slots at x. */
+TD_INLINE void td_conv_gemm_gather3(const td_conv_params *p, const int8_t *TD_RESTRICT input, int8_t *patch,
+                                    uint32_t *x, int32_t iy0, int32_t ox, int np)
+{
+    const int32_t k = p->k_h * p->k_w * p->in_c;
+    const int32_t k4 = (k + 3) & ~3;
+    int j;
+    TD_UNROLL4
+    for (j = 0; j < np; ++j) {
+        td_conv_s8_gather(p, input, patch + j * k4, iy0, (ox + j) * p->stride_w - p->pad_left);
+    }
+    td_conv_gemm_expand(patch, patch + (np > 1 ? k4 : 0), patch + (np > 2 ? 2 * k4 : np > 1 ? k4 : 0), k, x);
+}
+
+/* Every output through the GEMM path. Scratch: the slots (3 gemm_slots + 3 words), then three
+ * gathered windows of K bytes each (rounded up to words) unless the op is pointwise. */
+TD_INLINE void td_conv_s8_gemm(const td_conv_params *p, const int8_t *TD_RESTRICT input, int8_t *TD_RESTRICT output,
+                               int pointwise)
+{
+    const int32_t k = p->k_h * p->k_w * p->in_c;
+    uint32_t *x = (uint32_t *)p->scratch;
+    int8_t *patch = (int8_t *)(x + 3 * p->gemm_slots + 3);
+    int32_t s, oy, ox;
+    /* Zero slots past the window and the end mark: the same for every pixel. */
+    for (s = 2 * ((k + 3) / 4); s < p->gemm_slots; ++s) {
+        x[3 * s] = 0;
+        x[3 * s + 1] = 0;
+        x[3 * s + 2] = 0;
+    }
+    x[3 * p->gemm_slots] = 0x80008000u;
+    if (pointwise) {
+        const int32_t pixels = p->out_h * p->out_w, c = p->in_c;
+        int32_t i = 0;
+        for (; i + 3 <= pixels; i += 3) {
+            const int8_t *in = input + i * c;
+            td_conv_gemm_expand(in, in + c, in + 2 * c, k, x);
+            td_conv_gemm_pixels(p, x, output + i * p->out_c, p->out_c, 3);
+        }
+        if (pixels - i == 2) {
+            td_conv_gemm_expand(input + i * c, input + (i + 1) * c, input + (i + 1) * c, k, x);
+            td_conv_gemm_pixels(p, x, output + i * p->out_c, p->out_c, 2);
+        } else if (pixels - i == 1) {
+            td_conv_gemm_expand(input + i * c, input + i * c, input + i * c, k, x);
+            td_conv_gemm_pixels(p, x, output + i * p->out_c, p->out_c, 1);
+        }
+        return;
+    }
+    for (oy = 0; oy < p->out_h; ++oy) {
+        const int32_t iy0 = oy * p->stride_h - p->pad_top;
+        int8_t *row = output + oy * p->out_w * p->out_c;
+        for (ox = 0; ox + 3 <= p->out_w; ox += 3) {
+            td_conv_gemm_gather3(p, input, patch, x, iy0, ox, 3);
+            td_conv_gemm_pixels(p, x, row + ox * p->out_c, p->out_c, 3);
+        }
+        if (p->out_w - ox == 2) {
+            td_conv_gemm_gather3(p, input, patch, x, iy0, ox, 2);
+            td_conv_gemm_pixels(p, x, row + ox * p->out_c, p->out_c, 2);
+        } else if (p->out_w - ox == 1) {
+            td_conv_gemm_gather3(p, input, patch, x, iy0, ox, 1);
+            td_conv_gemm_pixels(p, x, row + ox * p->out_c, p->out_c, 1);
+        }
+    }
+}
+#endif
+
 TD_INLINE td_status td_conv_s8_impl(const td_conv_params *p, const int8_t *TD_RESTRICT input,
                                     int8_t *TD_RESTRICT output)
 {
@@ -220,8 +501,13 @@ TD_INLINE td_status td_conv_s8_impl(const td_conv_params *p, const int8_t *TD_RE
     if (p == NULL || input == NULL || output == NULL) {
         return TD_ERR_ARG;
     }
-    if (p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
-        p->pad_left == 0 && p->out_h == p->in_h && p->out_w == p->in_w) {
+#if defined(TD_USE_DSP)
+    if (td_conv_gemm(p)) {
+        td_conv_s8_gemm(p, input, output, td_conv_s8_pointwise(p));
+        return TD_OK;
+    }
+#endif
+    if (td_conv_s8_pointwise(p)) {
         /* Pointwise: every pixel is one contiguous run, so pixels pair across rows. */
         const int32_t pixels = p->out_h * p->out_w;
         int32_t i = 0;

@@ -32,6 +32,7 @@ typedef struct {
     /* Working memory in the arena, planned by the generator (lowering/conv.py depthwise_scratch_bytes),
      * for the Armv7E-M blocked path; NULL: that path is off. */
     int32_t *scratch;
+    const int32_t *round_offset; /* [out_c] with fast_requant 2: 2^(r-1) + (out_offset << r), r = -shift */
 } td_depthwise_conv_params;
 
 td_status td_depthwise_conv_s8(const td_depthwise_conv_params *p, const int8_t *input, int8_t *output);
@@ -197,17 +198,6 @@ TD_INLINE void td_dw_fill_planes(const td_depthwise_conv_params *p, const int8_t
                 : "memory");                                                                          \
     } while (0)
 
-/* td_requant_fast_x2_s8 when the shift is in [-22, -1] (fast_requant 2): the output
- * offset, a multiple of 2^right once shifted, joins the rounding constant `k` =
- * 2^(right-1) + (out_offset << right) (|sum| < 2^31), and high < 0 subtracts one. */
-TD_INLINE int8_t td_dw_requant_folded(int32_t acc2, int32_t multiplier, int32_t right, int32_t k, int32_t act_min,
-                                      int32_t act_max)
-{
-    int32_t high;
-    __asm__("smmulr %0, %1, %2" : "=r"(high) : "r"(acc2), "r"(multiplier));
-    return td_clamp_s8((high + k + (high >> 31)) >> right, act_min, act_max);
-}
-
 /* `np` (1 or 3, a constant) outputs along a from one lane plane: channels c0 and c0 + 2.
  * x0: the plane at the block's first window; wx: the lane's extended weights [k_b][k_a]. */
 TD_INLINE void td_dw_block(const td_depthwise_conv_params *p, const td_dw_axes *ax, const uint32_t *TD_RESTRICT x0,
@@ -242,14 +232,15 @@ TD_INLINE void td_dw_block(const td_depthwise_conv_params *p, const td_dw_axes *
             }
         }
     }
-    if (p->fast_requant == 2) {
+    if (p->fast_requant == 2 && p->round_offset != NULL) {
         const int32_t m0 = p->mult[c0], r0 = -p->shift[c0], m1 = p->mult[c1], r1 = -p->shift[c1];
-        const int32_t k0 = (int32_t)((1u << r0 >> 1) + ((uint32_t)p->out_offset << r0));
-        const int32_t k1 = (int32_t)((1u << r1 >> 1) + ((uint32_t)p->out_offset << r1));
+        const int32_t k0 = p->round_offset[c0], k1 = p->round_offset[c1];
         TD_UNROLL4
         for (i = 0; i < np; ++i) {
-            out[i * ax->o_a + c0] = td_dw_requant_folded(s[i][0], m0, r0, k0, p->act_min, p->act_max);
-            out[i * ax->o_a + c1] = td_dw_requant_folded(s[i][1], m1, r1, k1, p->act_min, p->act_max);
+            out[i * ax->o_a + c0] =
+                td_requant_folded_x2_s8(s[i][0], m0, r0, k0, p->out_offset, p->act_min, p->act_max);
+            out[i * ax->o_a + c1] =
+                td_requant_folded_x2_s8(s[i][1], m1, r1, k1, p->out_offset, p->act_min, p->act_max);
         }
     } else {
         const int32_t m0 = p->mult[c0], h0 = p->shift[c0], m1 = p->mult[c1], h1 = p->shift[c1];

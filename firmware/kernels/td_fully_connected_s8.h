@@ -35,6 +35,10 @@ typedef struct {
      * inference needs only one of `weights` and `weights_pairs`; the linker drops the other
      * when the specialized kernel is all that reads them (--gc-sections). */
     const int8_t *weights_pairs;
+    /* For eight inputs (in_c == 8; NULL otherwise), the Armv7E-M path's rows whole: per output
+     * o five words, bias_folded[o] and then w[o][i], w[o][i + 2] as int16 lanes (low, high) for
+     * i = 0, 1, 4, 5, the pairs of inputs that SXTB16 gives. */
+    const int32_t *rows8;
 } td_fully_connected_params;
 
 td_status td_fully_connected_s8(const td_fully_connected_params *p, const int8_t *input, int8_t *output);
@@ -159,6 +163,34 @@ TD_INLINE td_status td_fully_connected_s8_impl(const td_fully_connected_params *
         return TD_ERR_ARG;
     }
 #if defined(TD_USE_DSP)
+    if (p->in_c == 8 && p->rows8 != NULL) {
+        /* Eight inputs: with so few the per-row set-up would dominate; the inputs stay extended
+         * in four registers and each row is two LDRDs, an LDR and four SMLADs. */
+        for (r = 0; r < p->rows; ++r) {
+            const uint32_t lo = TD_WORD(input), hi = TD_WORD(input + 4);
+            const uint32_t x0 = td_sxtb16(lo), x1 = td_sxtb16_ror8(lo), x2 = td_sxtb16(hi), x3 = td_sxtb16_ror8(hi);
+            const int32_t *w = p->rows8;
+            for (o = 0; o < p->out_c; ++o) {
+                int32_t acc;
+                uint32_t w0, w1, w2, w3;
+                __asm__("ldrd %[acc], %[w0], [%[w]]\n\t"
+                        "ldrd %[w1], %[w2], [%[w], #8]\n\t"
+                        "ldr %[w3], [%[w], #16]\n\t"
+                        "smlad %[acc], %[w0], %[x0], %[acc]\n\t"
+                        "smlad %[acc], %[w1], %[x1], %[acc]\n\t"
+                        "smlad %[acc], %[w2], %[x2], %[acc]\n\t"
+                        "smlad %[acc], %[w3], %[x3], %[acc]"
+                        : [acc] "=&r"(acc), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3)
+                        : [w] "r"(w), [x0] "r"(x0), [x1] "r"(x1), [x2] "r"(x2), [x3] "r"(x3)
+                        : "memory");
+                output[o] = td_fc_requant_dsp(p, acc, o);
+                w += 5;
+            }
+            input += 8;
+            output += p->out_c;
+        }
+        return TD_OK;
+    }
     if (td_fc_paired(p)) {
         for (r = 0; r < p->rows; ++r) {
             const int32_t sum128 = td_fc_sum128(input, p->in_c);

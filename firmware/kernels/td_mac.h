@@ -1,14 +1,14 @@
 /* The inner multiply-accumulate loops, shared by the kernels.
- * With __ARM_FEATURE_DSP (Cortex-M4/M7/M33) pairs of products go through SMLAD;
+ * With TD_USE_DSP (td_dsp.h: Cortex-M4/M7/M33) pairs of products go through SMLAD;
  * elsewhere plain C. Both give the same int32 sums (no intermediate rounding). */
 #ifndef TD_MAC_H
 #define TD_MAC_H
 
 #include <string.h>
+#include "td_dsp.h"
 #include "td_types.h"
 
-#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__) && !defined(TD_NO_DSP)
-#define TD_USE_DSP 1
+#if defined(TD_USE_DSP)
 TD_INLINE uint32_t td_load4(const int8_t *p)
 {
     uint32_t v;

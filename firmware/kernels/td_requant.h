@@ -5,6 +5,7 @@
 #ifndef TD_REQUANT_H
 #define TD_REQUANT_H
 
+#include "td_dsp.h"
 #include "td_types.h"
 
 /* SaturatingRoundingDoublingHighMul: round(a*b / 2^31), ties away from zero.
@@ -53,7 +54,7 @@ TD_INLINE int32_t td_mbqm_single(int32_t x, int32_t multiplier, int32_t shift)
 
 TD_INLINE int8_t td_clamp_s8(int32_t v, int32_t lo, int32_t hi)
 {
-#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__) && !defined(TD_NO_DSP)
+#if defined(TD_USE_DSP)
     if (__builtin_constant_p(lo) && __builtin_constant_p(hi)) {
         /* Generated code: the bounds are constants; SSAT does the int8 range and
          * only a narrower activation range costs more. */
@@ -106,7 +107,7 @@ TD_INLINE int8_t td_requant_fast_s8(int32_t acc, int32_t multiplier, int32_t shi
 {
     const int right = (int)-shift;
     /* floor((acc*m + 2^30) / 2^31) == floor((2acc*m + 2^31) / 2^32): SMMULR of 2acc (|acc| < 2^30). */
-#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__) && !defined(TD_NO_DSP)
+#if defined(TD_USE_DSP)
     int32_t high;
     __asm__("smmulr %0, %1, %2" : "=r"(high) : "r"(acc * 2), "r"(multiplier));
 #elif defined(__ARM_ARCH_6M__)
@@ -120,7 +121,7 @@ TD_INLINE int8_t td_requant_fast_s8(int32_t acc, int32_t multiplier, int32_t shi
     return td_clamp_s8(((high + half - negative) >> right) + out_offset, act_min, act_max);
 }
 
-#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__) && !defined(TD_NO_DSP)
+#if defined(TD_USE_DSP)
 /* td_requant_fast_s8 of an accumulator the caller already doubled (acc2 = 2 acc, as
  * kernels that accumulate with doubled weights have it): one shift less per output. */
 TD_INLINE int8_t td_requant_fast_x2_s8(int32_t acc2, int32_t multiplier, int32_t shift, int32_t out_offset,
@@ -134,6 +135,22 @@ TD_INLINE int8_t td_requant_fast_x2_s8(int32_t acc2, int32_t multiplier, int32_t
         const int32_t negative = (int32_t)((uint32_t)high >> 31) & (right > 0 ? 1 : 0);
         return td_clamp_s8(((high + half - negative) >> right) + out_offset, act_min, act_max);
     }
+}
+
+/* td_requant_fast_x2_s8 when the shift is in [-22, -1]: the output offset, a multiple of 2^right
+ * once shifted, joins the rounding constant k = 2^(right-1) + (out_offset << right) (given by the
+ * generator; |sum| < 2^31), and high < 0 subtracts one. That correction is left out when
+ * act_min >= out_offset: high < 0 then gives (high + k) >> right <= out_offset with or without
+ * it, which the clamp takes to act_min either way. */
+TD_INLINE int8_t td_requant_folded_x2_s8(int32_t acc2, int32_t multiplier, int32_t right, int32_t k,
+                                         int32_t out_offset, int32_t act_min, int32_t act_max)
+{
+    int32_t high;
+    __asm__("smmulr %0, %1, %2" : "=r"(high) : "r"(acc2), "r"(multiplier));
+    if (act_min >= out_offset) {
+        return td_clamp_s8((high + k) >> right, act_min, act_max);
+    }
+    return td_clamp_s8((high + k + (high >> 31)) >> right, act_min, act_max);
 }
 #endif
 

@@ -1,5 +1,8 @@
 """The same generated C on emulated cores: the DSP (SMLAD/SMMULR) path on Cortex-M4 and
-M33, the plain-C path on Cortex-M0+ and rv32 (ESP32-C3's ISA) give BUILTIN_REF's bytes."""
+M33, the plain-C path on Cortex-M0+ and rv32 (ESP32-C3's ISA) give BUILTIN_REF's bytes, each
+build with the arena its kernels use (the DSP kernels' scratch only where they run)."""
+
+import subprocess
 
 import numpy as np
 import pytest
@@ -30,9 +33,14 @@ int main(int argc, char **argv)
 """
 
 
+# The anchor's arena: its activations alone (1440 B), or with the DSP kernels' scratch (1500 B).
+ARENA = {"cortex-m4": 1500, "cortex-m33": 1500, "cortex-m0plus": 1440, "rv32": 1440}
+
+
 @pytest.mark.parametrize("platform", ["cortex-m4", "cortex-m33", "cortex-m0plus", "rv32"])
 def test_anchor_in_qemu(anchor_model, tmp_path, platform):
-    need_tools(emu.get(platform).cc, "qemu-system-riscv32" if platform == "rv32" else "qemu-system-arm")
+    need_tools(emu.get(platform).cc, emu.get(platform).nm,
+               "qemu-system-riscv32" if platform == "rv32" else "qemu-system-arm")
     src = tmp_path / "gen"
     files = generate(anchor_model, src)
     (tmp_path / "main.c").write_text(MAIN)
@@ -44,3 +52,6 @@ def test_anchor_in_qemu(anchor_model, tmp_path, platform):
     assert result.returncode == 0, result
     got = np.array([[int(v) for v in line.split()] for line in result.stdout.strip().splitlines()])
     assert np.array_equal(got, oracle.run(anchor_model, x).reshape(20, -1))
+    symbols = subprocess.run([emu.get(platform).nm, "-S", str(elf)], capture_output=True, text=True,
+                             check=True).stdout.split()
+    assert int(symbols[symbols.index("td_model_arena") - 2], 16) == ARENA[platform]

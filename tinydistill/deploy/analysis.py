@@ -2,7 +2,8 @@
 
 Built on the C engine's compilation (engine.compile): the rows are the ops of the folded
 model the generated C runs (a float-I/O model's boundary QUANTIZE / DEQUANTIZE are
-stripped), and the arena is the one the generated C declares.
+stripped), and the arena is the one the generated C declares (two figures: builds without and
+with the DSP kernels, whose scratch only the latter plan).
 
 Counting conventions:
 - MACs: CONV_2D = output elements × kh × kw × in_channels/groups; DEPTHWISE_CONV_2D =
@@ -91,7 +92,8 @@ class ModelAnalysis:
     input_bytes: int
     output_shape: tuple[int, ...]
     output_bytes: int
-    arena_bytes: int  # the generated arena (TD_MODEL_ARENA_SIZE; input/output live outside it)
+    arena_bytes: int  # the generated arena (TD_MODEL_ARENA_SIZE; input/output live outside it) without DSP
+    arena_bytes_dsp: int  # the same with the DSP kernels' scratch (Armv7E-M / Armv8-M builds with TD_USE_DSP)
     arena_lower_bound: int
     peak_step: int  # the op at which the most arena bytes are live
     compiled: engine_compiled.CompiledModel
@@ -100,6 +102,10 @@ class ModelAnalysis:
     def model(self) -> Model:
         """The folded model the generated C runs."""
         return self.compiled.model
+
+    def arena_for(self, dsp: bool) -> int:
+        """The arena of a build with (`dsp`, targets.Target.dsp) or without the DSP kernels' paths."""
+        return self.arena_bytes_dsp if dsp else self.arena_bytes
 
     @property
     def params(self) -> int:
@@ -213,4 +219,4 @@ def analyze(tflite: str | os.PathLike | bytes | Model, layer_names=None) -> Mode
     steps = range(len(model.operators))
     peak = max(steps, key=plan.live_bytes, default=0)
     return ModelAnalysis(rows, model.input.shape, model.input.nbytes, model.output.shape, model.output.nbytes,
-                         plan.arena_size, plan.lower_bound, peak, compiled)
+                         plan.arena_size, plan.arena_size_dsp, plan.lower_bound, peak, compiled)

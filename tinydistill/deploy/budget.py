@@ -2,7 +2,8 @@
 
 - flash = weights and biases + per-channel requantization constants and generated tables
   (SOFTMAX's exp table) + an estimate of the generated code per op kind (targets.toml [code], its source stated there);
-- peak RAM = the arena the generated C declares (engine.compile's liveness plan) + the firmware's state (firmware_state.py:
+- peak RAM = the arena the generated C declares for the target's build (engine.compile's liveness plan; on
+  cores with the DSP extension it holds the DSP kernels' scratch too) + the firmware's state (firmware_state.py:
   sizeof(td_app_t), which holds the mirrored window ring of 2 × W × C int8 that the model reads
   in place, the outputs, the smoothing history and the output line, plus the serial reader's
   state and line buffer, by C's layout rules for the 32-bit targets) + the stack of one inference
@@ -67,12 +68,20 @@ class BudgetReport:
 
     @property
     def stream_state_bytes(self) -> int:
-        """The streaming engine's static state (history rows, running sums, the head's activations); 0 otherwise."""
-        return self.engine.plan.state_bytes if self.streaming else 0
+        """The streaming engine's static state (history rows, running sums, the head's activations, and
+        on a core with the DSP kernels their convolution scratch); 0 otherwise."""
+        if not self.streaming:
+            return 0
+        return self.engine.plan.state_bytes + (self.engine.plan.dsp_scratch_bytes if self.target.dsp else 0)
+
+    @property
+    def arena_bytes(self) -> int:
+        """The arena of the target's build (with the DSP kernels' scratch only where its core takes them)."""
+        return self.analysis.arena_for(self.target.dsp)
 
     @property
     def full_ram_bytes(self) -> int:
-        return self.analysis.arena_bytes + self.state_bytes + self.stack_bytes
+        return self.arena_bytes + self.state_bytes + self.stack_bytes
 
     @property
     def full_cycles(self) -> float:
@@ -182,7 +191,7 @@ class BudgetReport:
                          f"(over by {units.format_size(self.ram_bytes - self.max_ram)}); the streaming state "
                          f"{units.format_size(self.stream_state_bytes)} (history rows of every layer at hop "
                          f"{self.engine.hop}) dominates: export with --no-streaming (arena "
-                         f"{units.format_size(self.analysis.arena_bytes)}), a smaller hop, or fewer channels")
+                         f"{units.format_size(self.arena_bytes)}), a smaller hop, or fewer channels")
         elif self.over["ram"]:
             r = self._ram_culprit()
             lines.append(f"  RAM {units.format_size(self.ram_bytes)} > {units.format_size(self.max_ram)} "
@@ -204,7 +213,7 @@ class BudgetReport:
             "limits": {"flash": self.max_flash, "ram": self.max_ram, "latency_s": self.max_latency},
             "flash": {"total": self.flash_bytes, "weights": self.weight_bytes, "quantization": self.quant_bytes,
                       "code_estimate": self.code_bytes, "code_source": targets.CODE_SIZE.source},
-            "ram": {"total": self.ram_bytes, "arena": self.analysis.arena_bytes, "firmware_state": self.state_bytes,
+            "ram": {"total": self.ram_bytes, "arena": self.arena_bytes, "firmware_state": self.state_bytes,
                     "window": self.window_bytes,  # window and output are part of firmware_state
                     "output": self.analysis.output_bytes, "stack": self.stack_bytes,
                     "stack_source": self.target.stack_source},
@@ -218,7 +227,7 @@ class BudgetReport:
                                                                              "no hop known (a model file)", "hop": None},
             "full_window": {"cycles": self.full_cycles, "seconds": self.full_cycles / self.target.clock_hz,
                             "macs": self.analysis.macs, "ram_total": self.full_ram_bytes,
-                            "arena": self.analysis.arena_bytes},
+                            "arena": self.arena_bytes},
             "streaming": self._streaming_dict(),
         }
 
@@ -229,7 +238,7 @@ class BudgetReport:
         return {"hop": self.engine.hop, "macs_per_hop": self.hop_macs, "cycles_per_hop": self.hop_cycles,
                 "seconds_per_hop": self.hop_cycles / clock, "first_window_cycles": self.first_window_cycles,
                 "state_bytes": self.stream_state_bytes,
-                "extra_ram_bytes": self.stream_state_bytes - self.analysis.arena_bytes,
+                "extra_ram_bytes": self.stream_state_bytes - self.arena_bytes,
                 "layers": [dict(op=r.row.op, layer=r.row.layer, index=r.row.index, macs=r.row.macs, adds=r.row.adds,
                                 output_elements=r.row.output_elements, cycles=r.cycles) for r in self.hop_rows]}
 
@@ -351,6 +360,7 @@ def format_report(report: BudgetReport) -> str:
     kinds = {r.kind for r in a.rows}
     code_tag = _provenance(kinds, targets.CODE_SIZE.measured_kinds)
     cost_tag = _provenance(kinds, report.target.cost.measured_kinds)
+    scratch = " with the DSP kernels' scratch" if report.arena_bytes != a.arena_bytes else ""
     lines += [
         "-" * len(header),
         f"parameters {a.params:,}   MACs {a.macs:,}   additions/comparisons {a.adds:,}",
@@ -359,7 +369,7 @@ def format_report(report: BudgetReport) -> str:
         f"{report.quant_bytes:,} B + code ~{report.code_bytes:,} B (kernels {code_tag})   limit {units.format_size(report.max_flash)}",
         f"RAM     {units.format_size(report.ram_bytes):>10}  = "
         + (f"streaming state {report.stream_state_bytes:,} B (replaces the arena) + firmware " if report.streaming
-           else f"arena {a.arena_bytes:,} B (liveness plan) + firmware ")
+           else f"arena {report.arena_bytes:,} B (liveness plan{scratch}) + firmware ")
         + f"state {report.state_bytes:,} B (td_app_t with window ring {report.window_bytes:,} B and output "
         f"{a.output_bytes:,} B, serial reader) + stack {report.stack_bytes:,} B ({report.target.stack_source.split(':')[0]})   "
         f"limit {units.format_size(report.max_ram)}",
@@ -391,8 +401,8 @@ def _streaming_lines(report: BudgetReport, cost_tag: str) -> list[str]:
         f"cycles ({units.format_time(full / clock)}): {full / max(report.hop_cycles, 1):.1f}x fewer cycles per hop",
         f"  first window after a reset: {report.first_window_cycles:,.0f} cycles ({report.engine.plan.chunks} hops "
         f"and the head once)",
-        f"  streaming state {report.stream_state_bytes:,} B replaces the arena {report.analysis.arena_bytes:,} B "
-        f"({report.stream_state_bytes - report.analysis.arena_bytes:+,} B); full-window RAM would be "
+        f"  streaming state {report.stream_state_bytes:,} B replaces the arena {report.arena_bytes:,} B "
+        f"({report.stream_state_bytes - report.arena_bytes:+,} B); full-window RAM would be "
         f"{units.format_size(report.full_ram_bytes)}",
     ]
     return lines

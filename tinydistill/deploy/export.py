@@ -349,7 +349,7 @@ def _engine_readme(budget) -> dict:
     """What README.md says about the engine: the mode, why, and its figures beside the other engine's."""
     mode = budget.engine
     d = {"streaming": mode.streaming, "reason": mode.reason, "hop": mode.hop,
-         "full_macs": budget.analysis.macs, "arena": budget.analysis.arena_bytes}
+         "full_macs": budget.analysis.macs, "arena": budget.arena_bytes}
     if mode.streaming:
         d.update(hop_macs=budget.hop_macs, state=budget.stream_state_bytes, chunks=mode.plan.chunks,
                  hop_cycles=f"{budget.hop_cycles:,.0f}", full_cycles=f"{budget.full_cycles:,.0f}")

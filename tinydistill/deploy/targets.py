@@ -55,6 +55,7 @@ class Target:
     board: str
     core: str
     arch: str
+    dsp: bool  # the core's builds take the DSP kernels' paths (TD_USE_DSP), so their arena holds scratch
     clock_hz: int
     sram_bytes: int
     flash_bytes: int
@@ -96,7 +97,7 @@ def _load(path: Path = REGISTRY_FILE) -> tuple[dict[str, Target], CodeSizeModel,
         if missing or t["emu_platform"] not in EMU_PLATFORMS:
             raise ValueError(f"{path}: target {name} lacks cost kinds {missing} or has a bad emu_platform")
         targets[name] = Target(
-            name=name, board=t["board"], core=t["core"], arch=t["arch"], clock_hz=int(t["clock_hz"]),
+            name=name, board=t["board"], core=t["core"], arch=t["arch"], dsp=bool(t["dsp"]), clock_hz=int(t["clock_hz"]),
             sram_bytes=int(t["sram_bytes"]), flash_bytes=int(t["flash_bytes"]), pio_platform=t["pio_platform"],
             pio_boards=tuple(t["pio_boards"]), frameworks=tuple(t["frameworks"]),
             qemu_machine=t.get("qemu_machine"), emu_platform=t["emu_platform"],

@@ -122,7 +122,8 @@ def _checked_buffers(memory: MemoryPlan, prefix: str) -> tuple[dict[int, str], l
 
 def _scratch_pointers(compiled: CompiledModel, prefix: str, checked: bool) -> tuple[dict[int, str], list]:
     """Op index → its kernel's scratch pointer (a word of the arena, or in the checking layout a
-    global of its own), and those globals' names and sizes in words."""
+    global of its own; NULL in builds without the DSP paths), and those globals' names and sizes
+    in words."""
     steps = {step: op.index for step, op in enumerate(compiled.model.operators)}
     sizes = {b.scratch_of: b.size for b in compiled.memory.buffers if b.scratch_of is not None}
     pointers, globals_ = {}, []
@@ -130,9 +131,9 @@ def _scratch_pointers(compiled: CompiledModel, prefix: str, checked: bool) -> tu
         if checked:
             name = f"{prefix}_scratch{steps[step]}"
             globals_.append((name, sizes[step] // 4))
-            pointers[steps[step]] = name
+            pointers[steps[step]] = f"{prefix.upper()}_SCRATCH({name})"
         else:
-            pointers[steps[step]] = f"{prefix}_arena + {offset // 4}"
+            pointers[steps[step]] = f"{prefix.upper()}_SCRATCH({prefix}_arena + {offset // 4})"
     return pointers, globals_
 
 
@@ -157,7 +158,8 @@ def render_sources(model: Model | CompiledModel, prefix: str = DEFAULT_PREFIX,
         "input_size": inp.size, "output_size": out.size,
         "input_scale": c_float(inp.scale), "input_zero_point": inp.zero_point,
         "output_scale": c_float(out.scale), "output_zero_point": out.zero_point,
-        "arena_size": memory.arena_size, "lower_bound": memory.lower_bound,
+        "arena_size": memory.arena_size, "arena_size_dsp": memory.arena_size_dsp,
+        "lower_bound": memory.lower_bound, "has_scratch": bool(memory.scratch),
         "headers": sorted({c.header for c in calls}),
     }
     checked = None

@@ -42,7 +42,7 @@ def compile(model: str | os.PathLike | bytes | Model) -> CompiledModel:  # noqa:
     verify_calls(calls)
     steps = {op.index: step for step, op in enumerate(folded.operators)}
     memory = plan(folded, {steps[c.op]: c.scratch for c in calls if c.scratch})
-    verify_arena(memory.arena_size)
+    verify_arena(memory.arena_size_dsp)
     if set(memory.external.get(t) for t in folded.outputs) != {"output"}:
         raise UnsupportedModel("the model's output is its input (no computing op); nothing to generate")
     return CompiledModel(source, folded, calls, memory)

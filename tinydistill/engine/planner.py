@@ -4,13 +4,19 @@ Tensors that only reshape another (RESHAPE, EXPAND_DIMS, SQUEEZE) share its byte
 (an alias group is one buffer). The model's input and output live in the caller's
 buffers (`td_model_invoke(input, output)`), so they take no arena space. A buffer
 is live from the op that writes it to the last op that reads it; buffers whose
-lifetimes do not overlap may share bytes. A kernel's working memory (scratch) is a
-buffer of its own that lives for that one op, word-aligned. `lower_bound` is the most
-bytes live at any one op: no plan can use less.
+lifetimes do not overlap may share bytes. `lower_bound` is the most activation bytes
+live at any one op: no plan can use less.
+
+A kernel's working memory (scratch) is a word-aligned buffer of its own that lives for
+that one op. Only the DSP builds' kernels (TD_USE_DSP, firmware/kernels/td_dsp.h) use it,
+so the activations are planned first, alone: that arena (`arena_size`) is what the other
+builds get. The scratch then goes into bytes free during its op without moving any
+activation (above them when none fit), which gives the DSP builds' `arena_size_dsp`.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -19,6 +25,8 @@ from .ir import ITEMSIZE, Model
 
 # Ops whose output is the input's bytes under another shape: no data movement.
 ALIAS_OPS = frozenset({"RESHAPE", "EXPAND_DIMS", "SQUEEZE"})
+# Further activation orders tried when a model has scratch (each placed twice: aligned or not).
+SEARCH_ORDERS = 64
 
 
 @dataclass(frozen=True)
@@ -36,18 +44,27 @@ class Buffer:
 
 @dataclass(frozen=True)
 class MemoryPlan:
-    """Where each non-constant tensor lives: `offsets` in the arena, or the caller's input/output."""
+    """Where each non-constant tensor lives: `offsets` in the arena, or the caller's input/output.
+
+    `arena_size` is the arena of builds without the DSP paths (the activations alone),
+    `arena_size_dsp` that of builds with them (the same offsets plus the kernels' scratch)."""
 
     arena_size: int
+    arena_size_dsp: int
     lower_bound: int
     buffers: tuple[Buffer, ...]
     offsets: Mapping[int, int]
     external: Mapping[int, str]
     scratch: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))  # op step -> its scratch's offset
 
-    def live_bytes(self, step: int) -> int:
-        """Arena bytes live while op `step` runs."""
-        return sum(b.size for b in self.buffers if b.place == "arena" and b.first <= step <= b.last)
+    def live_bytes(self, step: int, dsp: bool = False) -> int:
+        """Arena bytes live while op `step` runs (with its scratch in a DSP build)."""
+        return sum(b.size for b in self.buffers if b.place == "arena" and b.first <= step <= b.last
+                   and (dsp or b.scratch_of is None))
+
+    def arena_for(self, dsp: bool) -> int:
+        """The arena of a build with (`dsp`) or without the DSP kernels' paths."""
+        return self.arena_size_dsp if dsp else self.arena_size
 
 
 def alias_groups(model: Model) -> dict[int, int]:
@@ -70,14 +87,18 @@ def alias_groups(model: Model) -> dict[int, int]:
     return {t: find(t) for t in root}
 
 
-def _place(buffers: list[Buffer], order: list[int], word_align: bool = True) -> tuple[list[int], int]:
-    """First-fit offsets for `buffers` taken in `order`; returns offsets and the arena size.
+def _place(buffers: list[Buffer], order: list[int], word_align: bool = True,
+           fixed: dict[int, int] | None = None) -> tuple[list[int], int]:
+    """First-fit offsets for `buffers` taken in `order` around the `fixed` ones (index → offset, not
+    moved); returns every offset and the arena size.
 
     With `word_align`, buffers whose size is a multiple of 4 start on a 4-byte boundary
     (faster word loads); the kernels are correct at any alignment.
     """
     offsets = [0] * len(buffers)
-    placed: list[int] = []
+    for i, offset in (fixed or {}).items():
+        offsets[i] = offset
+    placed: list[int] = list(fixed or {})
     for i in order:
         b = buffers[i]
         align = 4 if (word_align and b.size % 4 == 0) or b.scratch_of is not None else 1
@@ -90,13 +111,22 @@ def _place(buffers: list[Buffer], order: list[int], word_align: bool = True) -> 
             offset = max(offset, -(-end // align) * align)
         offsets[i] = offset
         placed.append(i)
-    return offsets, max((offsets[i] + buffers[i].size for i in range(len(buffers))), default=0)
+    return offsets, max((offsets[i] + buffers[i].size for i in placed), default=0)
+
+
+def _peak(buffers: list[Buffer], n_ops: int, dsp: bool) -> int:
+    """The most arena bytes live at one op (scratch included for a DSP build): no plan can use less."""
+    return max((sum(b.size for b in buffers if b.place == "arena" and b.first <= s <= b.last
+                    and (dsp or b.scratch_of is None)) for s in range(n_ops)), default=0)
 
 
 def plan(model: Model, scratch: Mapping[int, int] | None = None) -> MemoryPlan:
     """Plan the arena of `model` (first fit by size and by lifetime, word-aligned or not; the smallest wins).
 
-    `scratch` maps an op step to the bytes of working memory its kernel needs while it runs."""
+    `scratch` maps an op step to the bytes of working memory its kernel needs while it runs in a
+    DSP build; it is placed after the activations, which it never moves. With scratch, seeded
+    further orders of the activations are tried for the plan of the same activation arena that
+    leaves the scratch most room."""
     groups = alias_groups(model)
     members: dict[int, list[int]] = {}
     for t, r in sorted(groups.items()):
@@ -123,22 +153,38 @@ def plan(model: Model, scratch: Mapping[int, int] | None = None) -> MemoryPlan:
         start = -1 if r in inputs else first.get(r, n_ops)
         end = n_ops if r in outputs else last.get(r, start)
         buffers.append(Buffer(tuple(ts), size or ITEMSIZE.get(tensor.dtype, 1), start, end, place))
+    activations = [i for i, b in enumerate(buffers) if b.place == "arena"]
     for step, nbytes in sorted((scratch or {}).items()):
         if nbytes > 0:
             buffers.append(Buffer((), -(-nbytes // 4) * 4, step, step, "arena", scratch_of=step))
+    scratches = [i for i, b in enumerate(buffers) if b.scratch_of is not None]
 
-    arena = [i for i, b in enumerate(buffers) if b.place == "arena"]
-    by_size = sorted(arena, key=lambda i: (-buffers[i].size, buffers[i].first, i))
-    by_time = sorted(arena, key=lambda i: (buffers[i].first, -buffers[i].size, i))
-    # The smallest arena wins; among equals, the word-aligned plan (listed first).
-    candidates = [_place(buffers, order, aligned) for aligned in (True, False) for order in (by_size, by_time)]
-    offsets, arena_size = min(candidates, key=lambda r: r[1])
+    by_size = sorted(activations, key=lambda i: (-buffers[i].size, buffers[i].first, i))
+    by_time = sorted(activations, key=lambda i: (buffers[i].first, -buffers[i].size, i))
+    trials = [(order, aligned) for aligned in (True, False) for order in (by_size, by_time)]
+    if scratches:
+        # Where these orders leave no gap for a scratch, others often do at the same activation
+        # arena; they are drawn from a fixed seed, so the plan stays deterministic.
+        rng = random.Random(0)
+        trials += [(rng.sample(activations, len(activations)), aligned)
+                   for _ in range(SEARCH_ORDERS) for aligned in (True, False)]
+    bounds = (_peak(buffers, n_ops, False), _peak(buffers, n_ops, True))
+    # The smallest activation arena wins; among equals, the one the scratch grows least, then the
+    # earlier trial (word-aligned first).
+    best = None
+    for order, aligned in trials:
+        offsets, plain = _place(buffers, order, aligned)
+        offsets, dsp = _place(buffers, scratches, True, {i: offsets[i] for i in activations})
+        if best is None or (plain, max(plain, dsp)) < best[:2]:
+            best = (plain, max(plain, dsp), offsets)
+            if best[:2] == bounds:
+                break
+    plain, dsp, offsets = best
     final = tuple(Buffer(b.tensors, b.size, b.first, b.last, b.place, offsets[i] if b.place == "arena" else 0,
                          b.scratch_of) for i, b in enumerate(buffers))
-    lower = max((sum(b.size for b in final if b.place == "arena" and b.first <= s <= b.last)
-                 for s in range(n_ops)), default=0)
+    lower = bounds[0]
     tensor_offsets = {t: b.offset for b in final if b.place == "arena" for t in b.tensors}
     external = {t: b.place for b in final if b.place != "arena" for t in b.tensors}
     scratch_offsets = {b.scratch_of: b.offset for b in final if b.scratch_of is not None}
-    return MemoryPlan(arena_size, lower, final, MappingProxyType(tensor_offsets), MappingProxyType(external),
+    return MemoryPlan(plain, dsp, lower, final, MappingProxyType(tensor_offsets), MappingProxyType(external),
                       MappingProxyType(scratch_offsets))

@@ -87,6 +87,8 @@ def render_stream_sources(compiled: CompiledModel, plan: StreamPlan, prefix: str
     steps = []
     for i, step in enumerate(plan.steps):
         params_name, fields = _params(step.call, prefix, "step")
+        if step.call.opcode == "CONV_2D" and step.call.scratch:  # the DSP GEMM path (its size needs no rows)
+            fields += (("scratch", f"{prefix.upper()}_STREAM_SCRATCH"),)
         src = f"state + {offsets[i] + (step.rows - step.view_rows) * step.channels}"
         if step.reduction:
             dst, shift, keep, drop = f"state + {reduced_at}", "", 0, 0
@@ -136,6 +138,7 @@ def render_stream_sources(compiled: CompiledModel, plan: StreamPlan, prefix: str
         "input_buffer": offsets[0], "input_keep": first.keep * first.channels,
         "input_tail": offsets[0] + first.keep * first.channels,
         "steps": steps, "tail": tail, "headers": sorted({s.call.header for s in plan.steps}),
+        "scratch_words": plan.dsp_scratch_bytes // 4,
     }
     return {name: render(f"engine/{template}", file=name, **context)
             for template, name in (("model_stream.h.j2", names["h"]), ("model_stream.c.j2", names["c"]))}

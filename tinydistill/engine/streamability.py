@@ -96,6 +96,13 @@ class StreamPlan:
         return (sum(pad(s.nbytes) for s in self.steps) + pad(self.reduced_bytes)
                 + sum(pad(n) for _, n in self.tail_tensors))
 
+    @property
+    def dsp_scratch_bytes(self) -> int:
+        """The Armv7E-M convolution path's working memory (one op at a time): a static array of
+        the streaming C in builds with the DSP kernels (TD_USE_DSP), none in the others."""
+        return max(((s.call.scratch + 3) // 4 * 4 for s in self.steps if s.call.opcode == "CONV_2D"),
+                   default=0)
+
     def macs_per_hop(self) -> int:
         """MACs of one hop: each step's full-window MACs scaled to its new rows, plus the tail's."""
         return sum(s.call.macs for s in self.steps) + sum(t.macs for t in self.tail)

@@ -137,7 +137,7 @@ static void test_conv_same_padding(void)
     static const int8_t w[3] = {1, 1, 1};
     static const int32_t bias[1] = {0}, folded[1] = {3}, mult[1] = {HALF}, shift[1] = {1};
     const td_conv_params p = {1, 3, 1, 1, 3, 1, 1, 3, 1, 1, 1, 1, 0, 1, 0, 1, 1, 2, 1, 0, -128, 127,
-                              0, w, bias, folded, mult, shift};
+                              0, w, bias, folded, mult, shift, 0, 0, NULL, NULL, NULL, NULL};
     const int8_t in[3] = {0, 1, 2};
     int8_t out[3] = {0, 0, 0};
     CHECK_EQ(td_conv_s8(&p, in, out), TD_OK);
@@ -152,7 +152,7 @@ static void test_depthwise_multiplier(void)
     static const int8_t w[4] = {1, -1, 2, 1}; /* [kx][oc] */
     static const int32_t bias[2] = {0, 10}, folded[2] = {0, 10}, mult[2] = {HALF, HALF}, shift[2] = {1, 1};
     const td_depthwise_conv_params p = {1, 3, 1, 1, 2, 2, 2, 1, 2, 1, 1, 1, 1, 0, 0, 0, 1, 0, 2, 0, 0, -128, 127,
-                                        0, w, bias, folded, mult, shift, NULL};
+                                        0, w, bias, folded, mult, shift, NULL, NULL};
     const int8_t in[3] = {3, 4, -5};
     int8_t out[4];
     CHECK_EQ(td_depthwise_conv_s8(&p, in, out), TD_OK);
@@ -167,7 +167,8 @@ static void test_fully_connected(void)
     static const int8_t w[6] = {1, 2, 3, -1, -2, -3};
     static const int32_t folded[2] = {6, -6}, mult[2] = {HALF, HALF}, shift[2] = {1, 1};
     /* input zero point -1: bias_folded = bias + sum(w) = 0 + 6, 0 - 6 */
-    const td_fully_connected_params p = {1, 3, 2, 0, -128, 127, 0, w, folded, mult, shift, 0, 0, 0, 0, 0, NULL};
+    const td_fully_connected_params p = {1, 3, 2, 0, -128, 127, 0, w, folded, mult, shift, 0, 0, 0, 0, 0, NULL,
+                                         NULL};
     const int8_t in[3] = {1, 1, 1}; /* real 2, 2, 2 */
     int8_t out[2];
     CHECK_EQ(td_fully_connected_s8(&p, in, out), TD_OK);

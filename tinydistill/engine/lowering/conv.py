@@ -59,6 +59,19 @@ def _conv_requant(model: Model, op: Operator, inp: Tensor, w: Tensor, out: Tenso
     return fields, arrays
 
 
+def _folded_offset(requant: tuple, arrays: tuple[ConstArray, ...]) -> tuple[tuple, tuple[ConstArray, ...]]:
+    """The requantization fields and arrays with fast_requant 2 when every shift is in [-22, -1]:
+    the Armv7E-M kernels then fold the output offset into their rounding constant, per channel
+    2^(r-1) + (out_offset << r), r = -shift (`round_offset`)."""
+    shifts = next(a.values for a in arrays if a.name == "shift")
+    if dict(requant)["fast_requant"] and all(-22 <= s <= -1 for s in shifts):
+        out_offset = dict(requant)["out_offset"]
+        rounding = i32((1 << (-s - 1)) + (out_offset << -s) for s in shifts)
+        return (tuple(("fast_requant", 2) if k == "fast_requant" else (k, v) for k, v in requant)
+                + (("round_offset", "round_offset"),)), arrays + (ConstArray("round_offset", "int32_t", rounding),)
+    return requant, arrays
+
+
 def _conv_operands(model: Model, op: Operator):
     """Input, filter and output of a (depthwise) convolution, checked, with their NHWC and kernel sizes."""
     inp, w = model.tensor(op.inputs[0]), model.tensor(op.inputs[1])
@@ -66,6 +79,40 @@ def _conv_operands(model: Model, op: Operator):
     int8(op, inp, out)
     weights_symmetric(op, w)
     return inp, w, out, nhwc(op, inp), nhwc(op, out), (w.shape[1], w.shape[2])
+
+
+# The Armv7E-M GEMM path's limit on the window (k_h * k_w * in_c values): its scratch is about
+# nine bytes per value (three pixels' extended windows and their gathered bytes).
+_GEMM_K_MAX = 512
+
+
+def gemm_layout(k: int) -> tuple[int, int]:
+    """(slots, unroll) of the GEMM path for a window of k values: two slots per four values, and
+    the most slots per loop turn, up to 16, that divide them (each turn ends with a compare and
+    a branch; 16 slots of code are about 700 bytes)."""
+    slots = 2 * -(-k // 4)
+    return slots, next(u for u in range(16, 1, -1) if slots % u == 0)
+
+
+def gemm_weights(weights: np.ndarray, slots: int) -> np.ndarray:
+    """td_conv_params.weights_gemm from [out_c][K] int8 weights: per two channels and slot, each channel's doubled weights (2 w[k], 2 w[k']) as int16 lanes (low, high) of one word,
+    k, k' = 4q, 4q + 2 (slot 2q) and 4q + 1, 4q + 3 (slot 2q + 1); zeros past K and out_c."""
+    out_c, k = weights.shape
+    blocks = -(-out_c // 2)
+    w = np.zeros((2 * blocks, 2 * slots), dtype=np.int64)
+    w[:out_c, :k] = 2 * weights
+    w = w.reshape(blocks, 2, slots // 2, 4)[..., [0, 2, 1, 3]]  # [block][channel][quad][value]
+    w = w.reshape(blocks, 2, slots, 2)  # [block][channel][slot][lane]
+    words = (w[..., 0] & 0xFFFF) | ((w[..., 1] & 0xFFFF) << 16)
+    words = words.transpose(0, 2, 1).reshape(-1)  # [block][slot][channel]
+    return np.where(words >= 1 << 31, words - (1 << 32), words)
+
+
+def conv_scratch_bytes(k: int, pointwise: bool) -> int:
+    """Arena bytes of the GEMM path (td_conv_s8.h td_conv_s8_gemm): the slots of three pixels and
+    an end mark, and, unless pointwise, three gathered windows."""
+    slots, _ = gemm_layout(k)
+    return 4 * (3 * slots + 3) + (0 if pointwise else 3 * (-(-k // 4) * 4))
 
 
 @lowers("CONV_2D", support="int8 per-channel; strides, dilation, SAME/VALID; fused NONE/RELU/RELU6")
@@ -77,10 +124,27 @@ def lower_conv_2d(model: Model, op: Operator) -> Call:
     window = _conv_window(op, in_h, in_w, k_h, k_w, out_h, out_w)
     weights = w.array().astype(np.int64)
     requant, arrays = _conv_requant(model, op, inp, w, out, weights, out_c)
+    requant, arrays = _folded_offset(requant, arrays)
     fields = (("in_h", in_h), ("in_w", in_w), ("in_c", in_c), ("out_h", out_h), ("out_w", out_w),
               ("out_c", out_c), ("k_h", k_h), ("k_w", k_w), *window, *requant)
+    scratch = 0
+    k = k_h * k_w * in_c
+    if dict(requant)["fast_requant"] and k <= _GEMM_K_MAX:
+        # The Armv7E-M GEMM path's weights (extended and doubled) and doubled folded bias.
+        slots, unroll = gemm_layout(k)
+        folded = next(a.values for a in arrays if a.name == "bias_folded")
+        bias = np.zeros(2 * -(-out_c // 2), dtype=np.int64)
+        bias[:out_c] = 2 * np.asarray(folded, dtype=np.int64)
+        fields += (("gemm_unroll", unroll), ("gemm_slots", slots), ("weights_gemm", "weights_gemm"),
+                   ("bias_gemm", "bias_gemm"))
+        arrays += (ConstArray("weights_gemm", "int32_t", i32(gemm_weights(weights.reshape(out_c, k), slots))),
+                   ConstArray("bias_gemm", "int32_t", i32(bias)))
+        pointwise = (k_h, k_w) == (1, 1) and dict(window)["stride_h"] == dict(window)["stride_w"] == 1 and \
+            (out_h, out_w) == (in_h, in_w) and dict(window)["pad_top"] == dict(window)["pad_left"] == 0
+        scratch = conv_scratch_bytes(k, pointwise)
     return Call(op.index, op.opcode, op.layer, "td_conv_s8", "td_conv_s8.h", "td_conv_params", fields, arrays,
-                op.inputs[0], op.outputs[0], out_h * out_w * out_c * k_h * k_w * in_c, specialize=True)
+                op.inputs[0], op.outputs[0], out_h * out_w * out_c * k_h * k_w * in_c, specialize=True,
+                scratch=scratch)
 
 
 # The blocked depthwise path's limits: one lane plane at most this many bytes, at most
@@ -114,10 +178,7 @@ def lower_depthwise_conv_2d(model: Model, op: Operator) -> Call:
     # the per-channel sums of the requantization want [oc, kh, kw].
     native = w.array().astype(np.int64).reshape(k_h, k_w, out_c)
     requant, arrays = _conv_requant(model, op, inp, w, out, native.transpose(2, 0, 1), out_c)
-    shifts = next(a.values for a in arrays if a.name == "shift")
-    if dict(requant)["fast_requant"] and all(-22 <= s <= -1 for s in shifts):
-        # 2: the Armv7E-M kernel folds the output offset into its rounding constant.
-        requant = tuple(("fast_requant", 2) if k == "fast_requant" else (k, v) for k, v in requant)
+    requant, arrays = _folded_offset(requant, arrays)
     arrays = tuple(ConstArray("weights", "int8_t", tuple(int(v) for v in native.reshape(-1)))
                    if a.name == "weights" else a for a in arrays)
     fields = (("in_h", in_h), ("in_w", in_w), ("in_c", in_c), ("out_h", out_h), ("out_w", out_w),

@@ -38,6 +38,19 @@ def paired_weights(weights: np.ndarray) -> np.ndarray | None:
     return pairs.reshape(-1)
 
 
+def rows8(weights: np.ndarray, folded: np.ndarray) -> np.ndarray | None:
+    """The Armv7E-M kernel's rows for eight inputs (td_fully_connected_s8.h, `rows8`): per output,
+    its folded bias and its weights as int16 lane pairs (w[i], w[i + 2]), i = 0, 1, 4, 5; None
+    unless in_c == 8."""
+    out_c, in_c = weights.shape
+    if in_c != 8:
+        return None
+    w = weights.astype(np.int64)
+    lanes = [(w[:, i] & 0xFFFF) | ((w[:, i + 2] & 0xFFFF) << 16) for i in (0, 1, 4, 5)]
+    rows = np.stack([np.asarray(folded, dtype=np.int64), *lanes], axis=1).reshape(-1)
+    return np.where(rows >= 1 << 31, rows - (1 << 32), rows)
+
+
 @lowers("FULLY_CONNECTED", support="int8 per-tensor or per-channel weights; fused NONE/RELU/RELU6")
 def lower_fully_connected(model: Model, op: Operator) -> Call:
     inp, w = model.tensor(op.inputs[0]), model.tensor(op.inputs[1])
@@ -79,6 +92,10 @@ def lower_fully_connected(model: Model, op: Operator) -> Call:
               ConstArray("shift", "int32_t", i32(shift)))
     if pairs is not None:
         arrays += (ConstArray("weights_pairs", "int8_t", tuple(int(v) for v in pairs)),)
+    short = rows8(weights, folded)
+    if short is not None:
+        fields += (("rows8", "rows8"),)
+        arrays += (ConstArray("rows8", "int32_t", i32(short)),)
     return Call(op.index, op.opcode, op.layer, "td_fully_connected_s8", "td_fully_connected_s8.h",
                 "td_fully_connected_params", fields, arrays, op.inputs[0], op.outputs[0], rows * in_c * out_c,
                 specialize=True)
