@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 
 from benchmarks import results  # noqa: E402
 from benchmarks.students import student_run  # noqa: E402
-from tinydistill import budget, targets  # noqa: E402
+from tinydistill.deploy import budget, targets  # noqa: E402
 
 STUDENTS = ("basic-motions", "mnist1d")
 TARGET = "cortex-m4"
@@ -45,7 +45,7 @@ def measure(dataset: str, runs: Path) -> dict:
         "dataset": dataset, "params": a.params, "teacher_params": metrics["teacher"]["params"],
         "tflite": q.size_bytes, "flash": report.flash_bytes, "weights": report.weight_bytes,
         "quant": report.quant_bytes, "code": report.code_bytes, "ram": report.ram_bytes,
-        "arena": a.arena_bytes, "window": report.window_bytes, "macs": a.macs, "adds": a.adds,
+        "arena": report.arena_bytes, "window": report.window_bytes, "macs": a.macs, "adds": a.adds,
         "float_acc": q.float_metrics["accuracy"], "int8_acc": q.int8_metrics["accuracy"],
         "teacher_acc": metrics["teacher"]["accuracy"],
         "latency": {t: budget.check_budget(q.path, t).latency_s for t in LATENCY_TARGETS},
@@ -73,7 +73,8 @@ def section(rows: list[dict]) -> str:
         "`tinydistill quantize` does; accuracy on the test split (fraction). Flash and peak RAM as "
         f"`tinydistill budget --target {TARGET}` reports them (K = 1024): flash = weights and biases + "
         "per-channel requantization constants + code bytes per op kind used (source below); peak RAM = the engine "
-        f"planner's arena + the streaming ring (2 x W x C int8) + the output + the stack of one inference "
+        f"planner's arena (the {TARGET} build's, with its DSP kernels' scratch) + the streaming ring (2 x W x C int8) "
+        "+ the output + the stack of one inference "
         f"({tgt.stack_bytes} B; {tgt.stack_source}). "
         "The teacher-to-student ratio is in parameters.\n\n"
         + table + "\n" + detail + "\n"
