@@ -149,7 +149,8 @@ def _rows(raw: bytes, recordings: list[np.ndarray]) -> list[list]:
         prime = float(np.mean(np.array(streamed.instructions)[firsts]))
         rows.append([f"W/{window // hop} = {hop}", f"{full_macs:,}", f"{plan.macs_per_hop():,}",
                      f"{f_ins:,.0f}", f"{s_ins:,.0f}", f"{f_ins / s_ins:.2f}×", f"{f_cyc:,.0f}", f"{s_cyc:,.0f}",
-                     f"{prime:,.0f}", f"{compiled.memory.arena_size:,}", f"{plan.state_bytes:,}",
+                     f"{prime:,.0f}", f"{compiled.memory.arena_size_dsp:,}",  # the M4 build's: DSP scratch in
+                     f"{plan.state_bytes + plan.dsp_scratch_bytes:,}",
                      f"{agree_s}/{len(windows)}", f"{agree_f}/{len(windows)}"])
         print(" | ".join(rows[-1]), flush=True)
     return rows
@@ -237,8 +238,10 @@ def _write_instructions(rows: list[list], facts: dict) -> None:
             "hop's new samples only. Instructions are exact (retired instructions between td_bench_begin/end, averaged "
             "over every hop after each recording's first window); cycles are estimates (Cortex-M4 TRM timings over the "
             "same instructions, zero flash wait states). The first window of each recording primes the streaming state "
-            "(`td_model_stream_start`, W/H hops). RAM: the full engine's planned arena against the streaming engine's "
-            "whole state (history rows of every layer, the running sums of the global average, the head's activations), "
+            "(`td_model_stream_start`, W/H hops). RAM (the Cortex-M4 build's, with the DSP kernels' scratch): the full "
+            "engine's planned arena against the streaming engine's "
+            "whole state (history rows of every layer, the running sums of the global average, the head's activations, "
+            "the convolution scratch), "
             "which replaces the arena. Agreement: every window's int8 output against BUILTIN_REF on that whole window.\n\n"
             + markdown_table(HEADER, rows))
     write_section("streaming", "Incremental streaming inference (full window vs per hop, Cortex-M4)", body)
