@@ -149,8 +149,8 @@ def _rows(raw: bytes, recordings: list[np.ndarray]) -> list[list]:
         prime = float(np.mean(np.array(streamed.instructions)[firsts]))
         rows.append([f"W/{window // hop} = {hop}", f"{full_macs:,}", f"{plan.macs_per_hop():,}",
                      f"{f_ins:,.0f}", f"{s_ins:,.0f}", f"{f_ins / s_ins:.2f}×", f"{f_cyc:,.0f}", f"{s_cyc:,.0f}",
-                     f"{prime:,.0f}", f"{compiled.memory.arena_size_dsp:,}",  # the M4 build's: DSP scratch in
-                     f"{plan.state_bytes + plan.dsp_scratch_bytes:,}",
+                     f"{prime:,.0f}",
+                     f"{compiled.memory.arena_for(True):,}", f"{plan.state_for(True):,}",  # the M4 build's
                      f"{agree_s}/{len(windows)}", f"{agree_f}/{len(windows)}"])
         print(" | ".join(rows[-1]), flush=True)
     return rows

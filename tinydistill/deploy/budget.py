@@ -70,9 +70,7 @@ class BudgetReport:
     def stream_state_bytes(self) -> int:
         """The streaming engine's static state (history rows, running sums, the head's activations, and
         on a core with the DSP kernels their convolution scratch); 0 otherwise."""
-        if not self.streaming:
-            return 0
-        return self.engine.plan.state_bytes + (self.engine.plan.dsp_scratch_bytes if self.target.dsp else 0)
+        return self.engine.plan.state_for(self.target.dsp) if self.streaming else 0
 
     @property
     def arena_bytes(self) -> int:

@@ -87,7 +87,7 @@ def render_stream_sources(compiled: CompiledModel, plan: StreamPlan, prefix: str
     steps = []
     for i, step in enumerate(plan.steps):
         params_name, fields = _params(step.call, prefix, "step")
-        if step.call.opcode == "CONV_2D" and step.call.scratch:  # the DSP GEMM path (its size needs no rows)
+        if step.dsp_scratch:  # the DSP GEMM path
             fields += (("scratch", f"{prefix.upper()}_STREAM_SCRATCH"),)
         src = f"state + {offsets[i] + (step.rows - step.view_rows) * step.channels}"
         if step.reduction:

@@ -57,6 +57,12 @@ class StreamStep:
     ring_rows: int = 0
 
     @property
+    def dsp_scratch(self) -> int:
+        """Bytes of the DSP kernels' scratch this step's call takes (word-rounded): only CONV_2D's
+        GEMM path, whose scratch does not depend on the rows; 0 for the others."""
+        return (self.call.scratch + 3) // 4 * 4 if self.call.opcode == "CONV_2D" else 0
+
+    @property
     def keep(self) -> int:
         return self.rows - self.new_rows
 
@@ -100,8 +106,11 @@ class StreamPlan:
     def dsp_scratch_bytes(self) -> int:
         """The Armv7E-M convolution path's working memory (one op at a time): a static array of
         the streaming C in builds with the DSP kernels (TD_USE_DSP), none in the others."""
-        return max(((s.call.scratch + 3) // 4 * 4 for s in self.steps if s.call.opcode == "CONV_2D"),
-                   default=0)
+        return max((s.dsp_scratch for s in self.steps), default=0)
+
+    def state_for(self, dsp: bool) -> int:
+        """The streaming engine's RAM in a build with (`dsp`, targets.Target.dsp) or without the DSP kernels."""
+        return self.state_bytes + (self.dsp_scratch_bytes if dsp else 0)
 
     def macs_per_hop(self) -> int:
         """MACs of one hop: each step's full-window MACs scaled to its new rows, plus the tail's."""
