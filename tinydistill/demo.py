@@ -47,7 +47,7 @@ def step_train(demo: Demo) -> None:
                    progress=sys.stderr.isatty())
     print(comparison_table(result))
     print(f"(the demo caps student training at {caps['epochs']} epochs to finish in about a minute; "
-          "`tinydistill train` without --epochs trains students for 8,000 to 12,000 steps)")
+          "`tinydistill train` without --epochs trains students for 8,000 to 36,000 steps)")
     print(f"run directory: {result.path}")
 
 
