@@ -12,7 +12,8 @@ UCR sets as CSV through `--csv`, one window per series), so the table measures t
 not a tuned script. A repeat is a seed: it draws a new train/validation/test split of the
 recordings (grouped by recording; by subject for `watch`) and new initial weights, and
 teacher, baseline and distilled student of one repeat share that split: the comparisons are
-paired. The variants of a set (`--sizes`: a wider student, the transfer set) reuse the
+paired. The variants of a set (`--sizes`: a wider student, the transfer set, the students'
+earlier step budget on mnist1d) reuse the
 teacher of the default run with the same seed (`train --teacher-from`), so their teacher
 column equals the default's. Nothing is chosen on the test split: `train` selects epochs, temperature and α on
 the validation split, and the baseline gets as many validation-selected candidates.
@@ -67,7 +68,8 @@ SETS = {
     "basic-motions": DataSet("basic-motions", {"dataset": "basic-motions"}, "80 recordings", 80, BASIC),
     "watch": DataSet("watch", {"dataset": "watch"}, "140 recordings, split by subject", 140, VARIED),
     "japanese-vowels": DataSet("japanese-vowels", {"dataset": "japanese-vowels"}, "640 utterances", 640, BASIC),
-    "mnist1d": DataSet("mnist1d", {"dataset": "mnist1d"}, "5,000 sequences", 5000, VARIED),
+    # mnist1d also with the students' step budget before it grew (the set where that budget binds).
+    "mnist1d": DataSet("mnist1d", {"dataset": "mnist1d"}, "5,000 sequences", 5000, VARIED + ("short",)),
     "acsf1": DataSet("acsf1", _ucr("acsf1", 1460), "200 series (CSV)", 200, BASIC),
     # OSULeaf also at four times the default width: is the default size what keeps it from its teacher?
     "osuleaf": DataSet("osuleaf", _ucr("osuleaf", 427), "442 series (CSV)", 442, VARIED + ("wider",)),
@@ -76,11 +78,12 @@ SETS = {
 # Variants of a set's runs: the default options; the default student without batch norm; the second
 # and third student sizes (twice and four times the default width) and `--transfer augment`, these
 # three without batch norm (they were measured before batch norm became the default).
-VARIANTS = ("default", "plain", "wide", "wider", "transfer")
+VARIANTS = ("default", "plain", "wide", "wider", "transfer", "short")
 WIDTH_FACTOR = {"wide": 2, "wider": 4}
 WITHOUT_BATCH_NORM = ("plain", "wide", "wider", "transfer")
 LABELS = {"default": "", "plain": " (no batch norm)", "wide": " (wide student, no batch norm)",
           "wider": " (4× width student, no batch norm)", "transfer": " (transfer set, no batch norm)",
+          "short": " (students' budget before: at most 12,000 steps)",
           "streaming": " (streamable family)"}
 # Runs this table does not show but that share its cache and teachers: the streamable student family
 # (`train --streaming`), compared with the default family by benchmarks/streaming.py.
@@ -115,6 +118,21 @@ def _check_cached(out: Path, config) -> None:
                          "move it away (or use another --cache) and run again")
 
 
+# The students' step budget before distilled students were found to need a longer one
+# (recipe.py): 150 epochs, at least 8,000 and at most 12,000 steps.
+SHORT = {"epochs": 150, "min_steps": 8000, "max_steps": 12000}
+
+
+def _short_epochs(ds: DataSet, seed: int) -> int:
+    """The epoch cap that gives `ds`'s students (about) the SHORT budget: `--epochs` caps by epochs."""
+    from tinydistill.training import recipe
+    from tinydistill.training.train import TrainConfig, prepare
+
+    n = len(prepare(TrainConfig(**ds.options, seed=seed)).data["train"]["y"])
+    budget = recipe.step_budget(n, TrainConfig.batch_size, role="student", **SHORT)
+    return -(-budget.steps // budget.steps_per_epoch)
+
+
 def train_one(ds: DataSet, size: str, seed: int, cache: Path, quick: bool) -> dict:
     """metrics.json of one run, trained now (in this process) or read from the cache."""
     from tinydistill.tasks import get_task
@@ -128,6 +146,8 @@ def train_one(ds: DataSet, size: str, seed: int, cache: Path, quick: bool) -> di
         options["transfer"] = "augment"
     elif size == "streaming":
         options["streaming"] = True
+    elif size == "short":
+        options["epochs"] = _short_epochs(ds, seed)
     if size in WITHOUT_BATCH_NORM:
         options["batch_norm"] = False
     if (out / "metrics.json").is_file():
@@ -236,6 +256,8 @@ def summary(cells: list[Cell]) -> str:
                       "batch norm became the default)")
     lines += _against(cells, "transfer", "With the transfer set (`--transfer augment`, both without batch norm)",
                       reference="plain")
+    lines += _against(cells, "short", "With the students' budget before (at most 12,000 steps, as an epoch cap), "
+                      "against the default budget (at most 36,000)")
     return "\n".join(lines) + "\n"
 
 
@@ -292,7 +314,8 @@ def set_section(cell_rows: list[Cell]) -> str:
                 "plain": "`--no-batch-norm` (the default student without batch norm)",
                 "wide": "the second student size (2× width), `--no-batch-norm`",
                 "wider": "the third student size (4× width), `--no-batch-norm`",
-                "transfer": "`--transfer augment --no-batch-norm`", "streaming": "`--streaming`"}[cell.size]
+                "transfer": "`--transfer augment --no-batch-norm`", "streaming": "`--streaming`",
+                "short": "the students' budget before (`--epochs` capped at about 12,000 steps)"}[cell.size]
         out.append(f"Variant: {what} (student {cell.params['student']:,} parameters; teacher "
                    f"{cell.params['teacher']:,}).\n")
         out.append(markdown_table(["repeat (seed)", "teacher %", "baseline %", "distilled %", "chosen on validation"],
@@ -325,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
                              "two repeats of tiny training on one set")
     parser.add_argument("--sizes", default="default,plain", help="variants to train, comma-separated: default, "
                         "plain (`--no-batch-norm`), wide and wider (the second and third student sizes) and "
-                        "transfer (`--transfer augment`), the last three on the sets marked for them "
+                        "transfer (`--transfer augment`), the last three on the sets marked for them, and short "
+                        "(the students' budget before, at most 12,000 steps: mnist1d) "
                         "(default: default,plain)")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_campaign(parser, argv)
