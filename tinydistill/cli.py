@@ -218,8 +218,8 @@ def _csv_list(ctx, param, value):
 @click.option("--privileged-time/--no-privileged-time", default=None,
               help="Teacher also sees the values between window and horizon (default: on for forecast and mackey-glass).")
 @click.option("--normal-class", help="Anomaly: the normal class; every other class is an anomaly.")
-@click.option("--temperature", help="Softmax temperature T of the soft targets, or auto: chosen on validation "
-              "among 2, 4 (default auto).")
+@click.option("--temperature", help="Softmax temperature T of the soft targets, or auto: T = 4 for the "
+              "distilled candidates of the validation grid (default auto).")
 @click.option("--alpha", help="Imitation weight: 0 = plain training, 1 = pure imitation, or auto: chosen on "
               "validation among 0 and 0.9 (default auto).")
 @click.option("--transfer", type=click.Choice(["none", "augment"]),
