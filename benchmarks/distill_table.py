@@ -69,7 +69,7 @@ SETS = {
     "watch": DataSet("watch", {"dataset": "watch"}, "140 recordings, split by subject", 140, VARIED),
     "japanese-vowels": DataSet("japanese-vowels", {"dataset": "japanese-vowels"}, "640 utterances", 640, BASIC),
     # mnist1d also with the students' step budget before it grew (the set where that budget binds).
-    "mnist1d": DataSet("mnist1d", {"dataset": "mnist1d"}, "5,000 sequences", 5000, VARIED + ("short",)),
+    "mnist1d": DataSet("mnist1d", {"dataset": "mnist1d"}, "5,000 sequences", 5000, VARIED + ("short", "mixup")),
     "acsf1": DataSet("acsf1", _ucr("acsf1", 1460), "200 series (CSV)", 200, BASIC),
     # OSULeaf also at four times the default width: is the default size what keeps it from its teacher?
     "osuleaf": DataSet("osuleaf", _ucr("osuleaf", 427), "442 series (CSV)", 442, VARIED + ("wider",)),
@@ -78,12 +78,13 @@ SETS = {
 # Variants of a set's runs: the default options; the default student without batch norm; the second
 # and third student sizes (twice and four times the default width) and `--transfer augment`, these
 # three without batch norm (they were measured before batch norm became the default).
-VARIANTS = ("default", "plain", "wide", "wider", "transfer", "short")
+VARIANTS = ("default", "plain", "wide", "wider", "transfer", "short", "mixup")
 WIDTH_FACTOR = {"wide": 2, "wider": 4}
 WITHOUT_BATCH_NORM = ("plain", "wide", "wider", "transfer")
 LABELS = {"default": "", "plain": " (no batch norm)", "wide": " (wide student, no batch norm)",
           "wider": " (4× width student, no batch norm)", "transfer": " (transfer set, no batch norm)",
           "short": " (students' budget before: at most 12,000 steps)",
+          "mixup": " (function matching on mixup batches, T = 1)",
           "streaming": " (streamable family)"}
 # Runs this table does not show but that share its cache and teachers: the streamable student family
 # (`train --streaming`), compared with the default family by benchmarks/streaming.py.
@@ -99,8 +100,9 @@ def _run_dir(cache: Path, ds: DataSet, size: str, seed: int) -> Path:
 
 # The options a cached run must have been trained with (config.json "hyperparameters"), and what
 # runs from before an option existed had.
-CHECKED = ("transfer", "hint", "epochs", "teacher_epochs", "streaming", "batch_norm")
-BEFORE = {"transfer": "none", "hint": False, "streaming": False, "batch_norm": False}
+CHECKED = ("transfer", "hint", "epochs", "teacher_epochs", "streaming", "batch_norm", "temperature", "alpha")
+BEFORE = {"transfer": "none", "hint": False, "streaming": False, "batch_norm": False, "temperature": "auto",
+          "alpha": "auto"}
 
 
 def _check_cached(out: Path, config) -> None:
@@ -148,6 +150,8 @@ def train_one(ds: DataSet, size: str, seed: int, cache: Path, quick: bool) -> di
         options["streaming"] = True
     elif size == "short":
         options["epochs"] = _short_epochs(ds, seed)
+    elif size == "mixup":  # function matching as Beyer et al. (2022) ran it: T = 1
+        options.update(transfer="mixup", temperature=1.0)
     if size in WITHOUT_BATCH_NORM:
         options["batch_norm"] = False
     if (out / "metrics.json").is_file():
@@ -258,6 +262,7 @@ def summary(cells: list[Cell]) -> str:
                       reference="plain")
     lines += _against(cells, "short", "With the students' budget before (at most 12,000 steps, as an epoch cap), "
                       "against the default budget (at most 36,000)")
+    lines += _against(cells, "mixup", "With function matching (`--transfer mixup --temperature 1`)")
     return "\n".join(lines) + "\n"
 
 
@@ -315,7 +320,8 @@ def set_section(cell_rows: list[Cell]) -> str:
                 "wide": "the second student size (2× width), `--no-batch-norm`",
                 "wider": "the third student size (4× width), `--no-batch-norm`",
                 "transfer": "`--transfer augment --no-batch-norm`", "streaming": "`--streaming`",
-                "short": "the students' budget before (`--epochs` capped at about 12,000 steps)"}[cell.size]
+                "short": "the students' budget before (`--epochs` capped at about 12,000 steps)",
+                "mixup": "`--transfer mixup --temperature 1` (function matching)"}[cell.size]
         out.append(f"Variant: {what} (student {cell.params['student']:,} parameters; teacher "
                    f"{cell.params['teacher']:,}).\n")
         out.append(markdown_table(["repeat (seed)", "teacher %", "baseline %", "distilled %", "chosen on validation"],
@@ -349,7 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="default,plain", help="variants to train, comma-separated: default, "
                         "plain (`--no-batch-norm`), wide and wider (the second and third student sizes) and "
                         "transfer (`--transfer augment`), the last three on the sets marked for them, and short "
-                        "(the students' budget before, at most 12,000 steps: mnist1d) "
+                        "(the students' budget before, at most 12,000 steps: mnist1d) and mixup (function "
+                        "matching, `--transfer mixup --temperature 1`: mnist1d) "
                         "(default: default,plain)")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_campaign(parser, argv)

@@ -48,6 +48,17 @@ def test_unlabeled_transfer_windows_get_the_soft_term_only():
     assert float(np.asarray(soft_target_loss(np.array([-1]), Z_S, Z_T, 2.0, 0.0))[0]) == 0.0
 
 
+def test_mixed_labels_weight_the_cross_entropy_of_each_class():
+    # One-hot float labels give the integer labels' loss; a 0.3 / 0.7 mixture of classes 0 and 1
+    # gives 0.3 * CE(class 0) + 0.7 * CE(class 1) in the hard term (alpha = 0.5 mixes in the soft term).
+    one_hot = np.array([[0.0, 1.0, 0.0]], np.float32)
+    assert float(np.asarray(soft_target_loss(one_hot, Z_S, Z_T, 2.0, 0.7))[0]) == pytest.approx(0.9961189, rel=1e-5)
+    ce0 = CE - 1.0  # log-sum-exp minus the logit of class 0 (1) instead of class 1 (0)
+    mixed = np.array([[0.3, 0.7, 0.0]], np.float32)
+    loss = float(np.asarray(soft_target_loss(mixed, Z_S, Z_T, 2.0, 0.5))[0])
+    assert loss == pytest.approx(0.5 * (0.3 * ce0 + 0.7 * CE) + 0.5 * 4 * KL[2.0], rel=1e-5)
+
+
 def test_softmax_runs_over_the_last_axis():
     # The same example repeated over a time axis [batch, time, classes] gives the same per-step loss.
     zs, zt = np.repeat(Z_S[:, None], 3, axis=1), np.repeat(Z_T[:, None], 3, axis=1)

@@ -116,6 +116,32 @@ def test_transfer_windows_are_deterministic_and_shaped_like_the_training_windows
     assert np.isfinite(a).all()
     with pytest.raises(TinyDistillError, match="classify"):
         transfer.check("augment", "forecast")
+    with pytest.raises(TinyDistillError, match="mixup needs soft targets"):
+        transfer.check("mixup", "anomaly")
+
+
+def test_mixup_batches_mix_every_input_and_the_labels_alike_and_repeat_per_seed():
+    rng = np.random.default_rng(0)
+    xs, xt = rng.normal(size=(16, 8, 2)).astype(np.float32), rng.normal(size=(16, 8, 3)).astype(np.float32)
+    y = rng.integers(0, 4, 16)
+
+    def first(seed):
+        ds = recipe.batches({"student": xs, "teacher": xt}, y, 16, seed, mix_classes=4)
+        x, yy = next(iter(ds))
+        return {k: np.asarray(v) for k, v in x.items()}, np.asarray(yy)
+
+    (x, yy), (x2, yy2), (x3, _) = first(5), first(5), first(6)
+    np.testing.assert_array_equal(x["teacher"], x2["teacher"])
+    np.testing.assert_array_equal(yy, yy2)
+    assert not np.array_equal(x["teacher"], x3["teacher"])
+    assert yy.shape == (16, 4) and np.allclose(yy.sum(axis=1), 1.0)
+    # Each mixed row is lam * a + (1 - lam) * b for two rows a, b of the batch, with one lam for
+    # the student's window, the teacher's window and the label: the student's channels are the
+    # teacher's first two here, so the two mixtures must agree.
+    xs_in_t = np.concatenate([xs, xt[..., 2:]], axis=-1)
+    ds = recipe.batches({"student": xs_in_t[..., :2], "teacher": xs_in_t}, y, 16, 5, mix_classes=4)
+    x, _ = next(iter(ds))
+    np.testing.assert_allclose(np.asarray(x["student"]), np.asarray(x["teacher"])[..., :2], rtol=1e-6)
 
 
 def test_candidates_share_one_distiller_yet_train_as_if_alone():

@@ -151,6 +151,17 @@ def test_explicit_temperature_and_alpha_train_one_student_and_one_baseline(tmp_p
     assert len(sel["baseline_candidates"]) == 1
 
 
+def test_mixup_transfer_distills_from_a_teacher_on_privileged_channels(tmp_path):
+    # Function matching: the teacher (gyroscope too) runs on the same mixed windows as the student.
+    options = dict(dataset="basic-motions", privileged=("gyro_x", "gyro_y", "gyro_z"), epochs=2, teacher_epochs=1,
+                   hop=16, seed=2, temperature=1, alpha=0.9, transfer="mixup")
+    run = train(TrainConfig(**options), tmp_path / "m", progress=False)
+    sel = run.metrics["selection"]
+    assert sel["transfer"] == "mixup" and [(g["temperature"], g["alpha"]) for g in sel["grid"]] == [(1.0, 0.9)]
+    assert np.isfinite(run.metrics["training"]["student"]["best_val"]["cross_entropy"])
+    assert 0.0 <= run.metrics["student"]["accuracy"] <= 1.0
+
+
 def test_toml_config_with_flag_override(tmp_path):
     toml = tmp_path / "run.toml"
     toml.write_text('dataset = "basic-motions"\nprivileged = ["gyro_x", "gyro_y", "gyro_z"]\n'

@@ -222,8 +222,9 @@ def _csv_list(ctx, param, value):
               "distilled candidates of the validation grid (default auto).")
 @click.option("--alpha", help="Imitation weight: 0 = plain training, 1 = pure imitation, or auto: chosen on "
               "validation among 0 and 0.9 (default auto).")
-@click.option("--transfer", type=click.Choice(["none", "augment"]),
-              help="Extra augmented windows for the soft term only (default none).")
+@click.option("--transfer", type=click.Choice(["none", "augment", "mixup"]),
+              help="augment: extra augmented windows for the soft term only; mixup: every distilled batch "
+                   "mixed anew, the teacher on the same mixed windows (function matching) (default none).")
 @click.option("--hint/--no-hint", default=None, help="Add the feature (hint) loss between teacher and student.")
 @click.option("--hint-weight", type=float, help="Weight of the hint loss (default 1).")
 @click.option("--epochs", type=int, help="Cap: student (and baseline) epochs (default: a step budget that "

@@ -22,12 +22,16 @@ from keras import ops
 
 
 def soft_target_loss(y, student_logits, teacher_logits, temperature: float, alpha: float):
-    """Per-example Hinton loss; `y` integer class ids. Returns a [batch] tensor.
+    """Per-example Hinton loss; `y` integer class ids, or class probabilities (one more axis, float:
+    mixed windows' mixed labels). Returns a [batch] tensor.
 
     Examples labelled -1 (the transfer set's unlabeled windows) get the soft term only.
     """
-    labeled = ops.cast(ops.greater_equal(y, 0), "float32")
-    ce = keras.losses.sparse_categorical_crossentropy(ops.maximum(y, 0), student_logits, from_logits=True) * labeled
+    if len(y.shape) == len(student_logits.shape) and "float" in str(y.dtype):
+        ce = -ops.sum(ops.cast(y, "float32") * ops.log_softmax(student_logits, axis=-1), axis=-1)
+    else:
+        labeled = ops.cast(ops.greater_equal(y, 0), "float32")
+        ce = keras.losses.sparse_categorical_crossentropy(ops.maximum(y, 0), student_logits, from_logits=True) * labeled
     if isinstance(alpha, (int, float)) and alpha == 0:
         return ce
     t = float(temperature) if isinstance(temperature, (int, float)) else temperature

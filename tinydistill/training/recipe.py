@@ -93,19 +93,44 @@ def optimizer(learning_rate: float, budget: Budget):
     return keras.optimizers.Adam(schedule)
 
 
-def batches(x, y, batch_size: int, seed: int):
-    """An endless, seeded, reshuffled-each-epoch tf.data stream of (x, y) batches."""
+def batches(x, y, batch_size: int, seed: int, mix_classes: int | None = None):
+    """An endless, seeded, reshuffled-each-epoch tf.data stream of (x, y) batches; with
+    `mix_classes`, every batch mixed (`mixed`), its labels as mixed one-hot vectors."""
     import tensorflow as tf
 
     # Our own tf.data pipeline: Keras' adapter for numpy arrays, under op determinism,
     # builds a dataset op this TensorFlow logs an error line about on every fit.
     n = len(y)
     ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(n, seed=seed, reshuffle_each_iteration=True)
-    return ds.repeat().batch(min(batch_size, n), drop_remainder=n >= batch_size)
+    ds = ds.repeat().batch(min(batch_size, n), drop_remainder=n >= batch_size)
+    if mix_classes:
+        ds = ds.enumerate().map(lambda i, batch: mixed(batch, i, classes=mix_classes, seed=seed))
+    return ds
+
+
+def mixed(batch, step, *, classes: int, seed: int):
+    """Mixup batch for function matching (Beyer et al. 2022): each window becomes
+    lam * itself + (1 - lam) * another window of the batch, lam ~ U(0, 1) per window, with the
+    same mixture of every input (student and teacher windows) and of the one-hot labels.
+    Stateless random numbers keyed on (seed, step): the same batches on every run."""
+    import tensorflow as tf
+
+    x, y = batch
+    b = tf.shape(y)[0]
+    lam = tf.random.stateless_uniform([b], seed=tf.stack([tf.cast(seed, tf.int64), 2 * step]))
+    other = tf.argsort(tf.random.stateless_uniform([b], seed=tf.stack([tf.cast(seed, tf.int64), 2 * step + 1])))
+
+    def mix(v):
+        v = tf.cast(v, tf.float32)
+        w = tf.reshape(lam, tf.concat([[b], tf.ones([tf.rank(v) - 1], tf.int32)], 0))
+        return w * v + (1.0 - w) * tf.gather(v, other)
+
+    xm = {k: mix(v) for k, v in x.items()} if isinstance(x, dict) else mix(x)
+    return xm, mix(tf.one_hot(y, classes))
 
 
 def fit(model, data, weights_model, validate, budget: Budget, *, seed: int, batch_size: int, log=None,
-        phase: str = "") -> tuple[dict, dict]:
+        phase: str = "", mix_classes: int | None = None) -> tuple[dict, dict]:
     """Train compiled `model` on (x, y) `data` within `budget`, keep the best-validation weights.
 
     `weights_model` is the network whose weights are selected (the student inside a
@@ -146,7 +171,7 @@ def fit(model, data, weights_model, validate, budget: Budget, *, seed: int, batc
                     + ("  early stop" if self.model.stop_training else ""))
 
     x, y = data
-    model.fit(batches(x, y, batch_size, seed), epochs=budget.periods, steps_per_epoch=budget.period,
+    model.fit(batches(x, y, batch_size, seed, mix_classes), epochs=budget.periods, steps_per_epoch=budget.period,
               shuffle=False, verbose=0, callbacks=[_Select()])
     weights_model.set_weights(state["weights"])
     info = {"steps": len(history["step"]) * budget.period, "best_epoch": state["best_period"],
@@ -249,9 +274,10 @@ class Candidates:
         return self._student, self._distiller
 
     def fit(self, inputs: dict, y, train: tuple, val: tuple | None, *, temperature: float, alpha: float, seed: int,
-            phase: str = "") -> dict:
+            phase: str = "", mix_classes: int | None = None) -> dict:
         """Train one candidate on ({"student", "teacher"} `inputs`, `y`); select on `val` (x, y), or on the
-        labelled training windows `train` (x, y) without validation data. Returns the model (its
+        labelled training windows `train` (x, y) without validation data; with `mix_classes`, on mixup
+        batches (`mixed`). Returns the model (its
         best-validation weights), history, fit info, T, alpha, seed, score and best validation metrics."""
         import keras
 
@@ -260,7 +286,7 @@ class Candidates:
         trained, distiller = self._distiller_for(student, temperature, alpha)
         validate = Validator(self.task, trained, train, val, seed)
         history, info = fit(distiller, (inputs, y), trained, validate, self.budget, seed=seed,
-                            batch_size=self.batch_size, log=self.log, phase=phase)
+                            batch_size=self.batch_size, log=self.log, phase=phase, mix_classes=mix_classes)
         student.set_weights(trained.get_weights())  # the best-validation weights, kept per candidate
         return {"model": student, "history": history, "info": info, "temperature": temperature, "alpha": alpha,
                 "seed": seed, "score": list(info["score"]), "val": info["best_val"]}

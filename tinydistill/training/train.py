@@ -378,9 +378,11 @@ def _fit_models(config: TrainConfig, prep: Prepared, log, user_models: dict | No
         xs_x, xt_x = np.concatenate([xs_tr, xs_aug]), np.concatenate([xt_tr, xt_aug])
         y_x = np.concatenate([y_tr, np.full(len(xt_aug), transfer.UNLABELED, dtype=y_tr.dtype)])
     hint = config.hint_weight if config.hint else 0.0
-    # Without the hint loss only the teacher's outputs matter: computed once, not at every step.
+    # Without the hint loss only the teacher's outputs matter: computed once, not at every step
+    # (except on mixup batches, whose windows are new at every step).
     kd_teacher = teacher
-    if not hint:
+    mixup = config.transfer == "mixup"
+    if not hint and not mixup:
         kd_teacher, frozen = recipe.frozen_outputs(teacher, xt_x if config.transfer == "augment" else xt_tr)
     budget = recipe.step_budget(len(y_tr), config.batch_size, config.epochs, role="student")
 
@@ -392,11 +394,12 @@ def _fit_models(config: TrainConfig, prep: Prepared, log, user_models: dict | No
     def fit_student(role, temperature, alpha, seed):
         use_transfer = config.transfer == "augment" and alpha > 0
         xs, xt, y = (xs_x, xt_x, y_x) if use_transfer else (xs_tr, xt_tr, y_tr)
-        if not hint:  # the frozen teacher's outputs stand in for its inputs
+        if not hint and not mixup:  # the frozen teacher's outputs stand in for its inputs
             xt = frozen if use_transfer or config.transfer != "augment" else frozen[:len(y_tr)]
         return candidates.fit({"student": xs, "teacher": xt}, y, (xs_tr, y_tr), (va["xs"], va["y"]) if has_val else None,
                               temperature=temperature, alpha=alpha, seed=seed,
-                              phase=f"{role} T={temperature:g} alpha={alpha:g} seed={seed}")
+                              phase=f"{role} T={temperature:g} alpha={alpha:g} seed={seed}",
+                              mix_classes=n_out if mixup and alpha > 0 else None)
 
     points = selection.grid(config.temperature, config.alpha)
     grid = [fit_student("student", t, a, config.seed) for t, a in points]

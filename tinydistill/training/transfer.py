@@ -1,8 +1,11 @@
-"""The transfer set (Hinton et al. 2015): extra windows on which only the soft term trains.
+"""The transfer set (Hinton et al. 2015): extra windows on which the student matches its teacher.
 
-Augmented copies of the training windows (jitter, scaling, time warp, mixup) carry no
-label; the student learns there to match the teacher's soft targets. They are marked
-with label -1, which `soft_target_loss` leaves out of the hard term.
+`augment`: augmented copies of the training windows (jitter, scaling, time warp, mixup), made
+once, carry no label; the student learns there to match the teacher's soft targets. They are
+marked with label -1, which `soft_target_loss` leaves out of the hard term.
+`mixup`: function matching (Beyer et al. 2022), an endless transfer set: every batch of a
+distilled candidate is mixed anew (`recipe.mixed`), the teacher runs on the same mixed windows
+as the student, and the hard term takes the mixed labels. Baselines train on plain batches.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import numpy as np
 from ..errors import TinyDistillError
 from ..tasks import get_task
 
-KINDS = ("none", "augment")
+KINDS = ("none", "augment", "mixup")
 UNLABELED = -1
 
 
@@ -21,7 +24,7 @@ def check(kind: str, task) -> None:
     if kind not in KINDS:
         raise TinyDistillError(f"--transfer must be one of {', '.join(KINDS)}, not {kind!r}")
     if kind != "none" and not get_task(task).outputs_classes:
-        raise TinyDistillError("--transfer augment needs soft targets: use it with --task classify")
+        raise TinyDistillError(f"--transfer {kind} needs soft targets: use it with --task classify")
 
 
 def _time_warp(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
