@@ -8,6 +8,7 @@
 #ifndef TD_DEPTHWISE_CONV_S8_H
 #define TD_DEPTHWISE_CONV_S8_H
 
+#include "td_dsp.h"
 #include "td_mac.h"
 #include "td_requant.h"
 #include "td_types.h"
@@ -29,10 +30,13 @@ typedef struct {
     const int32_t *bias_folded; /* [out_c]: bias + in_offset * sum(weights[oc]) */
     const int32_t *mult;
     const int32_t *shift;
+#if defined(TD_USE_DSP)
+    /* Only builds with the Armv7E-M paths have (and link) what only those paths read. */
     /* Working memory in the arena, planned by the generator (lowering/conv.py depthwise_scratch_bytes),
-     * for the Armv7E-M blocked path; NULL: that path is off. */
+     * for the blocked path; NULL: that path is off. */
     int32_t *scratch;
     const int32_t *round_offset; /* [out_c] with fast_requant 2: 2^(r-1) + (out_offset << r), r = -shift */
+#endif
 } td_depthwise_conv_params;
 
 td_status td_depthwise_conv_s8(const td_depthwise_conv_params *p, const int8_t *input, int8_t *output);
