@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "td_dsp.h"
 #include "td_mac.h"
 #include "td_requant.h"
 #include "td_types.h"
@@ -30,8 +31,10 @@ typedef struct {
     const int32_t *bias_folded; /* [out_c]: bias + in_offset * sum(weights[oc]) */
     const int32_t *mult;        /* [out_c] */
     const int32_t *shift;       /* [out_c] */
-    /* The Armv7E-M GEMM path (TD_USE_DSP; td_conv_s8_gemm below), given by the generator when
-     * fast_requant holds, else 0 / NULL: */
+#if defined(TD_USE_DSP)
+    /* Only builds with the Armv7E-M paths have (and link) what only those paths read. */
+    /* The GEMM path (td_conv_s8_gemm below), given by the generator when fast_requant holds,
+     * else 0 / NULL: */
     int32_t gemm_unroll;        /* slots per turn of its inner loop (2 to 16), dividing gemm_slots */
     int32_t gemm_slots;         /* 2 ceil(K / 4), K = k_h * k_w * in_c the window's values */
     const int32_t *weights_gemm; /* [ceil(out_c / 2)][gemm_slots][2] words: per two channels and
@@ -42,6 +45,7 @@ typedef struct {
     const int32_t *bias_gemm;   /* [2 ceil(out_c / 2)]: 2 bias_folded, zero past out_c */
     int32_t *scratch;           /* arena words (lowering/conv.py conv_scratch_bytes); NULL: path off */
     const int32_t *round_offset; /* [out_c] with fast_requant 2: 2^(r-1) + (out_offset << r), r = -shift */
+#endif
 } td_conv_params;
 
 td_status td_conv_s8(const td_conv_params *p, const int8_t *input, int8_t *output);

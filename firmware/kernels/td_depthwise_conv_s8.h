@@ -8,6 +8,7 @@
 #ifndef TD_DEPTHWISE_CONV_S8_H
 #define TD_DEPTHWISE_CONV_S8_H
 
+#include "td_dsp.h"
 #include "td_mac.h"
 #include "td_requant.h"
 #include "td_types.h"
@@ -29,10 +30,13 @@ typedef struct {
     const int32_t *bias_folded; /* [out_c]: bias + in_offset * sum(weights[oc]) */
     const int32_t *mult;
     const int32_t *shift;
+#if defined(TD_USE_DSP)
+    /* Only builds with the Armv7E-M paths have (and link) what only those paths read. */
     /* Working memory in the arena, planned by the generator (lowering/conv.py depthwise_scratch_bytes),
-     * for the Armv7E-M blocked path; NULL: that path is off. */
+     * for the blocked path; NULL: that path is off. */
     int32_t *scratch;
     const int32_t *round_offset; /* [out_c] with fast_requant 2: 2^(r-1) + (out_offset << r), r = -shift */
+#endif
 } td_depthwise_conv_params;
 
 td_status td_depthwise_conv_s8(const td_depthwise_conv_params *p, const int8_t *input, int8_t *output);
@@ -180,46 +184,73 @@ TD_INLINE void td_dw_fill_planes(const td_depthwise_conv_params *p, const int8_t
 /* One row of taps (k_a = 3, stride and dilation 1) for three outputs along a, as one
  * asm block so that GCC keeps the six accumulators, three weights and one input in
  * registers (11; twelve and more left GCC without registers where model.c inlines
- * several kernels): input j (word j at xp) serves outputs j - 2 .. j. */
+ * several kernels): input j (word j at xp) serves outputs j - 2 .. j. The block loads
+ * the row's three weights from wp itself (LDRD + LDR, the last into wp's register):
+ * left to GCC, those loads took up to six instructions with their base reloaded. */
 #define TD_DW_X(J) "ldr %[x], [%[xp], #4 * " #J "]\n\t"
 #define TD_DW_M(Q, W)                                                                                \
     "smlabb %[" Q "l], %[" W "], %[x], %[" Q "l]\n\tsmlatt %[" Q "h], %[" W "], %[x], %[" Q "h]\n\t"
-#define TD_DW_ROW3X3(XP, W0, W1, W2, S)                                                               \
+#define TD_DW_ROW3X3(XP, WP, S)                                                                       \
     do {                                                                                              \
-        uint32_t x_;                                                                                  \
-        __asm__(TD_DW_X(0) TD_DW_M("q0", "w0")                                                        \
+        uint32_t x_, w0_, w1_;                                                                        \
+        uintptr_t w2_ = (uintptr_t)(WP);                                                              \
+        __asm__("ldrd %[w0], %[w1], [%[w2]]\n\t"                                                      \
+                "ldr %[w2], [%[w2], #8]\n\t"                                                          \
+                TD_DW_X(0) TD_DW_M("q0", "w0")                                                        \
                 TD_DW_X(1) TD_DW_M("q0", "w1") TD_DW_M("q1", "w0")                                    \
                 TD_DW_X(2) TD_DW_M("q0", "w2") TD_DW_M("q1", "w1") TD_DW_M("q2", "w0")                \
                 TD_DW_X(3) TD_DW_M("q1", "w2") TD_DW_M("q2", "w1")                                    \
                 TD_DW_X(4) TD_DW_M("q2", "w2")                                                        \
                 : [q0l] "+r"(S[0][0]), [q0h] "+r"(S[0][1]), [q1l] "+r"(S[1][0]), [q1h] "+r"(S[1][1]), \
-                  [q2l] "+r"(S[2][0]), [q2h] "+r"(S[2][1]), [x] "=&r"(x_)                             \
-                : [xp] "r"(XP), [w0] "r"(W0), [w1] "r"(W1), [w2] "r"(W2)                              \
+                  [q2l] "+r"(S[2][0]), [q2h] "+r"(S[2][1]), [x] "=&r"(x_), [w0] "=&r"(w0_),          \
+                  [w1] "=&r"(w1_), [w2] "+r"(w2_)                                                     \
+                : [xp] "r"(XP)                                                                        \
                 : "memory");                                                                          \
     } while (0)
 
+/* What the outputs of one lane need besides the accumulators, for its channels c0 and c0 + 2:
+ * gathered once per four channels (on the stack) so that each block loads them without
+ * reloading the params' array pointers, doubling the biases or negating the shifts again. */
+typedef struct {
+    int32_t bias[2];  /* bias_folded, doubled with fast_requant (the weights are, td_dw_planes_quad) */
+    int32_t mult[2];
+    int32_t shift[2]; /* fast_requant 2: the right shift -shift; otherwise shift */
+    int32_t round[2]; /* fast_requant 2: round_offset */
+} td_dw_lane;
+
+TD_INLINE void td_dw_lane_of(const td_depthwise_conv_params *p, int32_t c0, td_dw_lane *TD_RESTRICT lane)
+{
+    const int folded = p->fast_requant == 2 && p->round_offset != NULL;
+    int32_t j;
+    for (j = 0; j < 2; ++j) {
+        const int32_t c = c0 + 2 * j;
+        lane->bias[j] = p->bias_folded[c] * (p->fast_requant ? 2 : 1);
+        lane->mult[j] = p->mult[c];
+        lane->shift[j] = folded ? -p->shift[c] : p->shift[c];
+        lane->round[j] = folded ? p->round_offset[c] : 0;
+    }
+}
+
 /* `np` (1 or 3, a constant) outputs along a from one lane plane: channels c0 and c0 + 2.
  * x0: the plane at the block's first window; wx: the lane's extended weights [k_b][k_a]. */
-TD_INLINE void td_dw_block(const td_depthwise_conv_params *p, const td_dw_axes *ax, const uint32_t *TD_RESTRICT x0,
-                           const uint32_t *TD_RESTRICT wx, int8_t *TD_RESTRICT out, int32_t c0, int np)
+TD_INLINE void td_dw_block(const td_depthwise_conv_params *p, const td_dw_axes *ax, const td_dw_lane *lane,
+                           const uint32_t *TD_RESTRICT x0, const uint32_t *TD_RESTRICT wx, int8_t *TD_RESTRICT out,
+                           int32_t c0, int np)
 {
     const int32_t c1 = c0 + 2;
     int32_t s[3][2];
     int32_t i, kb, ka;
-    /* With fast_requant the weights are doubled (td_dw_planes_quad), so the bias is too. */
-    const int32_t b0 = p->bias_folded[c0] * (p->fast_requant ? 2 : 1);
-    const int32_t b1 = p->bias_folded[c1] * (p->fast_requant ? 2 : 1);
     TD_UNROLL4
     for (i = 0; i < np; ++i) {
-        s[i][0] = b0;
-        s[i][1] = b1;
+        s[i][0] = lane->bias[0];
+        s[i][1] = lane->bias[1];
     }
     TD_UNROLL4
     for (kb = 0; kb < ax->k_b; ++kb) {
         const uint32_t *xr = x0 + kb * ax->d_b * ax->p_a;
         const uint32_t *wr = wx + kb * ax->k_a;
         if (np == 3 && ax->k_a == 3 && ax->s_a == 1 && ax->d_a == 1) {
-            TD_DW_ROW3X3(xr, wr[0], wr[1], wr[2], s);
+            TD_DW_ROW3X3(xr, wr, s);
         } else {
             for (ka = 0; ka < ax->k_a; ++ka) {
                 const uint32_t w = wr[ka];
@@ -233,37 +264,37 @@ TD_INLINE void td_dw_block(const td_depthwise_conv_params *p, const td_dw_axes *
         }
     }
     if (p->fast_requant == 2 && p->round_offset != NULL) {
-        const int32_t m0 = p->mult[c0], r0 = -p->shift[c0], m1 = p->mult[c1], r1 = -p->shift[c1];
-        const int32_t k0 = p->round_offset[c0], k1 = p->round_offset[c1];
         TD_UNROLL4
         for (i = 0; i < np; ++i) {
-            out[i * ax->o_a + c0] =
-                td_requant_folded_x2_s8(s[i][0], m0, r0, k0, p->out_offset, p->act_min, p->act_max);
-            out[i * ax->o_a + c1] =
-                td_requant_folded_x2_s8(s[i][1], m1, r1, k1, p->out_offset, p->act_min, p->act_max);
+            out[i * ax->o_a + c0] = td_requant_folded_x2_s8(s[i][0], lane->mult[0], lane->shift[0], lane->round[0],
+                                                            p->out_offset, p->act_min, p->act_max);
+            out[i * ax->o_a + c1] = td_requant_folded_x2_s8(s[i][1], lane->mult[1], lane->shift[1], lane->round[1],
+                                                            p->out_offset, p->act_min, p->act_max);
         }
     } else {
-        const int32_t m0 = p->mult[c0], h0 = p->shift[c0], m1 = p->mult[c1], h1 = p->shift[c1];
         TD_UNROLL4
         for (i = 0; i < np; ++i) {
-            out[i * ax->o_a + c0] = p->fast_requant
-                                        ? td_requant_fast_x2_s8(s[i][0], m0, h0, p->out_offset, p->act_min, p->act_max)
-                                        : td_requant_s8(s[i][0], m0, h0, p->out_offset, p->act_min, p->act_max);
-            out[i * ax->o_a + c1] = p->fast_requant
-                                        ? td_requant_fast_x2_s8(s[i][1], m1, h1, p->out_offset, p->act_min, p->act_max)
-                                        : td_requant_s8(s[i][1], m1, h1, p->out_offset, p->act_min, p->act_max);
+            TD_UNROLL2
+            for (ka = 0; ka < 2; ++ka) {
+                out[i * ax->o_a + c0 + 2 * ka] =
+                    p->fast_requant ? td_requant_fast_x2_s8(s[i][ka], lane->mult[ka], lane->shift[ka], p->out_offset,
+                                                            p->act_min, p->act_max)
+                                    : td_requant_s8(s[i][ka], lane->mult[ka], lane->shift[ka], p->out_offset,
+                                                    p->act_min, p->act_max);
+            }
         }
     }
 }
 
 /* Every output of channels oc..oc+3 from the two lane planes; w0, w1: room for the
- * two lanes' extended weights, k_a * k_b words each. */
+ * two lanes' extended weights, k_a * k_b words each. One lane after the other, so that
+ * only one lane's constants are on the stack. */
 TD_INLINE void td_dw_planes_quad(const td_depthwise_conv_params *p, const uint32_t *TD_RESTRICT even,
                                  const uint32_t *TD_RESTRICT odd, uint32_t *TD_RESTRICT w0, uint32_t *TD_RESTRICT w1,
                                  int8_t *TD_RESTRICT output, int32_t oc)
 {
     const td_dw_axes ax = td_dw_axes_of(p);
-    int32_t a, b, t;
+    int32_t a, b, t, l;
     for (t = 0; t < ax.k_a * ax.k_b; ++t) {
         /* [k_b][k_a] from TFLite's [k_h][k_w][out_c]. */
         const int32_t ka = t % ax.k_a, kb = t / ax.k_a;
@@ -279,20 +310,22 @@ TD_INLINE void td_dw_planes_quad(const td_depthwise_conv_params *p, const uint32
             w1[t] = td_sxtb16_ror8(v);
         }
     }
-    for (b = 0; b < ax.n_b; ++b) {
-        const int32_t xb = b * ax.s_b * ax.p_a;
-        int8_t *ob = output + b * ax.o_b;
-        for (a = 0; a + 3 <= ax.n_a; a += 3) {
-            td_dw_block(p, &ax, even + xb + a * ax.s_a, w0, ob + a * ax.o_a, oc, 3);
-            TD_DW_FENCE();
-            td_dw_block(p, &ax, odd + xb + a * ax.s_a, w1, ob + a * ax.o_a, oc + 1, 3);
-            TD_DW_FENCE();
-        }
-        for (; a < ax.n_a; ++a) {
-            td_dw_block(p, &ax, even + xb + a * ax.s_a, w0, ob + a * ax.o_a, oc, 1);
-            TD_DW_FENCE();
-            td_dw_block(p, &ax, odd + xb + a * ax.s_a, w1, ob + a * ax.o_a, oc + 1, 1);
-            TD_DW_FENCE();
+    for (l = 0; l < 2; ++l) {
+        const uint32_t *plane = l ? odd : even;
+        const uint32_t *wl = l ? w1 : w0;
+        td_dw_lane lane;
+        td_dw_lane_of(p, oc + l, &lane);
+        for (b = 0; b < ax.n_b; ++b) {
+            const uint32_t *xb = plane + b * ax.s_b * ax.p_a;
+            int8_t *ob = output + b * ax.o_b;
+            for (a = 0; a + 3 <= ax.n_a; a += 3) {
+                td_dw_block(p, &ax, &lane, xb + a * ax.s_a, wl, ob + a * ax.o_a, oc + l, 3);
+                TD_DW_FENCE();
+            }
+            for (; a < ax.n_a; ++a) {
+                td_dw_block(p, &ax, &lane, xb + a * ax.s_a, wl, ob + a * ax.o_a, oc + l, 1);
+                TD_DW_FENCE();
+            }
         }
     }
 }

@@ -6,6 +6,7 @@
 #ifndef TD_FULLY_CONNECTED_S8_H
 #define TD_FULLY_CONNECTED_S8_H
 
+#include "td_dsp.h"
 #include "td_mac.h"
 #include "td_requant.h"
 #include "td_types.h"
@@ -26,6 +27,8 @@ typedef struct {
     int32_t mult_all;           /* that multiplier, */
     int32_t right_all;          /* r = -1 - shift, */
     int32_t round_all;          /* 2^(r-1) + out_offset 2^r */
+#if defined(TD_USE_DSP)
+    /* Only builds with the Armv7E-M paths have (and link) what only those paths read. */
     /* The weights again for the Armv7E-M path, rows in pairs (generated when in_c and out_c
      * are multiples of 4; NULL otherwise), so that one sign extension serves two products:
      * for rows 2p, 2p+1 and inputs 4q..4q+3, at 2 p in_c + 8 q, the words
@@ -39,6 +42,7 @@ typedef struct {
      * o five words, bias_folded[o] and then w[o][i], w[o][i + 2] as int16 lanes (low, high) for
      * i = 0, 1, 4, 5, the pairs of inputs that SXTB16 gives. */
     const int32_t *rows8;
+#endif
 } td_fully_connected_params;
 
 td_status td_fully_connected_s8(const td_fully_connected_params *p, const int8_t *input, int8_t *output);

@@ -49,7 +49,7 @@ class _CallView:
     kernel: str
     ptype: str
     params_name: str
-    fields: tuple[tuple[str, str], ...]
+    fields: tuple[tuple[str, str, bool], ...]  # param_fields
     arrays: tuple[dict, ...]
     src: str
     dst: str
@@ -78,6 +78,22 @@ def _field(value, names: dict[str, str]) -> str:
     return str(int(value))
 
 
+def param_fields(call: Call, prefix: str) -> tuple[tuple[str, str, bool], ...]:
+    """The initializers of `call`'s params: (field, C value, whether only builds with the DSP paths
+    have it: Call.dsp_fields). Array names are model_data.c's, `prefix`_op<N>_<name>."""
+    names = {a.name: f"{prefix}_op{call.op}_{a.name}" for a in call.arrays}
+    return tuple((k, _field(v, names), k in call.dsp_fields) for k, v in call.fields)
+
+
+def dsp_only_arrays(call: Call) -> set[str]:
+    """Names of `call`'s arrays that only DSP-only fields name (defined only in builds with TD_USE_DSP)."""
+    named: dict[str, bool] = {}
+    for k, v in call.fields:
+        if isinstance(v, str):
+            named[v] = named.get(v, True) and k in call.dsp_fields
+    return {name for name, dsp in named.items() if dsp}
+
+
 def _sources(call: Call, memory: MemoryPlan, params: str, checked: dict[int, str] | None) -> str:
     """The input argument; kernels of several inputs take a C99 compound-literal array."""
     if call.input_list is None:
@@ -96,12 +112,12 @@ def _destinations(call: Call, memory: MemoryPlan, checked: dict[int, str] | None
 def _view(call: Call, prefix: str, memory: MemoryPlan, checked: dict[int, str] | None = None,
           scratch: str | None = None) -> _CallView:
     base = f"{prefix}_op{call.op}"
-    names = {a.name: f"{base}_{a.name}" for a in call.arrays}
-    fields = tuple((k, _field(v, names)) for k, v in call.fields)
-    if scratch is not None:
-        fields += (("scratch", scratch),)
-    arrays = tuple({"ctype": a.ctype, "cname": names[a.name], "length": max(len(a.values), 1),
-                    "body": c_array_body(a.values)} for a in call.arrays)
+    fields = param_fields(call, prefix)
+    if scratch is not None:  # only the DSP paths work in scratch (the plain kernels' structs have none)
+        fields += (("scratch", scratch, True),)
+    dsp = dsp_only_arrays(call)
+    arrays = tuple({"ctype": a.ctype, "cname": f"{base}_{a.name}", "length": max(len(a.values), 1),
+                    "body": c_array_body(a.values), "dsp": a.name in dsp} for a in call.arrays)
     layer = f" ({call.layer})" if call.layer else ""
     return _CallView(f"op {call.op}: {call.opcode}{layer}, {call.macs} MACs", call.kernel, call.ptype,
                      f"{base}_params", fields, arrays, _sources(call, memory, f"{base}_params", checked),
@@ -122,7 +138,7 @@ def _checked_buffers(memory: MemoryPlan, prefix: str) -> tuple[dict[int, str], l
 
 def _scratch_pointers(compiled: CompiledModel, prefix: str, checked: bool) -> tuple[dict[int, str], list]:
     """Op index → its kernel's scratch pointer (a word of the arena, or in the checking layout a
-    global of its own; NULL in builds without the DSP paths), and those globals' names and sizes
+    global of its own; set only in builds with the DSP paths), and those globals' names and sizes
     in words."""
     steps = {step: op.index for step, op in enumerate(compiled.model.operators)}
     sizes = {b.scratch_of: b.size for b in compiled.memory.buffers if b.scratch_of is not None}
@@ -131,9 +147,9 @@ def _scratch_pointers(compiled: CompiledModel, prefix: str, checked: bool) -> tu
         if checked:
             name = f"{prefix}_scratch{steps[step]}"
             globals_.append((name, sizes[step] // 4))
-            pointers[steps[step]] = f"{prefix.upper()}_SCRATCH({name})"
+            pointers[steps[step]] = name
         else:
-            pointers[steps[step]] = f"{prefix.upper()}_SCRATCH({prefix}_arena + {offset // 4})"
+            pointers[steps[step]] = f"{prefix}_arena + {offset // 4}"
     return pointers, globals_
 
 
@@ -161,6 +177,7 @@ def render_sources(model: Model | CompiledModel, prefix: str = DEFAULT_PREFIX,
         "arena_size": memory.arena_size, "arena_size_dsp": memory.arena_size_dsp,
         "lower_bound": memory.lower_bound, "has_scratch": bool(memory.scratch),
         "headers": sorted({c.header for c in calls}),
+        "dsp_arrays": any(dsp_only_arrays(c) for c in calls),
     }
     checked = None
     if checked_layout:

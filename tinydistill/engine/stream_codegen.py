@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..render import render
-from .codegen import DEFAULT_PREFIX, _field, file_names, tf_version
+from .codegen import DEFAULT_PREFIX, file_names, param_fields, tf_version
 from .compiled import CompiledModel
 from .lowering import Call
 from .streamability import StreamPlan
@@ -28,7 +28,7 @@ class _StepView:
     describe: str
     ptype: str
     params_name: str
-    fields: tuple[tuple[str, str], ...]
+    fields: tuple[tuple[str, str, bool], ...]  # codegen.param_fields
     function: str
     src: str
     dst: str
@@ -52,9 +52,8 @@ def _pad4(n: int) -> int:
     return (n + 3) // 4 * 4
 
 
-def _params(call: Call, prefix: str, tag: str) -> tuple[str, tuple[tuple[str, str], ...]]:
-    arrays = {a.name: f"{prefix}_op{call.op}_{a.name}" for a in call.arrays}  # model_data.c's names
-    return f"{prefix}_stream_op{call.op}_{tag}", tuple((k, _field(v, arrays)) for k, v in call.fields)
+def _params(call: Call, prefix: str, tag: str) -> tuple[str, tuple[tuple[str, str, bool], ...]]:
+    return f"{prefix}_stream_op{call.op}_{tag}", param_fields(call, prefix)
 
 
 def _layout(compiled: CompiledModel, plan: StreamPlan) -> tuple[list[int], dict[int, int], int, int]:
@@ -88,7 +87,7 @@ def render_stream_sources(compiled: CompiledModel, plan: StreamPlan, prefix: str
     for i, step in enumerate(plan.steps):
         params_name, fields = _params(step.call, prefix, "step")
         if step.dsp_scratch:  # the DSP GEMM path
-            fields += (("scratch", f"{prefix.upper()}_STREAM_SCRATCH"),)
+            fields += (("scratch", f"{prefix}_stream_scratch", True),)
         src = f"state + {offsets[i] + (step.rows - step.view_rows) * step.channels}"
         if step.reduction:
             dst, shift, keep, drop = f"state + {reduced_at}", "", 0, 0

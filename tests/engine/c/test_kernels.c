@@ -136,8 +136,12 @@ static void test_conv_same_padding(void)
     /* in [0, 1, 2] with zero point -1 (real 1, 2, 3), kernel [1, 1, 1], SAME: 3, 6, 5. */
     static const int8_t w[3] = {1, 1, 1};
     static const int32_t bias[1] = {0}, folded[1] = {3}, mult[1] = {HALF}, shift[1] = {1};
-    const td_conv_params p = {1, 3, 1, 1, 3, 1, 1, 3, 1, 1, 1, 1, 0, 1, 0, 1, 1, 2, 1, 0, -128, 127,
-                              0, w, bias, folded, mult, shift, 0, 0, NULL, NULL, NULL, NULL};
+    /* Designated: the fields of the DSP paths exist only in builds with them (td_dsp.h). */
+    const td_conv_params p = {.in_h = 1, .in_w = 3, .in_c = 1, .out_h = 1, .out_w = 3, .out_c = 1, .k_h = 1,
+                              .k_w = 3, .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1, .pad_top = 0,
+                              .pad_left = 1, .oy_lo = 0, .oy_hi = 1, .ox_lo = 1, .ox_hi = 2, .in_offset = 1,
+                              .out_offset = 0, .act_min = -128, .act_max = 127, .fast_requant = 0, .weights = w,
+                              .bias = bias, .bias_folded = folded, .mult = mult, .shift = shift};
     const int8_t in[3] = {0, 1, 2};
     int8_t out[3] = {0, 0, 0};
     CHECK_EQ(td_conv_s8(&p, in, out), TD_OK);
@@ -151,8 +155,12 @@ static void test_depthwise_multiplier(void)
     /* 1 input channel, depth multiplier 2, kernel width 2, VALID: ch0 weights [1, 2], ch1 [-1, 1]. */
     static const int8_t w[4] = {1, -1, 2, 1}; /* [kx][oc] */
     static const int32_t bias[2] = {0, 10}, folded[2] = {0, 10}, mult[2] = {HALF, HALF}, shift[2] = {1, 1};
-    const td_depthwise_conv_params p = {1, 3, 1, 1, 2, 2, 2, 1, 2, 1, 1, 1, 1, 0, 0, 0, 1, 0, 2, 0, 0, -128, 127,
-                                        0, w, bias, folded, mult, shift, NULL, NULL};
+    const td_depthwise_conv_params p = {.in_h = 1, .in_w = 3, .in_c = 1, .out_h = 1, .out_w = 2, .out_c = 2,
+                                        .depth_mult = 2, .k_h = 1, .k_w = 2, .stride_h = 1, .stride_w = 1,
+                                        .dil_h = 1, .dil_w = 1, .pad_top = 0, .pad_left = 0, .oy_lo = 0,
+                                        .oy_hi = 1, .ox_lo = 0, .ox_hi = 2, .in_offset = 0, .out_offset = 0,
+                                        .act_min = -128, .act_max = 127, .fast_requant = 0, .weights = w,
+                                        .bias = bias, .bias_folded = folded, .mult = mult, .shift = shift};
     const int8_t in[3] = {3, 4, -5};
     int8_t out[4];
     CHECK_EQ(td_depthwise_conv_s8(&p, in, out), TD_OK);
@@ -167,8 +175,9 @@ static void test_fully_connected(void)
     static const int8_t w[6] = {1, 2, 3, -1, -2, -3};
     static const int32_t folded[2] = {6, -6}, mult[2] = {HALF, HALF}, shift[2] = {1, 1};
     /* input zero point -1: bias_folded = bias + sum(w) = 0 + 6, 0 - 6 */
-    const td_fully_connected_params p = {1, 3, 2, 0, -128, 127, 0, w, folded, mult, shift, 0, 0, 0, 0, 0, NULL,
-                                         NULL};
+    const td_fully_connected_params p = {.rows = 1, .in_c = 3, .out_c = 2, .out_offset = 0, .act_min = -128,
+                                         .act_max = 127, .single_rounding = 0, .weights = w, .bias_folded = folded,
+                                         .mult = mult, .shift = shift};
     const int8_t in[3] = {1, 1, 1}; /* real 2, 2, 2 */
     int8_t out[2];
     CHECK_EQ(td_fully_connected_s8(&p, in, out), TD_OK);

@@ -38,3 +38,7 @@ class Call:
     # Bytes of working memory the kernel takes from the arena while it runs (its params'
     # `scratch` pointer, word-aligned); 0: none, and a kernel without it takes its plain path.
     scratch: int = 0
+    # Fields that only the Armv7E-M / Armv8-M paths read (TD_USE_DSP, td_dsp.h): the kernel's params
+    # struct declares them, and the generated C sets them and defines the arrays they alone name,
+    # only in builds with those paths, so that the other builds' flash holds none of it.
+    dsp_fields: tuple[str, ...] = ()

@@ -81,6 +81,10 @@ def _conv_operands(model: Model, op: Operator):
     return inp, w, out, nhwc(op, inp), nhwc(op, out), (w.shape[1], w.shape[2])
 
 
+# What only the Armv7E-M paths read (Call.dsp_fields): the folded rounding constants and the GEMM
+# path's layout and extended weights.
+_CONV_DSP_FIELDS = ("round_offset", "gemm_unroll", "gemm_slots", "weights_gemm", "bias_gemm")
+
 # The Armv7E-M GEMM path's limit on the window (k_h * k_w * in_c values): its scratch is about
 # nine bytes per value (three pixels' extended windows and their gathered bytes).
 _GEMM_K_MAX = 512
@@ -144,7 +148,7 @@ def lower_conv_2d(model: Model, op: Operator) -> Call:
         scratch = conv_scratch_bytes(k, pointwise)
     return Call(op.index, op.opcode, op.layer, "td_conv_s8", "td_conv_s8.h", "td_conv_params", fields, arrays,
                 op.inputs[0], op.outputs[0], out_h * out_w * out_c * k_h * k_w * in_c, specialize=True,
-                scratch=scratch)
+                scratch=scratch, dsp_fields=_CONV_DSP_FIELDS)
 
 
 # The blocked depthwise path's limits: one lane plane at most this many bytes, at most
@@ -188,4 +192,4 @@ def lower_depthwise_conv_2d(model: Model, op: Operator) -> Call:
                                       (op.option("dilation_h_factor", 1), op.option("dilation_w_factor", 1)))
     return Call(op.index, op.opcode, op.layer, "td_depthwise_conv_s8", "td_depthwise_conv_s8.h",
                 "td_depthwise_conv_params", fields, arrays, op.inputs[0], op.outputs[0],
-                out_h * out_w * out_c * k_h * k_w, specialize=True, scratch=scratch)
+                out_h * out_w * out_c * k_h * k_w, specialize=True, scratch=scratch, dsp_fields=("round_offset",))

@@ -98,4 +98,4 @@ def lower_fully_connected(model: Model, op: Operator) -> Call:
         arrays += (ConstArray("rows8", "int32_t", i32(short)),)
     return Call(op.index, op.opcode, op.layer, "td_fully_connected_s8", "td_fully_connected_s8.h",
                 "td_fully_connected_params", fields, arrays, op.inputs[0], op.outputs[0], rows * in_c * out_c,
-                specialize=True)
+                specialize=True, dsp_fields=("weights_pairs", "rows8"))
