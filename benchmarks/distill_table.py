@@ -68,7 +68,8 @@ SETS = {
     "basic-motions": DataSet("basic-motions", {"dataset": "basic-motions"}, "80 recordings", 80, BASIC),
     "watch": DataSet("watch", {"dataset": "watch"}, "140 recordings, split by subject", 140, VARIED),
     "japanese-vowels": DataSet("japanese-vowels", {"dataset": "japanese-vowels"}, "640 utterances", 640, BASIC),
-    # mnist1d also with the students' step budget before it grew (the set where that budget binds).
+    # mnist1d also with the students' step budget before it grew (the set where that budget binds)
+    # and with function matching (`--transfer mixup`).
     "mnist1d": DataSet("mnist1d", {"dataset": "mnist1d"}, "5,000 sequences", 5000, VARIED + ("short", "mixup")),
     "acsf1": DataSet("acsf1", _ucr("acsf1", 1460), "200 series (CSV)", 200, BASIC),
     # OSULeaf also at four times the default width: is the default size what keeps it from its teacher?
@@ -77,7 +78,8 @@ SETS = {
 }
 # Variants of a set's runs: the default options; the default student without batch norm; the second
 # and third student sizes (twice and four times the default width) and `--transfer augment`, these
-# three without batch norm (they were measured before batch norm became the default).
+# three without batch norm (they were measured before batch norm became the default); the students'
+# step budget before (SHORT) and function matching (`--transfer mixup`, T = 1), both with batch norm.
 VARIANTS = ("default", "plain", "wide", "wider", "transfer", "short", "mixup")
 WIDTH_FACTOR = {"wide": 2, "wider": 4}
 WITHOUT_BATCH_NORM = ("plain", "wide", "wider", "transfer")

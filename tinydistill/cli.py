@@ -22,6 +22,7 @@ from . import __version__  # noqa: E402
 from .errors import TinyDistillError  # noqa: E402
 from .tasks import TASK_NAMES  # noqa: E402  (tiny: the registry, no TensorFlow)
 from .deploy import sensors  # noqa: E402  (tiny: the sensor registry)
+from .training.transfer import KINDS as TRANSFER_KINDS  # noqa: E402  (no TensorFlow)
 
 
 
@@ -222,7 +223,7 @@ def _csv_list(ctx, param, value):
               "distilled candidates of the validation grid (default auto).")
 @click.option("--alpha", help="Imitation weight: 0 = plain training, 1 = pure imitation, or auto: chosen on "
               "validation among 0 and 0.9 (default auto).")
-@click.option("--transfer", type=click.Choice(["none", "augment", "mixup"]),
+@click.option("--transfer", type=click.Choice(TRANSFER_KINDS),
               help="augment: extra augmented windows for the soft term only; mixup: every distilled batch "
                    "mixed anew, the teacher on the same mixed windows (function matching) (default none).")
 @click.option("--hint/--no-hint", default=None, help="Add the feature (hint) loss between teacher and student.")
