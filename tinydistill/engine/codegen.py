@@ -78,10 +78,15 @@ def _field(value, names: dict[str, str]) -> str:
     return str(int(value))
 
 
+def _op_base(call: Call, prefix: str) -> str:
+    """The prefix of every name of `call`'s in model_data.c / model.c: `prefix`_op<N>."""
+    return f"{prefix}_op{call.op}"
+
+
 def param_fields(call: Call, prefix: str) -> tuple[tuple[str, str, bool], ...]:
     """The initializers of `call`'s params: (field, C value, whether only builds with the DSP paths
     have it: Call.dsp_fields). Array names are model_data.c's, `prefix`_op<N>_<name>."""
-    names = {a.name: f"{prefix}_op{call.op}_{a.name}" for a in call.arrays}
+    names = {a.name: f"{_op_base(call, prefix)}_{a.name}" for a in call.arrays}
     return tuple((k, _field(v, names), k in call.dsp_fields) for k, v in call.fields)
 
 
@@ -111,7 +116,7 @@ def _destinations(call: Call, memory: MemoryPlan, checked: dict[int, str] | None
 
 def _view(call: Call, prefix: str, memory: MemoryPlan, checked: dict[int, str] | None = None,
           scratch: str | None = None) -> _CallView:
-    base = f"{prefix}_op{call.op}"
+    base = _op_base(call, prefix)
     fields = param_fields(call, prefix)
     if scratch is not None:  # only the DSP paths work in scratch (the plain kernels' structs have none)
         fields += (("scratch", scratch, True),)
