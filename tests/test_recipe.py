@@ -177,3 +177,29 @@ def test_candidates_share_one_distiller_yet_train_as_if_alone():
     assert later["info"]["steps"] == alone["info"]["steps"] and later["score"] == pytest.approx(alone["score"])
     assert not np.allclose(first["model"].get_weights()[0], later["model"].get_weights()[0])
     assert (first["temperature"], first["alpha"], first["seed"]) == (4.0, 0.9, 1)
+
+
+def test_a_live_teacher_is_left_out_of_the_alpha_zero_candidates_which_train_as_with_it():
+    """With a teacher run on every batch (mixup batches), alpha = 0 candidates train without it (no
+    teacher forward passes), to the weights they get with a zero-weighted teacher."""
+    import keras
+
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(64, 8, 2)).astype(np.float32), rng.integers(0, 3, 64)
+
+    def build():
+        i = keras.Input((8, 2))
+        h = keras.layers.Dense(4, activation="relu", name="features")(keras.layers.Flatten()(i))
+        return keras.Model(i, keras.layers.Dense(3)(h))
+
+    teacher = build()
+    budget = recipe.step_budget(64, 16, max_epochs=3)
+    runs = {}
+    for live in (False, True):
+        cands = recipe.Candidates(build, teacher, "classify", 1e-2, budget, batch_size=16, live=live)
+        runs[live] = cands.fit({"student": x, "teacher": x}, y, (x, y), (x[:16], y[:16]), temperature=4.0,
+                               alpha=0.0, seed=3)
+        assert cands._distiller_for(build(), 4.0, 0.0)[1].uses_teacher is not live
+        assert cands._distiller_for(build(), 4.0, 0.9)[1].uses_teacher
+    for a, b in zip(runs[False]["model"].get_weights(), runs[True]["model"].get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -110,6 +110,8 @@ class Distiller(keras.Model):
                 t_out = ops.take(t_out, self.teacher_slice, axis=-1)
         temperature, alpha = (self.temperature, self.alpha) if self.mixture is None else \
             (self.mixture[0], self.mixture[1])
+        if not self.uses_teacher:  # without a teacher (a baseline) the labels are the whole loss
+            alpha = 0.0
         if self.task.loss == "soft_targets":
             per_example = soft_target_loss(y, out, t_out, temperature, alpha)
         else:

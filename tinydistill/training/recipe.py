@@ -243,15 +243,17 @@ class Candidates:
     (built under its seed), Adam's state and step count zeroed, its T and alpha set as
     variables. With a hint loss the regressor trains too, so each candidate gets its own
     Distiller. `build()` returns a fresh student; `teacher` is what the Distiller runs on its
-    "teacher" inputs (the frozen_outputs() lookup model without a hint).
+    "teacher" inputs (the frozen_outputs() lookup model without a hint). A `live` teacher (the
+    network itself, run on every batch: mixup batches) is left out of the alpha = 0 candidates,
+    which train on a second compiled Distiller without it.
     """
 
     def __init__(self, build, teacher, task, learning_rate: float, budget: Budget, *, batch_size: int,
-                 teacher_slice=None, hint_weight: float = 0.0, log=None):
+                 teacher_slice=None, hint_weight: float = 0.0, live: bool = False, log=None):
         self.build, self.teacher, self.task, self.budget = build, teacher, task, budget
         self.learning_rate, self.batch_size, self.teacher_slice, self.log = learning_rate, batch_size, teacher_slice, log
-        self.hint_weight = hint_weight
-        self._student = self._distiller = None
+        self.hint_weight, self.live = hint_weight, live
+        self._tunable = {}  # runs the teacher? -> (student, compiled tunable Distiller)
 
     def _distiller_for(self, student, temperature: float, alpha: float):
         """(the network that trains, its Distiller), ready for a candidate with `student`'s initial weights."""
@@ -262,16 +264,19 @@ class Candidates:
                                   hint_weight=self.hint_weight if alpha > 0 else 0.0, teacher_slice=self.teacher_slice)
             distiller.compile(optimizer=optimizer(self.learning_rate, self.budget), **compile_options(self.budget))
             return student, distiller
-        if self._distiller is None:
-            self._student = self.build()
-            self._distiller = Distiller(self._student, self.teacher, self.task, teacher_slice=self.teacher_slice,
-                                        tunable=True)
-            self._distiller.compile(optimizer=optimizer(self.learning_rate, self.budget), **compile_options(self.budget))
-        self._student.set_weights(student.get_weights())
-        for v in self._distiller.optimizer.variables:  # Adam's state and step count start at zero
+        runs_teacher = not (self.live and alpha == 0)
+        if runs_teacher not in self._tunable:
+            trained = self.build()
+            distiller = Distiller(trained, self.teacher if runs_teacher else None, self.task,
+                                  teacher_slice=self.teacher_slice, tunable=True)
+            distiller.compile(optimizer=optimizer(self.learning_rate, self.budget), **compile_options(self.budget))
+            self._tunable[runs_teacher] = trained, distiller
+        trained, distiller = self._tunable[runs_teacher]
+        trained.set_weights(student.get_weights())
+        for v in distiller.optimizer.variables:  # Adam's state and step count start at zero
             v.assign(np.zeros(v.shape, dtype=v.dtype))
-        self._distiller.set_mixture(temperature, alpha)
-        return self._student, self._distiller
+        distiller.set_mixture(temperature, alpha)
+        return trained, distiller
 
     def fit(self, inputs: dict, y, train: tuple, val: tuple | None, *, temperature: float, alpha: float, seed: int,
             phase: str = "", mix_classes: int | None = None) -> dict:

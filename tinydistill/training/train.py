@@ -389,7 +389,7 @@ def _fit_models(config: TrainConfig, prep: Prepared, log, user_models: dict | No
     slice_ = prep.student_positions if task.reconstructs else None
     candidates = recipe.Candidates(lambda: build("student", xs_tr.shape[1:]), kd_teacher, task, config.learning_rate,
                                    budget, batch_size=config.batch_size, teacher_slice=slice_, hint_weight=hint,
-                                   log=log)
+                                   live=mixup, log=log)
 
     def fit_student(role, temperature, alpha, seed):
         use_transfer = config.transfer == "augment" and alpha > 0
