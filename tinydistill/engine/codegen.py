@@ -54,9 +54,12 @@ class _CallView:
     src: str
     dst: str
     function: str  # what model.c calls
+    src_dsp: str  # src and dst in builds with the DSP paths (their own arena plan)
+    dst_dsp: str
 
 
-def _pointer(tensor: int, memory: MemoryPlan, write: bool, checked: dict[int, str] | None = None) -> str:
+def _pointer(tensor: int, memory: MemoryPlan, write: bool, checked: dict[int, str] | None = None,
+             dsp: bool = False) -> str:
     place = memory.external.get(tensor)
     if place == "input":
         if write:
@@ -66,7 +69,7 @@ def _pointer(tensor: int, memory: MemoryPlan, write: bool, checked: dict[int, st
         return "output"
     if checked is not None:
         return checked[tensor]
-    return f"arena + {memory.offsets[tensor]}"
+    return f"arena + {memory.offsets_for(dsp)[tensor]}"
 
 
 def _field(value, names: dict[str, str]) -> str:
@@ -99,19 +102,19 @@ def dsp_only_arrays(call: Call) -> set[str]:
     return {name for name, dsp in named.items() if dsp}
 
 
-def _sources(call: Call, memory: MemoryPlan, params: str, checked: dict[int, str] | None) -> str:
+def _sources(call: Call, memory: MemoryPlan, params: str, checked: dict[int, str] | None, dsp: bool) -> str:
     """The input argument; kernels of several inputs take a C99 compound-literal array."""
     if call.input_list is None:
-        return _pointer(call.input, memory, False, checked)
-    items = (f"{params}.{t}" if isinstance(t, str) else _pointer(t, memory, False, checked)
+        return _pointer(call.input, memory, False, checked, dsp)
+    items = (f"{params}.{t}" if isinstance(t, str) else _pointer(t, memory, False, checked, dsp)
              for t in call.input_list)
     return "(const int8_t *const[]){" + ", ".join(items) + "}"
 
 
-def _destinations(call: Call, memory: MemoryPlan, checked: dict[int, str] | None) -> str:
+def _destinations(call: Call, memory: MemoryPlan, checked: dict[int, str] | None, dsp: bool) -> str:
     if call.output_list is None:
-        return _pointer(call.output, memory, True, checked)
-    return "(int8_t *const[]){" + ", ".join(_pointer(t, memory, True, checked) for t in call.output_list) + "}"
+        return _pointer(call.output, memory, True, checked, dsp)
+    return "(int8_t *const[]){" + ", ".join(_pointer(t, memory, True, checked, dsp) for t in call.output_list) + "}"
 
 
 def _view(call: Call, prefix: str, memory: MemoryPlan, checked: dict[int, str] | None = None,
@@ -125,9 +128,10 @@ def _view(call: Call, prefix: str, memory: MemoryPlan, checked: dict[int, str] |
                     "body": c_array_body(a.values), "dsp": a.name in dsp} for a in call.arrays)
     layer = f" ({call.layer})" if call.layer else ""
     return _CallView(f"op {call.op}: {call.opcode}{layer}, {call.macs} MACs", call.kernel, call.ptype,
-                     f"{base}_params", fields, arrays, _sources(call, memory, f"{base}_params", checked),
-                     _destinations(call, memory, checked),
-                     call.kernel + ("_impl" if call.specialize and checked is None else ""))
+                     f"{base}_params", fields, arrays, _sources(call, memory, f"{base}_params", checked, False),
+                     _destinations(call, memory, checked, False),
+                     call.kernel + ("_impl" if call.specialize and checked is None else ""),
+                     _sources(call, memory, f"{base}_params", checked, True), _destinations(call, memory, checked, True))
 
 
 def _checked_buffers(memory: MemoryPlan, prefix: str) -> tuple[dict[int, str], list[tuple[str, int]]]:

@@ -9,9 +9,12 @@ live at any one op: no plan can use less.
 
 A kernel's working memory (scratch) is a word-aligned buffer of its own that lives for
 that one op. Only the DSP builds' kernels (TD_USE_DSP, firmware/kernels/td_dsp.h) use it,
-so the activations are planned first, alone: that arena (`arena_size`) is what the other
-builds get. The scratch then goes into bytes free during its op without moving any
-activation (above them when none fit), which gives the DSP builds' `arena_size_dsp`.
+so each build gets a plan of its own. The other builds' plan (`offsets`, `arena_size`) is
+the activations' alone, as if no kernel had scratch. The DSP builds' plan (`offsets_dsp`,
+`arena_size_dsp`) places the activations in an arena of that same size, then each scratch
+in bytes free during its op (above them when none fit). The two plans can differ: GCC
+specializes the kernels on the constant arena offsets, so the plain builds keep the plan
+they would have without the DSP paths, instruction for instruction.
 """
 
 from __future__ import annotations
@@ -38,16 +41,18 @@ class Buffer:
     first: int  # step of the op that writes it (-1: the model input)
     last: int  # step of the last op that reads it (len(ops): a model output)
     place: str  # "arena", "input" or "output"
-    offset: int = 0  # in the arena, when place == "arena"
+    offset: int = 0  # in the arena of builds without the DSP paths, when place == "arena" (scratch: none)
     scratch_of: int | None = None  # the op step whose kernel works in it (no tensors)
+    offset_dsp: int = 0  # in the arena of builds with the DSP paths, when place == "arena"
 
 
 @dataclass(frozen=True)
 class MemoryPlan:
-    """Where each non-constant tensor lives: `offsets` in the arena, or the caller's input/output.
+    """Where each non-constant tensor lives: in the arena, or the caller's input/output.
 
-    `arena_size` is the arena of builds without the DSP paths (the activations alone),
-    `arena_size_dsp` that of builds with them (the same offsets plus the kernels' scratch)."""
+    `offsets` and `arena_size` are the plan of builds without the DSP paths (the activations
+    alone), `offsets_dsp` and `arena_size_dsp` that of builds with them (activations and the
+    kernels' `scratch`); without scratch the two are the same."""
 
     arena_size: int
     arena_size_dsp: int
@@ -56,6 +61,11 @@ class MemoryPlan:
     offsets: Mapping[int, int]
     external: Mapping[int, str]
     scratch: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))  # op step -> its scratch's offset
+    offsets_dsp: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
+
+    def offsets_for(self, dsp: bool) -> Mapping[int, int]:
+        """Tensor → arena offset in a build with (`dsp`) or without the DSP kernels' paths."""
+        return self.offsets_dsp if dsp else self.offsets
 
     def live_bytes(self, step: int, dsp: bool = False) -> int:
         """Arena bytes live while op `step` runs (with its scratch in a DSP build)."""
@@ -169,22 +179,29 @@ def plan(model: Model, scratch: Mapping[int, int] | None = None) -> MemoryPlan:
         trials += [(rng.sample(activations, len(activations)), aligned)
                    for _ in range(SEARCH_ORDERS) for aligned in (True, False)]
     bounds = (_peak(buffers, n_ops, False), _peak(buffers, n_ops, True))
-    # The smallest activation arena wins; among equals, the one the scratch grows least, then the
-    # earlier trial (word-aligned first).
-    best = None
+    # Builds without the DSP paths: the smallest activation arena, the earlier trial among equals.
+    # DSP builds: the smallest activation arena too; among equals, the one the scratch grows least,
+    # then the earlier trial (word-aligned first).
+    plain = dsp = None
     for order, aligned in trials:
-        offsets, plain = _place(buffers, order, aligned)
-        offsets, dsp = _place(buffers, scratches, True, {i: offsets[i] for i in activations})
-        if best is None or (plain, max(plain, dsp)) < best[:2]:
-            best = (plain, max(plain, dsp), offsets)
-            if best[:2] == bounds:
-                break
-    plain, dsp, offsets = best
-    final = tuple(Buffer(b.tensors, b.size, b.first, b.last, b.place, offsets[i] if b.place == "arena" else 0,
-                         b.scratch_of) for i, b in enumerate(buffers))
-    lower = bounds[0]
-    tensor_offsets = {t: b.offset for b in final if b.place == "arena" for t in b.tensors}
-    external = {t: b.place for b in final if b.place != "arena" for t in b.tensors}
-    scratch_offsets = {b.scratch_of: b.offset for b in final if b.scratch_of is not None}
-    return MemoryPlan(plain, dsp, lower, final, MappingProxyType(tensor_offsets), MappingProxyType(external),
-                      MappingProxyType(scratch_offsets))
+        offsets, size = _place(buffers, order, aligned)
+        if plain is None or size < plain[0]:
+            plain = (size, offsets)
+        if scratches:
+            offsets, grown = _place(buffers, scratches, True, {i: offsets[i] for i in activations})
+            if dsp is None or (size, max(size, grown)) < dsp[:2]:
+                dsp = (size, max(size, grown), offsets)
+        if plain[0] == bounds[0] and (not scratches or dsp[:2] == bounds):
+            break
+    arena_size, offsets = plain
+    arena_size_dsp, offsets_dsp = (dsp[1], dsp[2]) if scratches else (arena_size, offsets)
+    final = tuple(Buffer(b.tensors, b.size, b.first, b.last, b.place,
+                         (offsets[i] if b.scratch_of is None else 0) if b.place == "arena" else 0,
+                         b.scratch_of, offsets_dsp[i] if b.place == "arena" else 0)
+                  for i, b in enumerate(buffers))
+    in_arena = [b for b in final if b.place == "arena"]
+    return MemoryPlan(arena_size, arena_size_dsp, bounds[0], final,
+                      MappingProxyType({t: b.offset for b in in_arena for t in b.tensors}),
+                      MappingProxyType({t: b.place for b in final if b.place != "arena" for t in b.tensors}),
+                      MappingProxyType({b.scratch_of: b.offset_dsp for b in in_arena if b.scratch_of is not None}),
+                      MappingProxyType({t: b.offset_dsp for b in in_arena for t in b.tensors}))
