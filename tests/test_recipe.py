@@ -196,7 +196,8 @@ def test_a_live_teacher_is_left_out_of_the_alpha_zero_candidates_which_train_as_
     budget = recipe.step_budget(64, 16, max_epochs=3)
     runs = {}
     for live in (False, True):
-        cands = recipe.Candidates(build, teacher, "classify", 1e-2, budget, batch_size=16, live=live)
+        cands = recipe.Candidates(build, teacher, "classify", 1e-2, budget, batch_size=16,
+                                  mix_classes=3 if live else None)
         runs[live] = cands.fit({"student": x, "teacher": x}, y, (x, y), (x[:16], y[:16]), temperature=4.0,
                                alpha=0.0, seed=3)
         assert cands._distiller_for(build(), 4.0, 0.0)[1].uses_teacher is not live

@@ -243,16 +243,17 @@ class Candidates:
     (built under its seed), Adam's state and step count zeroed, its T and alpha set as
     variables. With a hint loss the regressor trains too, so each candidate gets its own
     Distiller. `build()` returns a fresh student; `teacher` is what the Distiller runs on its
-    "teacher" inputs (the frozen_outputs() lookup model without a hint). A `live` teacher (the
-    network itself, run on every batch: mixup batches) is left out of the alpha = 0 candidates,
-    which train on a second compiled Distiller without it.
+    "teacher" inputs (the frozen_outputs() lookup model without a hint). With `mix_classes`,
+    the distilled candidates (alpha > 0) train on mixup batches (`mixed`) and `teacher` is the
+    network itself, run on every batch; the alpha = 0 candidates train on plain batches, on a
+    second compiled Distiller without the teacher.
     """
 
     def __init__(self, build, teacher, task, learning_rate: float, budget: Budget, *, batch_size: int,
-                 teacher_slice=None, hint_weight: float = 0.0, live: bool = False, log=None):
+                 teacher_slice=None, hint_weight: float = 0.0, mix_classes: int | None = None, log=None):
         self.build, self.teacher, self.task, self.budget = build, teacher, task, budget
         self.learning_rate, self.batch_size, self.teacher_slice, self.log = learning_rate, batch_size, teacher_slice, log
-        self.hint_weight, self.live = hint_weight, live
+        self.hint_weight, self.mix_classes = hint_weight, mix_classes
         self._tunable = {}  # runs the teacher? -> (student, compiled tunable Distiller)
 
     def _distiller_for(self, student, temperature: float, alpha: float):
@@ -264,7 +265,7 @@ class Candidates:
                                   hint_weight=self.hint_weight if alpha > 0 else 0.0, teacher_slice=self.teacher_slice)
             distiller.compile(optimizer=optimizer(self.learning_rate, self.budget), **compile_options(self.budget))
             return student, distiller
-        runs_teacher = not (self.live and alpha == 0)
+        runs_teacher = not (self.mix_classes and alpha == 0)
         if runs_teacher not in self._tunable:
             trained = self.build()
             distiller = Distiller(trained, self.teacher if runs_teacher else None, self.task,
@@ -279,10 +280,9 @@ class Candidates:
         return trained, distiller
 
     def fit(self, inputs: dict, y, train: tuple, val: tuple | None, *, temperature: float, alpha: float, seed: int,
-            phase: str = "", mix_classes: int | None = None) -> dict:
+            phase: str = "") -> dict:
         """Train one candidate on ({"student", "teacher"} `inputs`, `y`); select on `val` (x, y), or on the
-        labelled training windows `train` (x, y) without validation data; with `mix_classes`, on mixup
-        batches (`mixed`). Returns the model (its
+        labelled training windows `train` (x, y) without validation data. Returns the model (its
         best-validation weights), history, fit info, T, alpha, seed, score and best validation metrics."""
         import keras
 
@@ -291,7 +291,8 @@ class Candidates:
         trained, distiller = self._distiller_for(student, temperature, alpha)
         validate = Validator(self.task, trained, train, val, seed)
         history, info = fit(distiller, (inputs, y), trained, validate, self.budget, seed=seed,
-                            batch_size=self.batch_size, log=self.log, phase=phase, mix_classes=mix_classes)
+                            batch_size=self.batch_size, log=self.log, phase=phase,
+                            mix_classes=self.mix_classes if alpha > 0 else None)
         student.set_weights(trained.get_weights())  # the best-validation weights, kept per candidate
         return {"model": student, "history": history, "info": info, "temperature": temperature, "alpha": alpha,
                 "seed": seed, "score": list(info["score"]), "val": info["best_val"]}

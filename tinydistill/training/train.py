@@ -389,7 +389,7 @@ def _fit_models(config: TrainConfig, prep: Prepared, log, user_models: dict | No
     slice_ = prep.student_positions if task.reconstructs else None
     candidates = recipe.Candidates(lambda: build("student", xs_tr.shape[1:]), kd_teacher, task, config.learning_rate,
                                    budget, batch_size=config.batch_size, teacher_slice=slice_, hint_weight=hint,
-                                   live=mixup, log=log)
+                                   mix_classes=n_out if mixup else None, log=log)
 
     def fit_student(role, temperature, alpha, seed):
         use_transfer = config.transfer == "augment" and alpha > 0
@@ -398,8 +398,7 @@ def _fit_models(config: TrainConfig, prep: Prepared, log, user_models: dict | No
             xt = frozen if use_transfer or config.transfer != "augment" else frozen[:len(y_tr)]
         return candidates.fit({"student": xs, "teacher": xt}, y, (xs_tr, y_tr), (va["xs"], va["y"]) if has_val else None,
                               temperature=temperature, alpha=alpha, seed=seed,
-                              phase=f"{role} T={temperature:g} alpha={alpha:g} seed={seed}",
-                              mix_classes=n_out if mixup and alpha > 0 else None)
+                              phase=f"{role} T={temperature:g} alpha={alpha:g} seed={seed}")
 
     points = selection.grid(config.temperature, config.alpha)
     grid = [fit_student("student", t, a, config.seed) for t, a in points]
