@@ -18,7 +18,10 @@ teacher of the default run with the same seed (`train --teacher-from`), so their
 column equals the default's. Nothing is chosen on the test split: `train` selects epochs, temperature and α on
 the validation split, and the baseline gets as many validation-selected candidates.
 Runs are cached under `--cache` (one run directory per set, size and seed) so that an
-interrupted campaign resumes and a section can be rewritten from finished runs.
+interrupted campaign resumes. Every finished run also leaves a record in the repository
+(`benchmarks/records/<cache folder name>/<set>/<size>/seed<k>.json`: its options and metrics.json),
+so that a section can be rewritten on another machine without retraining what is recorded;
+delete a record to train its run again.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from benchmarks.results import RESULTS, markdown_table, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 UCR = ROOT / "datasets" / "ucr"
+RECORDS = ROOT / "benchmarks" / "records"
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,17 @@ def _run_dir(cache: Path, ds: DataSet, size: str, seed: int) -> Path:
     return cache / ds.name / size / f"seed{seed}"
 
 
+def _record(cache: Path, ds: DataSet, size: str, seed: int) -> Path:
+    """The repository's record of a run: one folder per campaign (its cache's name), like the cache."""
+    return RECORDS / cache.name / ds.name / size / f"seed{seed}.json"
+
+
+def _finished(cache: Path, ds: DataSet, size: str, seed: int, quick: bool = False) -> bool:
+    """Is the run in the cache, or (outside smoke runs) recorded in the repository?"""
+    return (_run_dir(cache, ds, size, seed) / "metrics.json").is_file() or (
+        not quick and _record(cache, ds, size, seed).is_file())
+
+
 # The options a cached run must have been trained with (config.json "hyperparameters"), and what
 # runs from before an option existed had.
 CHECKED = ("transfer", "hint", "epochs", "teacher_epochs", "streaming", "batch_norm", "temperature", "alpha")
@@ -107,9 +122,9 @@ BEFORE = {"transfer": "none", "hint": False, "streaming": False, "batch_norm": F
           "alpha": "auto"}
 
 
-def _check_cached(out: Path, config) -> None:
-    """Refuse a cached run trained with other options than this campaign's (a stale cache)."""
-    saved = json.loads((out / "config.json").read_text())
+def _check_cached(out: Path, config, saved: dict | None = None) -> None:
+    """Refuse a cached run (or record) trained with other options than this campaign's (a stale cache)."""
+    saved = json.loads((out / "config.json").read_text()) if saved is None else saved
     hyper = BEFORE | saved.get("hyperparameters", {})
     wrong = [f"{k} {hyper.get(k)!r} (wanted {getattr(config, k)!r})" for k in CHECKED
              if hyper.get(k) != getattr(config, k)]
@@ -137,8 +152,22 @@ def _short_epochs(ds: DataSet, seed: int) -> int:
     return -(-budget.steps // budget.steps_per_epoch)
 
 
-def train_one(ds: DataSet, size: str, seed: int, cache: Path, quick: bool) -> dict:
-    """metrics.json of one run, trained now (in this process) or read from the cache."""
+def _write_record(out: Path, path: Path) -> None:
+    """Record a finished run in the repository: its seed, options and metrics.json (written atomically)."""
+    config = json.loads((out / "config.json").read_text())
+    record = {"seed": config.get("seed"), "hyperparameters": config.get("hyperparameters", {}),
+              "metrics": json.loads((out / "metrics.json").read_text())}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def train_one(ds: DataSet, size: str, seed: int, cache: Path, quick: bool, need_run: bool = False) -> dict:
+    """metrics.json of one run: read from the cache or the repository's record, or trained now (in this process).
+
+    `need_run` trains the run into the cache even when only its record exists (a variant needs its teacher).
+    """
     from tinydistill.tasks import get_task
     from tinydistill.training.train import TrainConfig, train
 
@@ -156,16 +185,30 @@ def train_one(ds: DataSet, size: str, seed: int, cache: Path, quick: bool) -> di
         options.update(transfer="mixup", temperature=1.0)
     if size in WITHOUT_BATCH_NORM:
         options["batch_norm"] = False
+    record = _record(cache, ds, size, seed)
     if (out / "metrics.json").is_file():
         _check_cached(out, TrainConfig(**options))
+        if not quick and not record.is_file():
+            _write_record(out, record)
         return json.loads((out / "metrics.json").read_text())
+    if record.is_file() and not quick and not need_run:
+        saved = json.loads(record.read_text())
+        _check_cached(record, TrainConfig(**options), saved)
+        return saved["metrics"]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if size != "default":  # the default run of the same seed trains this split's teacher: reuse it
-        train_one(ds, "default", seed, cache, quick)
+        train_one(ds, "default", seed, cache, quick, need_run=True)
         options["teacher_from"] = str(_run_dir(cache, ds, "default", seed))
     start = time.monotonic()
     train(TrainConfig(**options), out, progress=False)
     metrics = json.loads((out / "metrics.json").read_text())
+    if record.is_file() and not quick:  # retrained for its teacher: it must be the run the record shows
+        recorded = json.loads(record.read_text())["metrics"]
+        if any(recorded[r]["accuracy"] != metrics[r]["accuracy"] for r in ("teacher", "student", "baseline")):
+            raise SystemExit(f"{out} retrained differs from its record {record}; training is not reproducible "
+                             "here: delete the record (and the runs of this seed that used its teacher) and run again")
+    elif not quick:
+        _write_record(out, record)
     print(f"{ds.name} {size} seed {seed}: teacher {metrics['teacher']['accuracy']:.3f} "
           f"student {metrics['student']['accuracy']:.3f} baseline {metrics['baseline']['accuracy']:.3f} "
           f"({time.monotonic() - start:.0f} s)", file=sys.stderr, flush=True)
@@ -196,7 +239,7 @@ def train_all(jobs: list, processes: int) -> None:
     """Train the runs not in the cache, each in a fresh process (`processes` at a time, one thread each)."""
     import multiprocessing
 
-    todo = [j for j in jobs if not (_run_dir(j[3], j[0], j[1], j[2]) / "metrics.json").is_file()]
+    todo = [j for j in jobs if not _finished(j[3], j[0], j[1], j[2], j[4])]
     if not todo:
         return
     # One intra-op thread per process: small models train faster as parallel processes than as threads.
@@ -386,8 +429,7 @@ def main(argv: list[str] | None = None) -> int:
         for size in sizes:  # default first: the other variants reuse its teachers
             train_all([(ds, size, s, args.cache, args.quick) for s in seeds], args.jobs)
         cells = [collect(ds, size, seeds, args.cache, args.quick) for size in VARIANTS
-                 if size in ds.variants and all((_run_dir(args.cache, ds, size, s) / "metrics.json").is_file()
-                                                           for s in seeds)]
+                 if size in ds.variants and all(_finished(args.cache, ds, size, s, args.quick) for s in seeds)]
         body = (f"{ds.recordings}; {args.repeats} repeats; run time {(time.monotonic() - start) / 60:.1f} min "
                 f"(0 when every run came from the cache).\n\n" + set_section(cells))
         write_section(f"distill-table-{name}", f"Distillation table: {name}", body, command, path=args.results)
@@ -395,12 +437,12 @@ def main(argv: list[str] | None = None) -> int:
     cells = []
     for ds in SETS.values():
         for size in ds.variants:
-            if all((_run_dir(args.cache, ds, size, s) / "metrics.json").is_file() for s in seeds):
+            if all(_finished(args.cache, ds, size, s, args.quick) for s in seeds):
                 cells.append(collect(ds, size, seeds, args.cache, args.quick))
     absent = [ds.name for ds in SETS.values()
-              if not all((_run_dir(args.cache, ds, "default", s) / "metrics.json").is_file() for s in seeds)]
+              if not all(_finished(args.cache, ds, "default", s, args.quick) for s in seeds)]
     if absent:  # say what the table lacks rather than leave it to be noticed
-        runtime_note = (f"Not in the table (fewer than {args.repeats} finished repeats in the cache): "
+        runtime_note = (f"Not in the table (fewer than {args.repeats} finished repeats recorded): "
                         f"{', '.join(absent)}.\n")
     else:
         runtime_note = ""
