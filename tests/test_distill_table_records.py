@@ -51,3 +51,15 @@ def test_a_record_with_other_options_is_refused(tmp_path, monkeypatch):
     out.rmdir()
     with pytest.raises(SystemExit, match="transfer 'augment'"):
         train_one(DS, "default", 0, cache, False)
+
+
+def test_retraining_a_default_run_for_its_teacher_forgets_the_variants_of_the_earlier_teacher(tmp_path, monkeypatch):
+    monkeypatch.setattr(distill_table, "RECORDS", tmp_path / "records")
+    cache = tmp_path / "bench-distill"
+    out, _ = _finished_run(cache)
+    for size in ("default", "wide", "mixup"):
+        distill_table._write_record(out, distill_table._record(cache, DS, size, 0))
+    distill_table._forget_variants(cache, DS, 0)
+    assert distill_table._record(cache, DS, "default", 0).is_file()
+    assert not distill_table._record(cache, DS, "wide", 0).is_file()
+    assert not distill_table._record(cache, DS, "mixup", 0).is_file()
