@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import stats
-from benchmarks.results import RESULTS, markdown_table, write_section
+from benchmarks.results import RESULTS, commit, markdown_table, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 UCR = ROOT / "datasets" / "ucr"
@@ -152,11 +152,12 @@ def _short_epochs(ds: DataSet, seed: int) -> int:
     return -(-budget.steps // budget.steps_per_epoch)
 
 
-def _write_record(out: Path, path: Path) -> None:
-    """Record a finished run in the repository: its seed, options and metrics.json (written atomically)."""
+def _write_record(out: Path, path: Path, trained_at: str | None = None) -> None:
+    """Record a finished run in the repository (written atomically): its seed, options, metrics.json and
+    the commit that trained it (None for a run found in the cache, trained by an earlier process)."""
     config = json.loads((out / "config.json").read_text())
     record = {"seed": config.get("seed"), "hyperparameters": config.get("hyperparameters", {}),
-              "metrics": json.loads((out / "metrics.json").read_text())}
+              "metrics": json.loads((out / "metrics.json").read_text()), "trained_at": trained_at}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
@@ -217,7 +218,7 @@ def train_one(ds: DataSet, size: str, seed: int, cache: Path, quick: bool, need_
     if not quick:
         if record.is_file():  # retrained for its teacher: training is not bit-reproducible, so this is a new run
             _forget_variants(cache, ds, seed)
-        _write_record(out, record)
+        _write_record(out, record, trained_at=commit())
     print(f"{ds.name} {size} seed {seed}: teacher {metrics['teacher']['accuracy']:.3f} "
           f"student {metrics['student']['accuracy']:.3f} baseline {metrics['baseline']['accuracy']:.3f} "
           f"({time.monotonic() - start:.0f} s)", file=sys.stderr, flush=True)
@@ -266,6 +267,16 @@ def collect(ds: DataSet, size: str, seeds, cache: Path, quick: bool) -> Cell:
         choices.append((sel.get("temperature"), sel.get("alpha")))
     return Cell(ds.name, size, *([m[r]["accuracy"] for m in runs] for r in ("teacher", "student", "baseline")),
                 params={r: runs[0][r]["params"] for r in ("teacher", "student", "baseline")}, choices=choices)
+
+
+def provenance(cache: Path, runs) -> str:
+    """Which commits trained the recorded runs `runs` ((set, size, seed) triples), as a sentence."""
+    counts: dict[str, int] = {}
+    for ds, size, seed in runs:
+        path = _record(cache, ds, size, seed)
+        at = json.loads(path.read_text()).get("trained_at") if path.is_file() else None
+        counts[at or "not recorded"] = counts.get(at or "not recorded", 0) + 1
+    return "Runs trained at commit: " + ", ".join(f"{k} ({v} run{'s' * (v != 1)})" for k, v in sorted(counts.items())) + "."
 
 
 def _pct(values) -> str:
@@ -440,7 +451,8 @@ def main(argv: list[str] | None = None) -> int:
         cells = [collect(ds, size, seeds, args.cache, args.quick) for size in VARIANTS
                  if size in ds.variants and all(_finished(args.cache, ds, size, s, args.quick) for s in seeds)]
         body = (f"{ds.recordings}; {args.repeats} repeats; run time {(time.monotonic() - start) / 60:.1f} min "
-                f"(0 when every run came from the cache).\n\n" + set_section(cells))
+                f"(0 when every run came from the cache or its record). "
+                + provenance(args.cache, [(ds, c.size, s) for c in cells for s in seeds]) + "\n\n" + set_section(cells))
         write_section(f"distill-table-{name}", f"Distillation table: {name}", body, command, path=args.results)
     # The summary reads every set whose runs are all cached, so it can be rewritten set by set.
     cells = []
@@ -455,6 +467,7 @@ def main(argv: list[str] | None = None) -> int:
                         f"{', '.join(absent)}.\n")
     else:
         runtime_note = ""
+    runtime_note += provenance(args.cache, [(ds, c.size, s) for c in cells for ds in [SETS[c.name]] for s in seeds]) + "\n"
     runtime = runtime_note + (f"Runtime: {(time.monotonic() - began) / 60:.1f} min wall clock for the runs this command trained "
                f"({args.jobs} processes on {os.cpu_count()} shared cores; runs already in the cache are read, not retrained).")
     write_section("distill-table", "Distillation table: teacher, baseline and distilled student on seven sets",

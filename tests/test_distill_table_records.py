@@ -63,3 +63,13 @@ def test_retraining_a_default_run_for_its_teacher_forgets_the_variants_of_the_ea
     assert distill_table._record(cache, DS, "default", 0).is_file()
     assert not distill_table._record(cache, DS, "wide", 0).is_file()
     assert not distill_table._record(cache, DS, "mixup", 0).is_file()
+
+
+def test_the_records_say_which_commit_trained_their_runs(tmp_path, monkeypatch):
+    monkeypatch.setattr(distill_table, "RECORDS", tmp_path / "records")
+    cache = tmp_path / "bench-distill"
+    out, _ = _finished_run(cache)
+    distill_table._write_record(out, distill_table._record(cache, DS, "default", 0), trained_at="abc1234")
+    distill_table._write_record(out, distill_table._record(cache, DS, "wide", 0))  # found in the cache
+    runs = [(DS, "default", 0), (DS, "wide", 0)]
+    assert distill_table.provenance(cache, runs) == "Runs trained at commit: abc1234 (1 run), not recorded (1 run)."
