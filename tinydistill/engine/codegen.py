@@ -56,7 +56,7 @@ class _CallView:
     function: str  # what model.c calls
     src_dsp: str  # src and dst in builds with the DSP paths (their own arena plan)
     dst_dsp: str
-    fn_name: str  # model.c's function that makes the call
+    fn_name: str  # model.c's function that makes a specialized kernel's call ("": td_model_invoke makes it)
 
 
 def _pointer(tensor: int, memory: MemoryPlan, write: bool, checked: dict[int, str] | None = None,
@@ -133,7 +133,7 @@ def _view(call: Call, prefix: str, memory: MemoryPlan, checked: dict[int, str] |
                      _destinations(call, memory, checked, False),
                      call.kernel + ("_impl" if call.specialize and checked is None else ""),
                      _sources(call, memory, f"{base}_params", checked, True), _destinations(call, memory, checked, True),
-                     f"{base}_run")
+                     f"{base}_run" if call.specialize and checked is None else "")
 
 
 def _checked_buffers(memory: MemoryPlan, prefix: str) -> tuple[dict[int, str], list[tuple[str, int]]]:
