@@ -91,10 +91,11 @@ _GEMM_K_MAX = 512
 
 # ... and on the outputs: at least this many pixels. Each conv taking the path costs its call site
 # about 1.5 KB of code (loops for 1 to 3 pixels by 1 or 2 channels, inlined) and its weights twice
-# again as int16 pairs, plus the arena's slots; below 64 pixels that buys too little. Measured on
-# the anchor (60 pixels a conv): M4 62,330 instructions without the path (72ab611, before it:
-# 63,799) against 45,056 with it, for 1,408 B more flash, 60 B more arena and 72 B more stack; the
-# students (16 pixels) 5,092 B and 3,568 B more flash. KWS's convs (125 pixels) keep it.
+# again as int16 pairs, plus the arena's slots; below 64 pixels that buys too little for what it
+# costs. Measured on Cortex-M4 (model + kernels flash): the anchor (60 pixels a conv) 62,330
+# instructions without the path (72ab611, before it: 63,799) against 45,056 with it, for 1,616 B
+# more flash (5,112 against 6,728); the students (16 pixels) 5,408 B and 3,772 B more flash with it.
+# KWS's convs (125 pixels) keep it.
 _GEMM_PIXELS_MIN = 64
 
 
