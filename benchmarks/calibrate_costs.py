@@ -56,7 +56,7 @@ MLPERF = ROOT / "benchmarks" / "anchors" / "mlperf"
 TOLERANCE = 0.15  # the budget's latency within ±15 % of the emulated figure on every model
 WINDOWS = 2
 OUT = ROOT / "tinydistill" / "deploy" / "costs_measured.json"
-RATE = {"conv": "mac", "depthwise": "mac", "fully_connected": "mac", "reduce": "add", "pool": "add",
+RATE = {"conv": "mac", "conv_gemm": "mac", "depthwise": "mac", "fully_connected": "mac", "reduce": "add", "pool": "add",
         "softmax": "element", "activation": "element", "elementwise": "element", "other": "element"}
 KERNEL_KINDS = {"td_conv_s8": "conv", "td_depthwise_conv_s8": "depthwise", "td_fully_connected_s8": "fully_connected",
                 "td_mean_s8": "reduce", "td_reduce_max_s8": "reduce", "td_avg_pool_s8": "pool",

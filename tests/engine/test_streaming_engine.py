@@ -97,6 +97,24 @@ def test_stream_bit_exact_in_qemu_and_fewer_instructions(streamable, tmp_path):
     assert streamed.instructions[1] < full.instructions[1] / 2
 
 
+@pytest.mark.toolchain
+def test_stream_takes_the_gemm_path_on_m4_from_64_output_pixels(tmp_path):
+    """A 72-sample window: its convs have 70 output pixels, enough for CONV_2D's GEMM path
+    (lowering/conv.py _GEMM_PIXELS_MIN), so the M4 streams through it, in the DSP scratch its state
+    carries, and still gives BUILTIN_REF's bytes on every window."""
+    from keras import layers as L
+
+    plat = emu.get("cortex-m4")
+    need_tools(plat.cc, "qemu-system-arm")
+    raw = keras_int8((72, 3), [L.Conv1D(8, 3, activation="relu"), L.Conv1D(12, 1, activation="relu"),
+                               L.GlobalAveragePooling1D(), L.Dense(4)], seed=9)
+    plan = plan_stream(compile(raw), 8)
+    assert plan.dsp_scratch_bytes > 0 and sum(1 for s in plan.steps if s.dsp_scratch) == 2
+    report = check_stream(raw, 8, _recordings(72, 8, 3, seed=9)[1:4], platform="cortex-m4",
+                          build_dir=tmp_path / "check")
+    assert report.ok, report.summary()
+
+
 def _refusal(shape, layers, hop) -> str:
     raw = keras_int8(shape, layers)
     with pytest.raises(NotStreamable) as info:

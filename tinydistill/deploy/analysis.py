@@ -169,7 +169,7 @@ def _layer(model: Model, op: Operator, known: list[str] | None) -> str | None:
     return None
 
 
-def _row(model: Model, op: Operator, known: list[str] | None, table_bytes: int = 0) -> LayerRow:
+def _row(model: Model, op: Operator, known: list[str] | None, table_bytes: int = 0, kind: str | None = None) -> LayerRow:
     ins = model.op_inputs(op)
     out = model.op_outputs(op)[0]
     consts = [t for t in ins if t is not None and t.is_constant]
@@ -199,7 +199,7 @@ def _row(model: Model, op: Operator, known: list[str] | None, table_bytes: int =
         adds = variables[0].size
     elif op_kind(op.opcode) == "pool":
         adds = out.size * int(op.option("filter_height", 1)) * int(op.option("filter_width", 1))
-    return LayerRow(op.index, op.opcode, op_kind(op.opcode), _layer(model, op, known),
+    return LayerRow(op.index, op.opcode, kind or op_kind(op.opcode), _layer(model, op, known),
                     tuple(t.shape for t in variables), out.shape, params, macs, adds, out.size, out.nbytes,
                     weight_bytes, quant + table_bytes)
 
@@ -215,7 +215,10 @@ def analyze(tflite: str | os.PathLike | bytes | Model, layer_names=None) -> Mode
     known = list(layer_names) if layer_names is not None else None
     tables = {c.op: sum(_CTYPE_BYTES[a.ctype] * len(a.values) for a in c.arrays)
               for c in compiled.calls if c.opcode in TABLE_OPS}
-    rows = tuple(_row(model, op, known, tables.get(op.index, 0)) for op in model.operators)
+    # A CONV_2D lowered with the Armv7E-M GEMM path (its scratch; lowering/conv.py) runs at another rate
+    # on the DSP cores than one on the plain kernel: its own kind.
+    kinds = {c.op: "conv_gemm" for c in compiled.calls if c.opcode == "CONV_2D" and c.scratch}
+    rows = tuple(_row(model, op, known, tables.get(op.index, 0), kinds.get(op.index)) for op in model.operators)
     steps = range(len(model.operators))
     peak = max(steps, key=plan.live_bytes, default=0)
     return ModelAnalysis(rows, model.input.shape, model.input.nbytes, model.output.shape, model.output.nbytes,

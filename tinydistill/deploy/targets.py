@@ -16,8 +16,9 @@ REGISTRY_FILE = Path(__file__).resolve().parent / "targets.toml"
 # kernel code sizes; they replace targets.toml's estimates for the op kinds they cover.
 MEASURED_FILE = Path(__file__).resolve().parent / "costs_measured.json"
 
-# Op kinds of the cost and code-size models; analysis.op_kind() maps TFLite opcodes onto them.
-OP_KINDS = ("conv", "depthwise", "fully_connected", "reduce", "pool", "softmax", "activation", "elementwise",
+# Op kinds of the cost and code-size models; analysis.op_kind() maps TFLite opcodes onto them
+# (conv_gemm: a CONV_2D that the DSP cores run on the GEMM path, analysis.analyze).
+OP_KINDS = ("conv", "conv_gemm", "depthwise", "fully_connected", "reduce", "pool", "softmax", "activation", "elementwise",
             "reshape", "other")
 EMU_PLATFORMS = ("host", "cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m33", "rv32", "xtensa-lx106")
 

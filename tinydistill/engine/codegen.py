@@ -56,6 +56,7 @@ class _CallView:
     function: str  # what model.c calls
     src_dsp: str  # src and dst in builds with the DSP paths (their own arena plan)
     dst_dsp: str
+    fn_name: str  # model.c's function that makes a specialized kernel's call ("": td_model_invoke makes it)
 
 
 def _pointer(tensor: int, memory: MemoryPlan, write: bool, checked: dict[int, str] | None = None,
@@ -131,7 +132,8 @@ def _view(call: Call, prefix: str, memory: MemoryPlan, checked: dict[int, str] |
                      f"{base}_params", fields, arrays, _sources(call, memory, f"{base}_params", checked, False),
                      _destinations(call, memory, checked, False),
                      call.kernel + ("_impl" if call.specialize and checked is None else ""),
-                     _sources(call, memory, f"{base}_params", checked, True), _destinations(call, memory, checked, True))
+                     _sources(call, memory, f"{base}_params", checked, True), _destinations(call, memory, checked, True),
+                     f"{base}_run" if call.specialize and checked is None else "")
 
 
 def _checked_buffers(memory: MemoryPlan, prefix: str) -> tuple[dict[int, str], list[tuple[str, int]]]:

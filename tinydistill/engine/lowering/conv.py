@@ -89,6 +89,15 @@ _CONV_DSP_FIELDS = ("round_offset", "gemm_unroll", "gemm_slots", "weights_gemm",
 # nine bytes per value (three pixels' extended windows and their gathered bytes).
 _GEMM_K_MAX = 512
 
+# ... and on the outputs: at least this many pixels. Each conv taking the path costs its call site
+# about 1.5 KB of code (loops for 1 to 3 pixels by 1 or 2 channels, inlined) and its weights twice
+# again as int16 pairs, plus the arena's slots; below 64 pixels that buys too little for what it
+# costs. Measured on Cortex-M4 (model + kernels flash): the anchor (60 pixels a conv) 62,330
+# instructions without the path (72ab611, before it: 63,799) against 45,056 with it, for 1,616 B
+# more flash (5,112 against 6,728); the students (16 pixels) 5,408 B and 3,772 B more flash with it.
+# KWS's convs (125 pixels) keep it.
+_GEMM_PIXELS_MIN = 64
+
 
 def gemm_layout(k: int) -> tuple[int, int]:
     """(slots, unroll) of the GEMM path for a window of k values: two slots per four values, and
@@ -133,7 +142,7 @@ def lower_conv_2d(model: Model, op: Operator) -> Call:
               ("out_c", out_c), ("k_h", k_h), ("k_w", k_w), *window, *requant)
     scratch = 0
     k = k_h * k_w * in_c
-    if dict(requant)["fast_requant"] and k <= _GEMM_K_MAX:
+    if dict(requant)["fast_requant"] and k <= _GEMM_K_MAX and out_h * out_w >= _GEMM_PIXELS_MIN:
         # The Armv7E-M GEMM path's weights (extended and doubled) and doubled folded bias.
         slots, unroll = gemm_layout(k)
         folded = next(a.values for a in arrays if a.name == "bias_folded")
