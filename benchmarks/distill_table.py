@@ -40,6 +40,7 @@ import numpy as np
 
 from benchmarks import stats
 from benchmarks.results import RESULTS, commit, markdown_table, write_section
+from tinydistill import atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 UCR = ROOT / "datasets" / "ucr"
@@ -158,10 +159,7 @@ def _write_record(out: Path, path: Path, trained_at: str | None = None) -> None:
     config = json.loads((out / "config.json").read_text())
     record = {"seed": config.get("seed"), "hyperparameters": config.get("hyperparameters", {}),
               "metrics": json.loads((out / "metrics.json").read_text()), "trained_at": trained_at}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    atomic.write_text(path, json.dumps(record, indent=1, sort_keys=True) + "\n")
 
 
 def _forget_variants(cache: Path, ds: DataSet, seed: int) -> None:
@@ -467,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
                         f"{', '.join(absent)}.\n")
     else:
         runtime_note = ""
-    runtime_note += provenance(args.cache, [(ds, c.size, s) for c in cells for ds in [SETS[c.name]] for s in seeds]) + "\n"
+    runtime_note += provenance(args.cache, [(SETS[c.name], c.size, s) for c in cells for s in seeds]) + "\n"
     runtime = runtime_note + (f"Runtime: {(time.monotonic() - began) / 60:.1f} min wall clock for the runs this command trained "
                f"({args.jobs} processes on {os.cpu_count()} shared cores; runs already in the cache are read, not retrained).")
     write_section("distill-table", "Distillation table: teacher, baseline and distilled student on seven sets",
