@@ -65,13 +65,14 @@ def _ucr(name: str, length: int) -> dict:
 
 
 # Every set can show the default student and the same student without batch norm ("plain", the
-# default family before batch norm); three also the second size and the transfer set.
+# default family before batch norm); three also the second size (the three whose runs are cheapest
+# among those with room or a gap: watch's take ~12 min each) and three the transfer set.
 BASIC = ("default", "plain")
 VARIED = BASIC + ("wide", "transfer")
 
 SETS = {
     "basic-motions": DataSet("basic-motions", {"dataset": "basic-motions"}, "80 recordings", 80, BASIC),
-    "watch": DataSet("watch", {"dataset": "watch"}, "140 recordings, split by subject", 140, VARIED),
+    "watch": DataSet("watch", {"dataset": "watch"}, "140 recordings, split by subject", 140, BASIC + ("transfer",)),
     "japanese-vowels": DataSet("japanese-vowels", {"dataset": "japanese-vowels"}, "640 utterances", 640, BASIC),
     # mnist1d also with the students' step budget before it grew (the set where that budget binds)
     # and with function matching (`--transfer mixup`).
@@ -79,7 +80,7 @@ SETS = {
     "acsf1": DataSet("acsf1", _ucr("acsf1", 1460), "200 series (CSV)", 200, BASIC),
     # OSULeaf also at four times the default width: is the default size what keeps it from its teacher?
     "osuleaf": DataSet("osuleaf", _ucr("osuleaf", 427), "442 series (CSV)", 442, VARIED + ("wider",)),
-    "covid3month_disc": DataSet("covid3month_disc", _ucr("covid3month_disc", 84), "201 series (CSV)", 201, BASIC),
+    "covid3month_disc": DataSet("covid3month_disc", _ucr("covid3month_disc", 84), "201 series (CSV)", 201, BASIC + ("wide",)),
 }
 # Variants of a set's runs: the default options; the default student without batch norm; the second
 # and third student sizes (twice and four times the default width, otherwise the default options);
