@@ -12,8 +12,10 @@ connected, addition/comparison for MEAN and pools, output element for softmax, a
 and element-wise ops) plus a rate per output element and a fixed cost per call, fitted by
 non-negative least squares on relative error over every op measured, so that small and
 large models are predicted alike. Code bytes per op kind are the kernels' .text + .rodata in the
-Cortex-M4 build (arm-none-eabi-gcc -O2); a call site's bytes are model.o's text per op
-(kernels the generator inlines into model.c count there, and 0 for their kind).
+Cortex-M4 build (arm-none-eabi-gcc -O2); an op's call site is what model.o holds for it (its
+parameters and, for kernels the generator specializes per op, its own function: 0 bytes of kernel
+for their kind) plus an equal share of the rest of model.o; per kind the mean is kept (over all
+ops for kinds not measured).
 
 The stack of one inference is the harness's td_stack_used high-water mark.
 
@@ -45,7 +47,7 @@ from benchmarks.engine_vs_tflm import MARKER_CYCLES, MARKER_INSTRUCTIONS  # noqa
 from benchmarks.instrument import bracket_calls  # noqa: E402
 from benchmarks.students import student_model  # noqa: E402
 from tinydistill import atomic, emu, oracle  # noqa: E402
-from tinydistill.deploy import analysis  # noqa: E402
+from tinydistill.deploy import analysis, budget, targets  # noqa: E402
 
 ANCHOR = ROOT / "benchmarks" / "anchors" / "conv1d_m4.tflite"
 HARNESS = Path(__file__).resolve().parent / "engine_vs_tflm_main.c"  # engine_vs_tflm.py's harness, reused as is
@@ -63,6 +65,7 @@ KERNEL_KINDS = {"td_conv_s8": "conv", "td_depthwise_conv_s8": "depthwise", "td_f
                 "td_max_pool_s8": "pool", "td_softmax_s8": "softmax", "td_lut_s8": "activation",
                 "td_add_s8": "elementwise", "td_mul_s8": "elementwise"}
 _OP_COMMENT = re.compile(r"^\s*/\* op (\d+): ")
+_OP_SECTION = re.compile(r"\.td_model_op(\d+)_")  # .text.td_model_op4_run.constprop.0, .rodata.td_model_op9_params
 
 
 STUDENTS = ("basic-motions", "mnist1d")
@@ -127,7 +130,21 @@ def measure_model(name: str, path: Path, work: Path) -> dict:
                 stem = obj.split("__")[0].removesuffix(".o")
                 if stem in KERNEL_KINDS or stem == "model":
                     code[stem] = size.text + size.rodata
-    return {"ops": ops, "rows": rows, "counts": counts, "instructions": instructions, "code": code, "stack": stack}
+            op_code = call_sites(elf, ops, code["model"])
+    return {"ops": ops, "rows": rows, "counts": counts, "instructions": instructions, "code": code,
+            "op_code": op_code, "stack": stack}
+
+
+def call_sites(elf: Path, ops: list[int], model_bytes: int) -> dict[int, int]:
+    """Each op's bytes of model.o: the sections named after it (its parameters and, in DSP builds, its
+    own specialized function; -ffunction-sections) plus an equal share of the rest (td_model_invoke)."""
+    own = dict.fromkeys(ops, 0)
+    for section, nbytes, obj in emu.flash_sections(elf):
+        m = _OP_SECTION.search(section)
+        if m and obj.split("__")[0].removesuffix(".o") == "model" and int(m.group(1)) in own:
+            own[int(m.group(1))] += nbytes
+    share = (model_bytes - sum(own.values())) / len(ops)
+    return {i: round(b + share) for i, b in own.items()}
 
 
 def _features(row, kind: str) -> list[float]:
@@ -160,10 +177,11 @@ def predicted(costs: dict, m: dict) -> float:
 
 
 def code_estimate(code: dict, m: dict) -> int:
-    """The budget's code bytes for one measured model (budget.code_bytes without the runtime): each
-    kind's kernel once, and one call site per op."""
-    kinds = {m["rows"][i].kind for i in m["ops"]}
-    return sum(code["kinds"].get(k, 0) for k in kinds) + len(m["ops"]) * code["per_op_call"]
+    """The budget's code bytes for one measured model from the fitted `code` (budget.code_bytes without
+    the runtime)."""
+    model = targets.CodeSizeModel(source="", runtime=0, per_op_call=code["per_op_call"],
+                                  kinds={"other": 0, **code["kinds"]}, calls=code["calls"])
+    return budget.code_bytes([m["rows"][i] for i in m["ops"]], model)
 
 
 def fit(measured: dict[str, dict]) -> dict:
@@ -185,20 +203,22 @@ def fit(measured: dict[str, dict]) -> dict:
             entry["call"] = rates[-1]
             out[platform][kind] = {k: round(v, 3) for k, v in entry.items()}
     kinds: dict[str, int] = {}
-    calls = []
+    sites: dict[str, list[int]] = {}  # per kind, every call site measured
     for m in measured.values():
         for stem, size in m["code"].items():
-            if stem == "model":
-                calls.append(size / len(m["ops"]))
-            else:
+            if stem != "model":
                 kinds[KERNEL_KINDS[stem]] = max(kinds.get(KERNEL_KINDS[stem], 0), size)
+        for i, size in m["op_code"].items():
+            sites.setdefault(m["rows"][i].kind, []).append(size)
+    calls = {k: round(float(np.mean(v))) for k, v in sites.items()}
+    every = [b for v in sites.values() for b in v]
     for m in measured.values():  # a kind run without an object of its own is inlined into model.o
         for i in m["ops"]:
             kinds.setdefault(m["rows"][i].kind, 0)
     stack = {p: max(m["stack"][p] for m in measured.values()) for p in PLATFORMS
              if all(p in m["stack"] for m in measured.values())}
-    return {"costs": out, "code": {"kinds": dict(sorted(kinds.items())),
-                                   "per_op_call": int(round(max(calls))) if calls else None},
+    return {"costs": out, "code": {"kinds": dict(sorted(kinds.items())), "calls": dict(sorted(calls.items())),
+                                   "per_op_call": round(float(np.mean(every))) if every else None},
             "stack": stack}
 
 
@@ -252,14 +272,17 @@ def main(argv: list[str] | None = None) -> None:
                f"({'within' if worst <= TOLERANCE else '**outside**'} ±{TOLERANCE:.0%}).\n")
     # A kind that ran with no bytes of kernel object: its kernel is specialized per op into model.c.
     code = results.markdown_table(
-        ["op kind", "kernel bytes"],
-        [[k, f"{v:,}" + (" (specialized and inlined into model.c: counted in the call sites)" if v == 0 else "")]
+        ["op kind", "kernel bytes", "call site bytes (per op, mean of those measured)"],
+        [[k, f"{v:,}" + (" (specialized per op: counted in the call sites)" if v == 0 else ""),
+          f"{fitted['code']['calls'].get(k, fitted['code']['per_op_call']):,}"]
          for k, v in fitted["code"]["kinds"].items()]
-        + [["call site (per op; the most over the models)", f"{fitted['code']['per_op_call']:,}"]])
+        + [["any other kind", "its estimate", f"{fitted['code']['per_op_call']:,}"]])
+    code_pairs = {n: (sum(m["code"].values()), code_estimate(fitted["code"], m)) for n, m in measured.items()}
     code_checks = results.markdown_table(
         ["model", f"engine code, {CODE_PLATFORM} (model.o + kernels)", "budget's estimate", "budget - measured"],
-        [[n, f"{sum(m['code'].values()):,}", f"{code_estimate(fitted['code'], m):,}",
-          f"{code_estimate(fitted['code'], m) / sum(m['code'].values()) - 1:+.0%}"] for n, m in measured.items()])
+        [[n, f"{real:,}", f"{est:,}", f"{est / real - 1:+.0%}"] for n, (real, est) in code_pairs.items()])
+    code_checks += (f"\nLargest deviation of the code estimate from the measured code: "
+                    f"{max(abs(est / real - 1) for real, est in code_pairs.values()):.0%}.\n")
     stack = results.markdown_table(["platform", "stack bytes (deepest inference)"],
                                    [[p, f"{b:,}"] for p, b in fitted["stack"].items()])
     body = (f"{data['source']}.\n\nCycles per unit of work by op kind (MAC, addition/comparison or output "

@@ -179,6 +179,9 @@ def test_sizes(tmp_path):
     assert per_object["table.o"].data == 4
     assert per_object["table.o"].bss == 300
     assert per_object["table.o"].text > 0
+    sections = {s: (n, obj) for s, n, obj in emu.flash_sections(elf)}
+    assert sections[".rodata.table"] == (1000, "table.o")  # one section per object (-fdata-sections)
+    assert sections[".text.startup.main"][1] == "table.o" and not any(s.startswith(".bss") for s in sections)
     total = emu.size(plat, elf)
     assert total.rodata >= 1000 and total.bss >= 300
     assert total.flash == total.text + total.rodata + total.data

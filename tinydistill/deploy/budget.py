@@ -241,12 +241,13 @@ class BudgetReport:
                                 output_elements=r.row.output_elements, cycles=r.cycles) for r in self.hop_rows]}
 
 
-def code_bytes(rows) -> int:
-    """The code-size estimate for the op kinds a model uses (each kernel once) plus its call sites."""
-    model = targets.CODE_SIZE
+def code_bytes(rows, model: targets.CodeSizeModel | None = None) -> int:
+    """The code-size estimate (`model`, default the measured one) for the op kinds a model uses (each
+    kernel once) plus one call site per op of its kind."""
+    model = model or targets.CODE_SIZE
     kinds = {r.kind for r in rows}
-    calls = sum(1 for r in rows if r.kind != "reshape")
-    return model.runtime + sum(model.bytes_for(k) for k in sorted(kinds)) + calls * model.per_op_call
+    calls = sum(model.call_bytes(r.kind) for r in rows if r.kind != "reshape")
+    return model.runtime + sum(model.bytes_for(k) for k in sorted(kinds)) + calls
 
 
 def _resolve(model) -> tuple[object, list[str] | None, str | None]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
@@ -81,12 +81,19 @@ class CodeSizeModel:
 
     source: str
     runtime: int
-    per_op_call: int
+    per_op_call: int  # a call site of a kind without a measured figure of its own
     kinds: Mapping[str, int]
     measured_kinds: frozenset[str] = frozenset()
+    calls: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))  # measured call site per kind
 
     def bytes_for(self, kind: str) -> int:
+        """One kernel of `kind` (0 where the generator specializes it into the call sites)."""
         return self.kinds.get(kind, self.kinds["other"])
+
+    def call_bytes(self, kind: str) -> int:
+        """One op's call site: its share of td_model_invoke, its parameters and (in DSP builds) its own
+        specialized function."""
+        return self.calls.get(kind, self.per_op_call)
 
 
 def _load(path: Path = REGISTRY_FILE) -> tuple[dict[str, Target], CodeSizeModel, int, str]:
@@ -147,10 +154,12 @@ def _with_measurements(targets: dict[str, Target], code: CodeSizeModel, measured
     kinds = dict(code.kinds)
     kinds.update({k: int(v) for k, v in measured["code"]["kinds"].items() if k in kinds})
     per_call = measured["code"].get("per_op_call") or code.per_op_call
+    calls = {k: int(v) for k, v in measured["code"].get("calls", {}).items() if k in kinds}
     code = CodeSizeModel(source=f"{measured['code_source']} for {', '.join(sorted(measured['code']['kinds']))}; "
                                 f"call sites measured likewise; other op kinds and the runtime: {code.source}",
                          runtime=code.runtime, per_op_call=int(per_call), kinds=MappingProxyType(kinds),
-                         measured_kinds=frozenset(k for k in measured["code"]["kinds"] if k in kinds))
+                         measured_kinds=frozenset(k for k in measured["code"]["kinds"] if k in kinds),
+                         calls=MappingProxyType(calls))
     return out, code
 
 

@@ -14,10 +14,11 @@ td_bench_begin(), td_bench_end() and td_stack_used().
 from .build import build, platform_dir
 from .platforms import ICOUNT_HZ, PLATFORMS, STACK_BYTES, Platform, get
 from .run import FAULT_EXIT_CODE, RunResult, qemu_command, run
-from .size import SizeReport, object_sizes, size
+from .size import SizeReport, flash_sections, object_sizes, size
 from .symbols import Symbol, functions, symbols
 
 __all__ = [
     "FAULT_EXIT_CODE", "ICOUNT_HZ", "PLATFORMS", "STACK_BYTES", "Platform", "RunResult", "SizeReport", "Symbol",
-    "build", "functions", "get", "object_sizes", "platform_dir", "qemu_command", "run", "size", "symbols",
+    "build", "flash_sections", "functions", "get", "object_sizes", "platform_dir", "qemu_command", "run", "size",
+    "symbols",
 ]

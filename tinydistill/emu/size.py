@@ -95,6 +95,14 @@ def _object_name(path: str) -> str:
     return Path(path).name
 
 
+def flash_sections(elf: str | os.PathLike) -> list[tuple[str, int, str]]:
+    """(input section, bytes, object name) of every .text and .rodata input section the link kept, from
+    the link map that build() writes next to `elf` (one section per function and object with
+    -ffunction-sections -fdata-sections)."""
+    return [(s, n, _object_name(o)) for s, n, o in _map_sections(Path(str(elf) + ".map"))
+            if _kind(s) in ("text", "rodata")]
+
+
 def object_sizes(elf: str | os.PathLike) -> dict[str, SizeReport]:
     """Bytes per object file, from the link map that build() writes next to `elf`.
 
