@@ -148,3 +148,25 @@ def test_cost_model_predicts_the_emulated_instruction_count(anchor_model, tmp_pa
         f"the cost model predicts {predicted:,.0f} instructions, QEMU counts {run.regions[0]:,}: "
         "re-run `python benchmarks/calibrate_costs.py`")
 
+
+@pytest.mark.toolchain
+def test_code_estimate_near_the_built_engine(anchor_model, tmp_path):
+    """The code-size estimate against the anchor's engine objects built for Cortex-M4 (.text + .rodata of
+    model.o and the kernels; benchmarks/calibrate_costs.py measures the figures behind it)."""
+    from conftest import need_tools
+    from tinydistill import emu
+    from tinydistill.engine.codegen import generate
+
+    need_tools("arm-none-eabi-gcc")
+    gen = tmp_path / "gen"
+    generate(anchor_model, gen)
+    main = tmp_path / "main.c"
+    main.write_text('#include "model.h"\nstatic int8_t in[TD_MODEL_INPUT_SIZE], out[TD_MODEL_OUTPUT_SIZE];\n'
+                    "int main(void) { return td_model_invoke(in, out); }\n")
+    elf = emu.build("cortex-m4", [*sorted(gen.glob("*.c")), main], include_dirs=[gen], out=tmp_path / "app.elf")
+    built = sum(s.text + s.rodata for name, s in emu.object_sizes(elf).items()
+                if name.startswith("td_") or name == "model.o")
+    report = budget.check_budget(anchor_model, "cortex-m4")
+    estimate = report.code_bytes - targets.CODE_SIZE.runtime
+    assert 0.7 < estimate / built < 1.35, (f"code estimate {estimate:,} B, built {built:,} B: "
+                                           "re-run `python benchmarks/calibrate_costs.py`")
