@@ -26,7 +26,8 @@ import sys
 
 
 from benchmarks import stats
-from benchmarks.distill_table import DataSet, _finished, _pct, campaign_parser, parse_campaign, train_all, train_one
+from benchmarks.distill_table import (DataSet, _finished, _pct, campaign_parser, parse_campaign, provenance, train_all,
+                                      train_one)
 from benchmarks.results import markdown_table, write_section
 
 ACC, GYRO = ("acc_x", "acc_y", "acc_z"), ("gyro_x", "gyro_y", "gyro_z")
@@ -106,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"{'beats' if stats.verdict(c, p) == 'better' else 'does not beat'} the {student} baseline "
                      f"beyond noise ({c.interval(100)} points, Holm p {p:.3f}).")
     lines.insert(1, "**Discussion** (generated from the numbers above).")
+    lines.append(provenance(args.cache, [(ds, "default", s) for n in names for ds in shown[n] for s in seeds]))
     lines.append(f"Runtime: {(time.monotonic() - began) / 60:.1f} min wall clock for the runs this command trained "
                  f"({args.jobs} processes on {os.cpu_count()} shared cores; cached runs are read, not retrained).")
     body = ("Every run with `train`'s default options (students with batch norm, folded at conversion).\n\n"
