@@ -127,12 +127,17 @@ def measure_model(name: str, path: Path, work: Path) -> dict:
             stack[platform] = int(used.group(1))
         if platform == CODE_PLATFORM:
             for obj, size in emu.object_sizes(elf).items():
-                stem = obj.split("__")[0].removesuffix(".o")
+                stem = _stem(obj)
                 if stem in KERNEL_KINDS or stem == "model":
                     code[stem] = size.text + size.rodata
             op_code = call_sites(elf, ops, code["model"])
     return {"ops": ops, "rows": rows, "counts": counts, "instructions": instructions, "code": code,
             "op_code": op_code, "stack": stack}
+
+
+def _stem(obj: str) -> str:
+    """The source stem of a link-map object name (`model.o`, `td_conv_s8__2.o` -> `model`, `td_conv_s8`)."""
+    return obj.split("__")[0].removesuffix(".o")
 
 
 def call_sites(elf: Path, ops: list[int], model_bytes: int) -> dict[int, int]:
@@ -141,7 +146,7 @@ def call_sites(elf: Path, ops: list[int], model_bytes: int) -> dict[int, int]:
     own = dict.fromkeys(ops, 0)
     for section, nbytes, obj in emu.flash_sections(elf):
         m = _OP_SECTION.search(section)
-        if m and obj.split("__")[0].removesuffix(".o") == "model" and int(m.group(1)) in own:
+        if m and _stem(obj) == "model" and int(m.group(1)) in own:
             own[int(m.group(1))] += nbytes
     share = (model_bytes - sum(own.values())) / len(ops)
     return {i: round(b + share) for i, b in own.items()}
@@ -212,9 +217,8 @@ def fit(measured: dict[str, dict]) -> dict:
             sites.setdefault(m["rows"][i].kind, []).append(size)
     calls = {k: round(float(np.mean(v))) for k, v in sites.items()}
     every = [b for v in sites.values() for b in v]
-    for m in measured.values():  # a kind run without an object of its own is inlined into model.o
-        for i in m["ops"]:
-            kinds.setdefault(m["rows"][i].kind, 0)
+    for kind in sites:  # a kind run without an object of its own is inlined into model.o
+        kinds.setdefault(kind, 0)
     stack = {p: max(m["stack"][p] for m in measured.values()) for p in PLATFORMS
              if all(p in m["stack"] for m in measured.values())}
     return {"costs": out, "code": {"kinds": dict(sorted(kinds.items())), "calls": dict(sorted(calls.items())),

@@ -99,8 +99,17 @@ def flash_sections(elf: str | os.PathLike) -> list[tuple[str, int, str]]:
     """(input section, bytes, object name) of every .text and .rodata input section the link kept, from
     the link map that build() writes next to `elf` (one section per function and object with
     -ffunction-sections -fdata-sections)."""
-    return [(s, n, _object_name(o)) for s, n, o in _map_sections(Path(str(elf) + ".map"))
-            if _kind(s) in ("text", "rodata")]
+    return [(s, n, _object_name(o)) for s, n, o in _map_sections(_link_map(elf)) if _kind(s) in ("text", "rodata")]
+
+
+def _link_map(elf: str | os.PathLike) -> Path:
+    """The link map build() wrote next to `elf`."""
+    map_path = Path(str(elf) + ".map")
+    if not map_path.is_file():
+        from ..errors import TinyDistillError
+
+        raise TinyDistillError(f"{map_path} not found: per-object sizes need a program built by tinydistill.emu.build")
+    return map_path
 
 
 def object_sizes(elf: str | os.PathLike) -> dict[str, SizeReport]:
@@ -109,11 +118,7 @@ def object_sizes(elf: str | os.PathLike) -> dict[str, SizeReport]:
     Keys are object names: `<source stem>.o` for the sources given to build(),
     `lib.a(member.o)` for library members.
     """
-    map_path = Path(str(elf) + ".map")
-    if not map_path.is_file():
-        from ..errors import TinyDistillError
-
-        raise TinyDistillError(f"{map_path} not found: per-object sizes need a program built by tinydistill.emu.build")
+    map_path = _link_map(elf)
     acc: dict[str, dict[str, int]] = defaultdict(lambda: {"text": 0, "rodata": 0, "data": 0, "bss": 0})
     for section, nbytes, obj in _map_sections(map_path):
         kind = _kind(section)
