@@ -106,6 +106,20 @@ def test_the_default_student_is_a_point_of_the_space():
     strides = [[x.get_config().get("strides") for x in m.layers] for m in (ours, theirs)]
     assert strides[0] == strides[1]
 
+
+@pytest.mark.parametrize("options, windows", [
+    ({"dataset": "mackey-glass", "task": "forecast"}, (4, 8, 16)),  # 2 is too short: the longer ones
+    ({"dataset": "basic-motions"}, (32, 16, 64)),  # 100-sample recordings: 128 does not fit
+    ({"dataset": "japanese-vowels"}, (29, 14)),  # one padded 29-frame window per utterance: 58 does not fit
+])
+def test_the_default_windows_are_those_the_recordings_hold(tmp_path, options, windows):
+    from tinydistill.search.run import _default_windows
+    from tinydistill.search.teacher import DataCache
+    from tinydistill.training.train import TrainConfig
+
+    cache = DataCache(TrainConfig(**options), tmp_path, lambda _: None)
+    assert _default_windows(cache.prepared().window, cache) == windows
+
 def test_ties_on_the_validation_metric_go_to_the_lower_cross_entropy():
     # A saturated validation split: every trial at accuracy 1.0. Latency alone would pick trial 1.
     import optuna

@@ -699,7 +699,8 @@ def _options_of(command, names):
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Seconds after which this worker starts no new trial.")
 @click.option("--windows", callback=_csv_list,
-              help="Window lengths to try, comma-separated (default: the data's window and half of it).")
+              help="Window lengths to try, comma-separated (default: the data's window, half, twice and four times it, "
+                   "where the recordings hold them and they keep at least 8 samples).")
 @click.option("--storage", default=None,
               help="Study database URL shared by workers, e.g. postgresql://user@host/db (default: OUT/study.db).")
 @click.option("--study", "study_name", default="search", show_default=True, help="Study name in the storage.")

@@ -23,7 +23,8 @@ from ..training.train import TRAINING_KEYS, TrainConfig
 
 RUN_DIR = "run"
 FRONT_FILE = "front.json"
-MIN_WINDOW = 8  # the shorter window candidate is tried only when it keeps at least this many samples
+MIN_WINDOW = 8  # a window candidate other than the data's own is tried only when it keeps at least this many samples
+LONGER = (2, 4)  # the longer window candidates: these multiples of the data's window, where the recordings hold them
 
 
 @dataclass
@@ -134,7 +135,7 @@ def run_search(config: SearchConfig) -> SearchResult:
                                     max_ram=config.max_ram, max_latency=config.max_latency)
     cache = DataCache(train_cfg, folder, log)
     default = cache.prepared(train_cfg.window)
-    windows = tuple(config.windows) if config.windows else _default_windows(default.window)
+    windows = tuple(config.windows) if config.windows else _default_windows(default.window, cache)
     limits = trials.Limits(config.target, config.max_flash, config.max_ram, config.max_latency)
     setup = Setup(train_cfg, limits, windows, folder, config.study)
     for window in windows:  # a window the recordings cannot hold is bad input now, not a failed trial later
@@ -192,10 +193,17 @@ def _written(run_path: Path, study: str, number: int, metric: str) -> dict | Non
     return None
 
 
-def _default_windows(window: int) -> tuple[int, ...]:
-    """The data's window, and half of it where that still leaves MIN_WINDOW samples."""
-    half = window // 2
-    return (window, half) if half >= MIN_WINDOW else (window,)
+def _default_windows(window: int, cache: DataCache) -> tuple[int, ...]:
+    """The data's window, half of it, and LONGER multiples of it: those of at least MIN_WINDOW samples
+    (the data's own always) and, for the longer ones, whose windows every split of the recordings holds."""
+    windows = [window] + [window // 2] * (window // 2 >= MIN_WINDOW)
+    for longer in (window * k for k in LONGER if window * k >= MIN_WINDOW):
+        try:
+            cache.prepared(longer)
+        except TinyDistillError:  # too long for these recordings (or for one split of them): not a candidate
+            break
+        windows.append(longer)
+    return tuple(windows)
 
 
 def _study_setup(config: TrainConfig, limits: trials.Limits, windows) -> dict:
