@@ -86,7 +86,7 @@ def default_budget(train_config, target: str) -> tuple[float, int]:
     from tinydistill.training.train import prepare
 
     prep = prepare(train_config)
-    student = space.build_student(space.default_candidate(prep.window), prep.data["train"]["xs"].shape[1:],
+    student = space.build_student(space.default_candidate(prep.window, prep.task), prep.data["train"]["xs"].shape[1:],
                                   prep.task, len(prep.classes))
     report = trial.budget_of(student, prep, trial.Limits(target))
     return report.latency_s, report.flash_bytes

@@ -99,7 +99,7 @@ def test_the_default_student_is_a_point_of_the_space():
 
     from tinydistill.training.train import TrainConfig
 
-    ours = space.build_student(space.default_candidate(32), (32, 6), "classify", 4)
+    ours = space.build_student(space.default_candidate(32, "classify"), (32, 6), "classify", 4)
     theirs = models.classify_student((32, 6), 4, 24, batch_norm=TrainConfig().batch_norm)
     assert [type(x).__name__ for x in ours.layers] == [type(x).__name__ for x in theirs.layers]
     assert ours.count_params() == theirs.count_params()
@@ -119,6 +119,27 @@ def test_the_default_windows_are_those_the_recordings_hold(tmp_path, options, wi
 
     cache = DataCache(TrainConfig(**options), tmp_path, lambda _: None)
     assert _default_windows(cache.prepared().window, cache) == windows
+
+
+def test_the_streamable_family_is_budgeted_per_hop(tmp_path):
+    """A valid-padding candidate streams at the data's hop: its budget is one hop's work, as `budget` checks
+    the run; the same shapes with same padding run the full window. A window too short for it is refused."""
+    from tinydistill.errors import TinyDistillError
+    from tinydistill.search import space, trial
+    from tinydistill.search.teacher import DataCache
+    from tinydistill.training.train import TrainConfig
+
+    prep = DataCache(TrainConfig(dataset="basic-motions"), tmp_path, lambda _: None).prepared()
+    reports = {}
+    for padding in space.PADDINGS:
+        p = space.default_candidate(prep.window, "classify") | {"padding": padding}
+        student = space.build_student(p, prep.data["train"]["xs"].shape[1:], "classify", len(prep.classes))
+        reports[padding] = trial.budget_of(student, prep, trial.Limits("cortex-m4"))
+    assert reports["valid"].streaming and not reports["same"].streaming
+    assert reports["valid"].latency_s < reports["same"].latency_s / 2  # a hop of 8 samples, not 32
+    assert "valid" in space.describe(p) and space.streamable("classify") and not space.streamable("forecast")
+    with pytest.raises(TinyDistillError, match="no output row"):
+        space.build_student(p | {"depth": 3, "kernel_first": 9, "kernel": 5, "stride_first": 4}, (8, 6), "classify", 4)
 
 def test_ties_on_the_validation_metric_go_to_the_lower_cross_entropy():
     # A saturated validation split: every trial at accuracy 1.0. Latency alone would pick trial 1.
@@ -282,7 +303,7 @@ def _check_shared(study, results: list[dict]) -> None:
     assert mine[0] | mine[1] == {t.number for t in finished}
     assert len({t.user_attrs["worker"] for t in finished}) == 2
     # The default student was enqueued once and run once, by the worker that created the study.
-    default = space.default_candidate(32)
+    default = space.default_candidate(32, "classify")
     assert [t.number for t in trials if t.params == default] == [0] and 0 in mine[0]
     # Both waited for the other's last trial: they report the same study and pick the same trial.
     assert results[0]["trials"] == results[1]["trials"] and results[0]["picked"] == results[1]["picked"]

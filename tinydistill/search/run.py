@@ -150,7 +150,7 @@ def run_search(config: SearchConfig) -> SearchResult:
                                    f"searched windows ({', '.join(map(str, windows))}); add it to --windows")
         cache.teacher(given)
     # The default student is the first point: the search has it to beat at the same budget.
-    first = space.default_candidate(default.window if default.window in windows else windows[0])
+    first = space.default_candidate(default.window if default.window in windows else windows[0], default.task)
     study = studies.open_study(storage, config.study, _study_setup(train_cfg, limits, windows), default.task,
                                train_cfg.seed, first)
     stats = studies.work(study, trials.Objective(setup, cache, log), config.trials, config.time_limit, log,
@@ -213,7 +213,7 @@ def _study_setup(config: TrainConfig, limits: trials.Limits, windows) -> dict:
     data = {k: getattr(config, k) for k in TEACHER_KEYS if k != "window"}
     data |= {k: getattr(config, k) for k in ("epochs", "learning_rate")}
     return json.loads(json.dumps({"data": data, "limits": limits.as_dict(), "windows": list(windows),
-                                  "space": 1}, default=str))
+                                  "space": 2}, default=str))
 
 
 def _picked(study, pick: int | None):

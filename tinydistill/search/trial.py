@@ -62,8 +62,9 @@ def budget_of(student, prep, limits: Limits):
         w.assign(rng.normal(0.0, 0.1, tuple(w.shape)).astype(np.float32))
     model = saved_form(student, prep.task)
     tflite = convert_int8(model, prep.data["train"]["xs"])
+    # At the data's hop, as `budget` checks the run: a student that streams there is checked per hop.
     return check_budget(tflite, limits.target, limits.max_flash, limits.max_ram, limits.max_latency,
-                        layer_names=[layer.name for layer in model.layers])
+                        layer_names=[layer.name for layer in model.layers], hop=prep.hop)
 
 
 def budget_summary(report) -> dict:
@@ -141,15 +142,15 @@ class Objective:
         import optuna
 
         s = self.setup
-        p = space.suggest(trial, s.windows)
+        p = space.suggest(trial, s.windows, s.train.task)
         prep = self.cache.prepared(p["window"])
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         trial.set_user_attr("candidate", space.describe(p))
-        student = space.build_student(p, prep.data["train"]["xs"].shape[1:], prep.task, len(prep.classes))
-        try:
+        try:  # a shape the window cannot hold, or the int8 converter refuses: no point training it
+            student = space.build_student(p, prep.data["train"]["xs"].shape[1:], prep.task, len(prep.classes))
             report = budget_of(student, prep, s.limits)
-        except TinyDistillError as exc:  # a shape the int8 converter refuses: no point training it
-            trial.set_user_attr("pruned_by", f"int8 conversion: {exc}")
+        except TinyDistillError as exc:
+            trial.set_user_attr("pruned_by", f"shape: {exc}")
             raise optuna.TrialPruned(str(exc))
         trial.set_user_attr("budget", budget_summary(report))
         if not report.ok:
