@@ -27,6 +27,7 @@ processes run at a time, one TensorFlow thread each.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import shutil
@@ -117,9 +118,35 @@ def search_pair(dataset: str, target: str, seed: int, folder: Path, caps: dict, 
     return result, default, (latency, flash), out
 
 
+def unit_file(job: tuple) -> Path:
+    """Where a finished set × seed unit keeps its figures (read back instead of searching again)."""
+    dataset, seed, _targets, folder, *_ = job
+    return Path(folder) / f"unit-{dataset}-{seed}.json"
+
+
+def unit_key(job: tuple) -> dict:
+    """What a unit's stored figures must have been measured with to be reused."""
+    dataset, seed, targets, _folder, caps, windows, trials, time_limit = job
+    return json.loads(json.dumps({"set": dataset, "seed": seed, "targets": list(targets), "options": caps,
+                                  "windows": windows, "trials": trials, "time_limit": time_limit}))
+
+
+def stored_unit(job: tuple) -> list[dict] | None:
+    """The figures of `job` from an earlier campaign over the same cache, if it finished with these settings."""
+    try:
+        stored = json.loads(unit_file(job).read_text())
+    except (OSError, ValueError):
+        return None
+    return stored["rows"] if isinstance(stored, dict) and stored.get("key") == unit_key(job) else None
+
+
 def search_unit(job: tuple) -> list[dict]:
     """Every target's search of one set and seed, in order (the first one's teachers serve the others):
-    per target, the figures a Pair collects (plain values, so they cross process boundaries)."""
+    per target, the figures a Pair collects (plain values, so they cross process boundaries), also
+    written to unit_file (the wall times with them: a later call over the same cache reads them back)."""
+    stored = stored_unit(job)
+    if stored is not None:
+        return stored
     dataset, seed, targets, folder, caps, windows, trials, time_limit = job
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from tinydistill.quiet import import_tensorflow
@@ -140,20 +167,25 @@ def search_unit(job: tuple) -> list[dict]:
         log(f"{dataset} {target} seed {seed}: default {default:.4f} at {latency * 1e3:.3f} ms, {flash:,} B; "
             f"searched {picked['test']['int8']:.4f} ({picked['candidate']}), "
             f"{result.counts['complete']} trained / {result.counts['pruned']} pruned")
+    from tinydistill import atomic
+
+    atomic.write_text(unit_file(job), json.dumps({"key": unit_key(job), "rows": rows}, indent=1) + "\n")
     return rows
 
 
 def run_units(jobs: list[tuple], processes: int) -> list[list[dict]]:
     """search_unit of every job, `processes` at a time in fresh processes (one TensorFlow thread each),
     or here when 1; results in the order of `jobs`."""
-    if processes == 1 or len(jobs) == 1:
+    todo = [job for job in jobs if stored_unit(job) is None]
+    if processes == 1 or len(todo) <= 1:
         return [search_unit(job) for job in jobs]
     import multiprocessing
 
     # Small models train faster as parallel single-threaded processes than as threads of one.
     os.environ.update(TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1")
-    with multiprocessing.get_context("spawn").Pool(min(processes, len(jobs)), maxtasksperchild=1) as pool:
-        return pool.map(search_unit, jobs, chunksize=1)
+    with multiprocessing.get_context("spawn").Pool(min(processes, len(todo)), maxtasksperchild=1) as pool:
+        pool.map(search_unit, todo, chunksize=1)
+    return [search_unit(job) for job in jobs]  # every one stored by now
 
 
 def table(pairs: list[Pair]) -> str:
@@ -168,11 +200,12 @@ def table(pairs: list[Pair]) -> str:
                      c.interval(100), f"{adj:.3f}", stats.verdict(c, adj),
                      f"{lat_d * 1e3:.3f} / {lat_s * 1e3:.3f}", f"{flash_d:,.0f} / {flash_s:,.0f}",
                      "yes" if ok else "NO",
-                     f"{sum(t['complete'] for t in p.trials)} / {sum(t['pruned'] for t in p.trials)}",
+                     f"{sum(t['complete'] for t in p.trials)} / {sum(t['pruned_by_budget'] for t in p.trials)}"
+                     f" / {sum(t['pruned'] - t['pruned_by_budget'] for t in p.trials)}",
                      f"{np.mean(p.front):.1f}", f"{np.mean(p.seconds) / 60:.1f}"])
     header = ["set", "target", "default % (test, int8)", "searched %", "searched − default [95 % CI]", "Holm p",
               "verdict", "latency ms default / searched", "flash B default / searched", "within budget",
-              "trials trained / pruned (all seeds)", "front size", "search min per seed"]
+              "trials trained / pruned by the budget / by their shape (all seeds)", "front size", "search min per seed"]
     return markdown_table(header, rows)
 
 
@@ -230,8 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     units = [(d, seed) for d in sets for seed in range(args.seeds)]
     # The costlier set first: its processes start while the cheaper ones fill the other cores.
     order = sorted(units, key=lambda u: -SETS[u[0]].time_limit)
-    done = run_units([(d, seed, targets, folder, {**SETS[d].options, **caps}, windows, args.trials, limit(d))
-                      for d, seed in order], args.jobs)
+    jobs = [(d, seed, targets, folder, {**SETS[d].options, **caps}, windows, args.trials, limit(d)) for d, seed in order]
+    reused = sum(stored_unit(job) is not None for job in jobs)
+    done = run_units(jobs, args.jobs)
     by_unit = dict(zip(order, done))
     pairs = []
     for dataset in sets:
@@ -261,7 +295,9 @@ def main(argv: list[str] | None = None) -> int:
             "window length allows, so arms of different windows are scored on the same recordings.\n\n"
             + table(pairs) + "\nPicked per seed:\n\n" + picks(pairs)
             + "\n" + runtime_line(clock, args.seeds)
-            + f" {args.jobs} set × seed process(es) at a time, one TensorFlow thread each.\n\nDiscussion: the "
+            + f" {args.jobs} set × seed process(es) at a time, one TensorFlow thread each."
+            + (f" {reused} of the {len(jobs)} set × seed units were read from an earlier run over the same cache "
+               "(their search minutes are that run's)." if reused else "") + "\n\nDiscussion: the "
             "searched student may only be as slow and as large as the default one (the budget prunes the rest "
             "before training), so a positive difference is accuracy bought with the same device cost; a verdict "
             "of no significant difference with a positive mean says more seeds are needed.\n")

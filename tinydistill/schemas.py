@@ -91,7 +91,9 @@ SCHEMAS: dict[str, dict] = {
     "search": _obj({
         "study": _STR, "storage": {**_STR, "description": "the study database (password hidden)"},
         "metric": {**_STR, "description": "the validation metric of the front (int8, task's primary)"},
-        "trials": _obj({"complete": _INT, "pruned": _INT, "fail": _INT, "running": _INT, "waiting": _INT}),
+        "trials": _obj({"complete": _INT, "pruned": _INT, "fail": _INT, "running": _INT, "waiting": _INT,
+                        "pruned_by_budget": {**_INT, "description": "of the pruned, those over the budget (the "
+                                             "others: a shape the window or the int8 converter refuses)"}}),
         "ran_here": {"type": "array", "items": _INT, "description": "trial numbers this worker ran"},
         "front": {"type": "array", "description": "Pareto-optimal trials: val metric vs latency vs flash",
                   "items": _obj({"trial": _INT, "candidate": _STR, "params": {"type": "object"}, "val": _NUM,

@@ -248,7 +248,8 @@ def format_front(result: SearchResult) -> str:
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(2, "  ".join("-" * w for w in widths))
     c = result.counts
-    lines.append(f"trials: {c['complete']} finished, {c['pruned']} pruned before training (budget), {c['fail']} failed"
+    lines.append(f"trials: {c['complete']} finished, {c['pruned']} pruned before training "
+                 f"({c['pruned_by_budget']} by the budget, the others by their shape), {c['fail']} failed"
                  f", {c['running']} running; this worker ran {len(result.ran)} in {result.seconds:.0f} s")
     if result.picked:
         p = result.picked

@@ -124,10 +124,12 @@ def open_study(storage, name: str, setup: dict, task, seed: int, first: dict | N
 
 
 def counts(study) -> dict:
-    """Trials of the study per state (lower-case state names)."""
-    out = {"complete": 0, "pruned": 0, "fail": 0, "running": 0, "waiting": 0}
+    """Trials of the study per state (lower-case state names), and of the pruned ones those the budget
+    pruned ("pruned_by_budget"; the others had a shape the window or the int8 converter refuses)."""
+    out = {"complete": 0, "pruned": 0, "fail": 0, "running": 0, "waiting": 0, "pruned_by_budget": 0}
     for t in study.get_trials(deepcopy=False):
         out[t.state.name.lower()] = out.get(t.state.name.lower(), 0) + 1
+        out["pruned_by_budget"] += t.user_attrs.get("pruned_by") == "budget"
     return out
 
 
