@@ -174,9 +174,9 @@ def run_search(config: SearchConfig) -> SearchResult:
     result = SearchResult(config.study, _redacted(url), c, stats.ran, rows, picked_row,
                           str(run_path) if run_path else None, str(front_file), time.monotonic() - start, metric)
     if picked is None:
-        raise CheckFailed(f"no candidate fits {config.target} within the limits ({c['pruned']} pruned by the budget, "
-                          f"{c['complete']} finished): raise --max-flash/--max-ram/--max-latency or choose a larger "
-                          "target")
+        raise CheckFailed(f"no candidate fits {config.target} within the limits ({c['pruned_by_budget']} pruned by "
+                          f"the budget, {c['pruned'] - c['pruned_by_budget']} by their shape, {c['complete']} finished): "
+                          "raise --max-flash/--max-ram/--max-latency or choose a larger target")
     return result
 
 
