@@ -144,9 +144,6 @@ def search_unit(job: tuple) -> list[dict]:
     """Every target's search of one set and seed, in order (the first one's teachers serve the others):
     per target, the figures a Pair collects (plain values, so they cross process boundaries), also
     written to unit_file (the wall times with them: a later call over the same cache reads them back)."""
-    stored = stored_unit(job)
-    if stored is not None:
-        return stored
     dataset, seed, targets, folder, caps, windows, trials, time_limit = job
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from tinydistill.quiet import import_tensorflow
@@ -173,19 +170,24 @@ def search_unit(job: tuple) -> list[dict]:
     return rows
 
 
-def run_units(jobs: list[tuple], processes: int) -> list[list[dict]]:
-    """search_unit of every job, `processes` at a time in fresh processes (one TensorFlow thread each),
-    or here when 1; results in the order of `jobs`."""
-    todo = [job for job in jobs if stored_unit(job) is None]
+def run_units(jobs: list[tuple], processes: int) -> tuple[list[list[dict]], int]:
+    """The figures of every job, in the order of `jobs`, and how many were read from the cache (stored_unit);
+    the others run search_unit, `processes` at a time in fresh processes (one TensorFlow thread each), or
+    here when 1."""
+    done = [stored_unit(job) for job in jobs]
+    todo = [i for i, rows in enumerate(done) if rows is None]
     if processes == 1 or len(todo) <= 1:
-        return [search_unit(job) for job in jobs]
-    import multiprocessing
+        fresh = [search_unit(jobs[i]) for i in todo]
+    else:
+        import multiprocessing
 
-    # Small models train faster as parallel single-threaded processes than as threads of one.
-    os.environ.update(TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1")
-    with multiprocessing.get_context("spawn").Pool(min(processes, len(todo)), maxtasksperchild=1) as pool:
-        pool.map(search_unit, todo, chunksize=1)
-    return [search_unit(job) for job in jobs]  # every one stored by now
+        # Small models train faster as parallel single-threaded processes than as threads of one.
+        os.environ.update(TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1")
+        with multiprocessing.get_context("spawn").Pool(min(processes, len(todo)), maxtasksperchild=1) as pool:
+            fresh = pool.map(search_unit, [jobs[i] for i in todo], chunksize=1)
+    for i, rows in zip(todo, fresh):
+        done[i] = rows
+    return done, len(jobs) - len(todo)
 
 
 def table(pairs: list[Pair]) -> str:
@@ -264,8 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     # The costlier set first: its processes start while the cheaper ones fill the other cores.
     order = sorted(units, key=lambda u: -SETS[u[0]].time_limit)
     jobs = [(d, seed, targets, folder, {**SETS[d].options, **caps}, windows, args.trials, limit(d)) for d, seed in order]
-    reused = sum(stored_unit(job) is not None for job in jobs)
-    done = run_units(jobs, args.jobs)
+    done, reused = run_units(jobs, args.jobs)
     by_unit = dict(zip(order, done))
     pairs = []
     for dataset in sets:

@@ -92,9 +92,10 @@ def build_student(p: dict, input_shape, task, n_outputs: int):
     if task.reconstructs:
         raise TinyDistillError("search covers the classify and forecast tasks; for anomaly use `tinydistill train`")
     padding = p.get("padding", "same")
-    steps = input_shape[0]
-    for filters, kernel, stride in blocks_of(p):
-        steps = -(-steps // stride) if padding == "same" else (steps - kernel) // stride + 1
+    if padding == "valid":  # same padding keeps at least one row; valid may not
+        steps = input_shape[0]
+        for _, kernel, stride in blocks_of(p):
+            steps = (steps - kernel) // stride + 1
         if steps < 1:
             raise TinyDistillError(f"{describe(p)}: its valid convolutions leave no output row of a "
                                    f"{input_shape[0]}-sample window")
