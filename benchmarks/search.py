@@ -7,17 +7,18 @@ The default student is the search's trial 0: `train`'s student architecture at i
 width and the data's window, trained as `train` trains it (T = 4, α ∈ {0, 0.9} chosen on
 validation, the same recipe, seed and teacher). The searched student is the study's best
 validation trial under that budget, over the search's default windows (the data's, half, twice
-and four times it where the recordings hold them). Only the test metric (int8, the task's
-primary) of each is reported, with the front, the trials trained and those the budget pruned
-before training, and the wall time.
+and four times it where the recordings hold them); a tie on validation keeps the default. Only
+the test metric (int8, the task's primary) of each is reported, with the front, the trials
+trained and those the budget pruned before training, and the wall time.
 
 The campaign, by design within an hour on 2 cores: 2 sets × 2 targets (cortex-m0plus,
 cortex-m4) × 6 seeds = 24 searches of at most 12 finished trials each, none started after the
 set's time limit (SETS). basic-motions is the ceiling set (every student near 100 %);
 mackey-glass's rise/fall task (the value 8 samples ahead above the last one, the student's
 default window 4 samples as in Hayashi et al. 2019) is the one with room. Both targets of a set
-and seed run in one process, one after the other, sharing the teachers; `--jobs` such
-processes run at a time, one TensorFlow thread each.
+and seed run in one process, one after the other, sharing one cache folder (`search --cache`):
+a teacher or candidate the first target's search trained is read, not trained again, by the
+second's. `--jobs` such processes run at a time, one TensorFlow thread each.
 
     python -m benchmarks.search                              # the campaign (about 50 min on 2 cores)
     python -m benchmarks.search --sets basic-motions --targets cortex-m4 --seeds 3 --trials 16
@@ -30,7 +31,6 @@ import argparse
 import json
 import os
 import shlex
-import shutil
 import sys
 import tempfile
 import time
@@ -63,6 +63,8 @@ TARGETS = ("cortex-m0plus", "cortex-m4")
 # One epoch per model, half of basic-motions' windows and one window length: the script runs, fast.
 QUICK = {"epochs": 1, "teacher_epochs": 1, "hop": 16}
 QUICK_WINDOWS = (32,)
+# 2: the targets of a set × seed share one cache folder (a candidate trains once), the default wins ties.
+PROTOCOL = 2
 
 
 @dataclass
@@ -79,6 +81,7 @@ class Pair:
     front: list = field(default_factory=list)       # front sizes
     seconds: list = field(default_factory=list)     # search wall time per seed
     candidates: list = field(default_factory=list)  # the picked candidate per seed
+    seeds: list = field(default_factory=list)
 
 
 def default_budget(train_config, target: str) -> tuple[float, int]:
@@ -94,10 +97,10 @@ def default_budget(train_config, target: str) -> tuple[float, int]:
 
 
 def search_pair(dataset: str, target: str, seed: int, folder: Path, caps: dict, windows, trials: int,
-                time_limit: float | None, teachers: Path | None):
+                time_limit: float | None):
     """(search result, default trial's test metric, default budget) of one set × target × seed.
 
-    `teachers`: a search folder of the same set and seed whose teachers this search reuses.
+    Its teachers and trained candidates are kept in the set × seed's cache folder, shared by the targets.
     """
     import dataclasses
 
@@ -107,10 +110,9 @@ def search_pair(dataset: str, target: str, seed: int, folder: Path, caps: dict, 
     train_config = TrainConfig(dataset=dataset, seed=seed, **caps)
     latency, flash = default_budget(train_config, target)
     out = folder / f"search-{dataset}-{target}-{seed}"
-    if teachers is not None and (teachers / "teachers").is_dir() and not (out / "teachers").exists():
-        shutil.copytree(teachers / "teachers", out / "teachers")
     config = SearchConfig(train_config, target=target, out=out, max_latency=latency, max_flash=flash,
-                          trials=trials, time_limit=time_limit, windows=windows, progress=False)
+                          trials=trials, time_limit=time_limit, windows=windows, progress=False,
+                          cache=folder / f"cache-{dataset}-{seed}")
     result = run_search(config)
     default = result.picked["test"]["int8"]
     if result.picked["trial"] != 0:  # trial 0 is the default student: its run, for its test metric
@@ -128,7 +130,8 @@ def unit_key(job: tuple) -> dict:
     """What a unit's stored figures must have been measured with to be reused."""
     dataset, seed, targets, _folder, caps, windows, trials, time_limit = job
     return json.loads(json.dumps({"set": dataset, "seed": seed, "targets": list(targets), "options": caps,
-                                  "windows": windows, "trials": trials, "time_limit": time_limit}))
+                                  "windows": windows, "trials": trials, "time_limit": time_limit,
+                                  "protocol": PROTOCOL}))
 
 
 def stored_unit(job: tuple) -> list[dict] | None:
@@ -141,7 +144,8 @@ def stored_unit(job: tuple) -> list[dict] | None:
 
 
 def search_unit(job: tuple) -> list[dict]:
-    """Every target's search of one set and seed, in order (the first one's teachers serve the others):
+    """Every target's search of one set and seed, in order (the later ones reuse the teachers and candidates
+    the earlier ones trained):
     per target, the figures a Pair collects (plain values, so they cross process boundaries), also
     written to unit_file (the wall times with them: a later call over the same cache reads them back)."""
     dataset, seed, targets, folder, caps, windows, trials, time_limit = job
@@ -149,12 +153,11 @@ def search_unit(job: tuple) -> list[dict]:
     from tinydistill.quiet import import_tensorflow
 
     import_tensorflow()
-    rows, teachers = [], None
+    rows = []
     for target in targets:
         start = time.monotonic()
         result, default, (latency, flash), out = search_pair(dataset, target, seed, folder, caps, windows, trials,
-                                                             time_limit, teachers)
-        teachers = teachers or out
+                                                             time_limit)
         picked = result.picked
         rows.append({"default": default, "default_budget": (latency, flash), "searched": picked["test"]["int8"],
                      "searched_budget": (picked["latency_s"], picked["flash"]), "trials": result.counts,
@@ -215,7 +218,7 @@ def picks(pairs: list[Pair]) -> str:
     lines = []
     for p in pairs:
         lines.append(f"- {p.dataset} on {p.target}: " + "; ".join(
-            f"seed {i}: {c}" for i, c in enumerate(p.candidates)))
+            f"seed {seed}: {c}" for seed, c in zip(p.seeds, p.candidates)))
     return "\n".join(lines) + "\n"
 
 
@@ -224,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, of {', '.join(SETS)} (default all)")
     parser.add_argument("--targets", default=",".join(TARGETS), help=f"comma-separated (default {','.join(TARGETS)})")
     parser.add_argument("--seeds", type=int, default=6, help="paired repeats (default 6; at least 2)")
+    parser.add_argument("--first-seed", type=int, default=0, help="the first seed; the others follow (default 0)")
     parser.add_argument("--trials", type=int, default=12, help="finished trials per search (default 12)")
     parser.add_argument("--time-limit", type=float, default=None,
                         help="seconds after which a search starts no new trial (default: the set's, "
@@ -249,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--time-limit must be positive")
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
+    if args.first_seed < 0:
+        parser.error("--first-seed must be at least 0")
     caps = {}
     if args.quick:
         sets, targets, args.seeds, args.trials, caps = sets[:1], targets[-1:], 2, 2, dict(QUICK)
@@ -262,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     def limit(dataset: str) -> float | None:
         return None if args.quick else (args.time_limit or SETS[dataset].time_limit)
 
-    units = [(d, seed) for d in sets for seed in range(args.seeds)]
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    units = [(d, seed) for d in sets for seed in seeds]
     # The costlier set first: its processes start while the cheaper ones fill the other cores.
     order = sorted(units, key=lambda u: -SETS[u[0]].time_limit)
     jobs = [(d, seed, targets, folder, {**SETS[d].options, **caps}, windows, args.trials, limit(d)) for d, seed in order]
@@ -272,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     for dataset in sets:
         for i, target in enumerate(targets):
             pair = Pair(dataset, target)
-            for seed in range(args.seeds):
+            for seed in seeds:
                 row = by_unit[(dataset, seed)][i]
                 pair.default.append(row["default"])
                 pair.default_budget.append(row["default_budget"])
@@ -282,16 +289,19 @@ def main(argv: list[str] | None = None) -> int:
                 pair.front.append(row["front"])
                 pair.seconds.append(row["seconds"])
                 pair.candidates.append(row["candidate"])
+                pair.seeds.append(seed)
             pairs.append(pair)
     quick_note = ("**Smoke run (`--quick`): one epoch per model and two trials; these figures say only that the "
                   "script runs.**\n\n" if args.quick else "")
     data = "; ".join(f"{d}: {SETS[d].about}" + ("" if limit(d) is None else f", no trial started after {limit(d):g} s")
                      for d in sets)
     body = (quick_note + f"Budget per set × target: the default student's own latency and flash on the target "
-            f"(RAM: the target's SRAM). {args.seeds} paired seeds; per search at most {args.trials} finished trials "
-            f"({data}). Trial 0 is the default student at the data's window, trained as `train` trains it: "
-            "T = 4, α ∈ {0, 0.9} chosen on validation; the other trials may use the other window lengths (half, "
-            "twice, four times the data's, where the recordings hold them). Both arms selected on validation, "
+            f"(RAM: the target's SRAM). {args.seeds} paired seeds ({seeds[0]}–{seeds[-1]}); per search at most "
+            f"{args.trials} finished trials ({data}). Trial 0 is the default student at the data's window, trained "
+            "as `train` trains it: T = 4, α ∈ {0, 0.9} chosen on validation; the other trials may use the other "
+            "window lengths (half, twice, four times the data's, where the recordings hold them). The targets of "
+            "a set × seed share one cache folder: a candidate both searches sample trains once. Both arms "
+            "selected on validation (a tie keeps the default), "
             "test accuracy of the int8 model reported: every window of the test recordings that the student's "
             "window length allows, so arms of different windows are scored on the same recordings.\n\n"
             + table(pairs) + "\nPicked per seed:\n\n" + picks(pairs)

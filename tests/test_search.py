@@ -141,24 +141,36 @@ def test_the_streamable_family_is_budgeted_per_hop(tmp_path):
     with pytest.raises(TinyDistillError, match="no output row"):
         space.build_student(p | {"depth": 3, "kernel_first": 9, "kernel": 5, "stride_first": 4}, (8, 6), "classify", 4)
 
-def test_ties_on_the_validation_metric_go_to_the_lower_cross_entropy():
+def test_ties_on_the_validation_metric_go_to_the_default_then_the_lower_cross_entropy():
     # A saturated validation split: every trial at accuracy 1.0. Latency alone would pick trial 1.
     import optuna
 
-    from tinydistill.search import study as studies
+    from tinydistill.search import space, study as studies
 
+    default = space.default_candidate(32, "classify")
+    other = default | {"width": 8}
     study = optuna.create_study(directions=["maximize", "minimize", "minimize"])
-    for values, ce in (((1.0, 2e-3, 12_000), 0.004), ((1.0, 5e-4, 7_000), 0.09), ((1.0, 8e-4, 9_000), 0.001),
-                       ((0.99, 1e-4, 6_000), 0.0001)):
-        study.add_trial(optuna.trial.create_trial(values=list(values), user_attrs={
-            "val_float": {"accuracy": values[0], "cross_entropy": ce}}))
-    assert studies.best_feasible(study).number == 2
+    for values, ce, params in (((1.0, 2e-3, 12_000), 0.004, default), ((1.0, 5e-4, 7_000), 0.09, other),
+                               ((1.0, 8e-4, 9_000), 0.001, other), ((0.99, 1e-4, 6_000), 0.0001, other)):
+        study.add_trial(optuna.trial.create_trial(
+            values=list(values), params=params, distributions=_distributions(params),
+            user_attrs={"val_float": {"accuracy": values[0], "cross_entropy": ce}}))
+    assert studies.best_feasible(study, default).number == 0  # the default wins a tie
+    assert studies.best_feasible(study).number == 2  # without one: the lower cross-entropy
+    study.add_trial(optuna.trial.create_trial(values=[1.0 + 1e-9, 1e-3, 9_000], params=other,
+                                              distributions=_distributions(other)))
+    assert studies.best_feasible(study, default).number == 4  # better on validation: the default is left
     # without a cross-entropy (a forecaster), ties still go to the lower latency
     plain = optuna.create_study(directions=["minimize", "minimize", "minimize"])
     for values in ((0.3, 2e-3, 12_000), (0.3, 5e-4, 7_000), (0.4, 1e-4, 6_000)):
         plain.add_trial(optuna.trial.create_trial(values=list(values)))
     assert studies.best_feasible(plain).number == 1
 
+
+def _distributions(params: dict) -> dict:
+    import optuna
+
+    return {k: optuna.distributions.CategoricalDistribution([v]) for k, v in params.items()}
 
 
 @pytest.mark.parametrize("args, message", [
@@ -206,7 +218,7 @@ def test_over_budget_candidates_are_pruned_before_any_training(tmp_path):
         assert t.user_attrs["pruned_by"] == "budget" and t.user_attrs["budget"]["over"] == ["flash"]
         assert t.user_attrs["budget"]["flash"] > 2048
     assert not (tmp_path / "s" / "teachers").exists()  # not even the teacher trained
-    assert not (tmp_path / "s" / "trials").exists()
+    assert not (tmp_path / "s" / "fits").exists()
 
 
 @pytest.fixture(scope="module")
@@ -265,6 +277,26 @@ def test_a_killed_worker_is_detected_and_its_trial_retried(searched, tmp_path):
     assert {n: trials[n].values for n in finished} == finished  # no finished trial lost or changed
     assert not [t for t in trials.values() if t.state.name in ("RUNNING", "WAITING")]
     assert report["trials"]["complete"] + report["trials"]["pruned"] == 2 and report["trials"]["fail"] == 1
+
+
+@pytest.mark.slow
+def test_a_search_for_another_board_reuses_the_candidates_its_cache_holds(searched, tmp_path):
+    first_out, first = searched
+    cache = tmp_path / "cache"
+    shutil.copytree(first_out, cache)
+    before = {p.name: (p / "record.json").read_bytes() for p in (cache / "fits").iterdir() if p.is_dir()}
+    assert len(before) == 1  # the default student, the first search's only trial
+    out = tmp_path / "m0"
+    result = CliRunner().invoke(cli, ["search", *TINY, "--target", "cortex-m0plus", "--max-latency", "100ms",
+                                      "--trials", "1", "--out", str(out), "--cache", str(cache), "--progress", "--json"])
+    assert result.exit_code == 0, result.output
+    report = check("search", result.stdout)
+    assert "trained before, read from" in result.stderr and "training (once" not in result.stderr
+    # Nothing trained again: the same entry, untouched, and the same students, so the same scores.
+    assert {p.name: (p / "record.json").read_bytes() for p in (cache / "fits").iterdir() if p.is_dir()} == before
+    assert not (out / "fits").exists() and not (out / "teachers").exists()
+    assert report["picked"]["val"] == first["picked"]["val"] and report["picked"]["test"] == first["picked"]["test"]
+    assert report["picked"]["latency_s"] != first["picked"]["latency_s"]  # budgeted on its own board
 
 
 @pytest.mark.slow

@@ -710,12 +710,15 @@ def _options_of(command, names):
               help="Seconds between a worker's heartbeats; a trial silent for two of them (and at least 20 s "
                    "more than one) is failed and retried.")
 @click.option("--out", required=True, type=click.Path(file_okay=False),
-              help="Search folder: study file, teachers, trials, front.json and the picked run (OUT/run).")
+              help="Search folder: study file, teachers, trained candidates, front.json and the picked run (OUT/run).")
+@click.option("--cache", type=click.Path(file_okay=False), default=None,
+              help="Folder of the teachers and trained candidates instead of OUT: searches of the same data for "
+                   "other boards or limits that share it train each candidate once.")
 @click.option("--progress/--quiet", "progress", default=None,
               help="One line per trial on stderr (default: only when stderr is a terminal).")
 @json_option
 def search(target, max_flash, max_ram, max_latency, trials, time_limit, windows, storage, study_name, pick,
-           heartbeat, out, progress, time_col, as_json, **options):
+           heartbeat, out, cache, progress, time_col, as_json, **options):
     """Search the distilled student that fits a board: the Pareto front and the best student as a run.
 
     Each candidate (family, depth, width, kernels, strides, window, T, alpha) is budgeted on the
@@ -727,6 +730,7 @@ def search(target, max_flash, max_ram, max_latency, trials, time_limit, windows,
 
     \b
         tinydistill search --dataset basic-motions --target cortex-m0plus --max-latency 2ms --trials 30 --out runs/s
+        tinydistill search --dataset basic-motions --target cortex-m4 --trials 30 --out runs/s4 --cache runs/s
         tinydistill search --dataset basic-motions --target cortex-m4 --trials 60 --out runs/s2 \\
             --storage postgresql://td@db/search --study bm-m4
     """
@@ -741,7 +745,8 @@ def search(target, max_flash, max_ram, max_latency, trials, time_limit, windows,
     config = SearchConfig(TrainConfig(**{k: v for k, v in options.items() if v is not None}), target=target,
                           out=out, max_flash=max_flash, max_ram=max_ram, max_latency=max_latency, trials=trials,
                           time_limit=time_limit, storage=storage, study=study_name, windows=window_list, pick=pick,
-                          heartbeat=heartbeat, progress=sys.stderr.isatty() if progress is None else progress)
+                          heartbeat=heartbeat, cache=cache,
+                          progress=sys.stderr.isatty() if progress is None else progress)
     config.validate()  # bad input fails before TensorFlow's start-up
     _tensorflow()
     result = run_search(config)

@@ -1,8 +1,10 @@
 """`run_search`: a worker of the study, then the Pareto front and the picked student as a run directory.
 
 The search folder (`out`) holds the study file (unless `storage` points elsewhere), the
-teachers (one per window), each finished trial's students, front.json, and `run/`: the
-picked student as a normal run directory (quantize / budget / export / emulate take it as is).
+teachers (one per window) and every trained candidate's students (fits.py; in the `cache`
+folder instead when one is given: searches of the same data for several boards share it),
+front.json, and `run/`: the picked student as a normal run directory (quantize / budget /
+export / emulate take it as is).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import space, study as studies, trial as trials
+from . import fits, space, study as studies, trial as trials
 from .teacher import DataCache, locked, run_window
 from .. import atomic, units
 from ..errors import CheckFailed, TinyDistillError
@@ -45,6 +47,7 @@ class SearchConfig:
     pick: int | None = None
     heartbeat: float = studies.HEARTBEAT_S
     progress: bool = True
+    cache: str | Path | None = None  # teachers and trained candidates (default: out); searches may share one
 
     def validate(self) -> None:
         from ..deploy.targets import get_target
@@ -77,7 +80,6 @@ class Setup:
     train: TrainConfig
     limits: trials.Limits
     windows: tuple[int, ...]
-    folder: Path
     study_name: str
 
 
@@ -133,11 +135,11 @@ def run_search(config: SearchConfig) -> SearchResult:
     storage = studies.open_storage(url, config.heartbeat)
     train_cfg = dataclasses.replace(config.train, target=config.target, max_flash=config.max_flash,
                                     max_ram=config.max_ram, max_latency=config.max_latency)
-    cache = DataCache(train_cfg, folder, log)
+    cache = DataCache(train_cfg, Path(config.cache) if config.cache is not None else folder, log)
     default = cache.prepared(train_cfg.window)
     windows = tuple(config.windows) if config.windows else _default_windows(default.window, cache)
     limits = trials.Limits(config.target, config.max_flash, config.max_ram, config.max_latency)
-    setup = Setup(train_cfg, limits, windows, folder, config.study)
+    setup = Setup(train_cfg, limits, windows, config.study)
     for window in windows:  # a window the recordings cannot hold is bad input now, not a failed trial later
         cache.prepared(window)
     if train_cfg.teacher_from is not None:  # checked (and loaded) now: a wrong run is bad input, not a failed trial
@@ -163,7 +165,7 @@ def run_search(config: SearchConfig) -> SearchResult:
     atomic.write_text(front_file, json.dumps({"study": config.study, "storage": _redacted(url), "metric": metric,
                                               "objectives": [f"val int8 {metric}", "latency_s", "flash_bytes"],
                                               "trials": c, "front": rows}, indent=2) + "\n")
-    picked = _picked(study, config.pick)
+    picked = _picked(study, config.pick, first)
     run_path, picked_row = None, None
     if picked is not None:
         run_path = folder / RUN_DIR
@@ -216,10 +218,10 @@ def _study_setup(config: TrainConfig, limits: trials.Limits, windows) -> dict:
                                   "space": 2}, default=str))
 
 
-def _picked(study, pick: int | None):
+def _picked(study, pick: int | None, default: dict):
     optuna = studies.optuna_module()
     if pick is None:
-        return studies.best_feasible(study)
+        return studies.best_feasible(study, default)
     found = [t for t in study.get_trials(deepcopy=False) if t.number == pick]
     if not found:
         raise TinyDistillError(f"--pick {pick}: the study has no trial {pick}; see front.json for the trial numbers")
@@ -263,27 +265,18 @@ def write_run(setup: Setup, cache: DataCache, t, out_dir: Path, log) -> dict:
     """The picked trial as a run directory (quantized); returns its test metrics (float and int8).
 
     The run is written by `train`'s own writer, with the study's teacher recorded as its
-    --teacher-from. A trial finished by a worker on another machine has no students here:
-    they are retrained from its parameters (same seed, same data, so the same students).
+    --teacher-from. A trial finished by a worker on another machine has no students in this
+    cache folder: they are retrained from its parameters (same seed, same data).
     """
-    import keras
-
     from ..deploy.quantize import quantize_run
     from ..training.train import evaluate_models, write_run as write_train_run
 
     p = dict(t.params)
     prep = cache.prepared(p["window"])
     teacher, record = cache.teacher(p["window"]), cache.record(p["window"])
-    art = trials.artifacts_dir(setup.folder, setup.study_name, t.number)
-    if (art / "record.json").is_file():
-        fitted = json.loads((art / "record.json").read_text())
-        students = {"student": keras.models.load_model(art / "student.keras", compile=False),
-                    "baseline": keras.models.load_model(art / "baseline.keras", compile=False)}
-    else:
-        log(f"trial {t.number} was trained elsewhere: training its students here")
-        fitted = trials.fit_candidate(p, prep, cache, setup.train, log)
-        students = {"student": fitted["chosen"]["model"], "baseline": fitted["base"]["model"]}
-    chosen, kd, base = fitted["chosen"], fitted["kd"], fitted["base"]
+    fitted = fits.fitted(p, cache, log)
+    students = {"student": fitted["chosen"]["model"], "baseline": fitted["base"]["model"]}
+    chosen, base = fitted["chosen"], fitted["base"]
     metrics, threshold = evaluate_models(prep.task, teacher, students, prep.data,
                                          prep.std[prep.channels.index(prep.predict)])
     info = {"teacher": record["info"], "student": chosen["info"], "baseline": base["info"]}
@@ -295,7 +288,7 @@ def write_run(setup: Setup, cache: DataCache, t, out_dir: Path, log) -> dict:
                 "best_epoch": c["info"]["best_epoch"], "steps": c["info"]["steps"]}
 
     metrics["selection"] = {"split": "val", "metric": list(chosen["val"]), "temperature": p["temperature"],
-                            "alpha": p["alpha"], "transfer": "none", "grid": [row(base), row(kd)],
+                            "alpha": p["alpha"], "transfer": "none", "grid": [row(base), row(fitted["kd"])],
                             "chosen": {"temperature": chosen["temperature"], "alpha": chosen["alpha"]},
                             "baseline_candidates": [row(base)], "baseline_chosen_seed": base["seed"]}
     metrics["search"] = {"study": setup.study_name, "trial": t.number, "params": p, "candidate": space.describe(p),

@@ -211,9 +211,12 @@ def front(study) -> list:
     return sorted(study.best_trials, key=lambda t: (-sign * t.values[0], t.values[1], t.values[2], t.number))
 
 
-def best_feasible(study):
-    """The finished trial with the best validation metric; ties go to the lower validation
-    cross-entropy (classifiers), then to lower latency, flash, and the earlier trial.
+def best_feasible(study, default: dict | None = None):
+    """The finished trial with the best validation metric. Ties go first to the default student
+    (the trial whose parameters are `default`), as `train`'s baseline wins ties: the search
+    moves off the default only when validation says a candidate is better. Other ties go to
+    the lower validation cross-entropy (classifiers), then to lower latency, flash, and the
+    earlier trial.
 
     A small validation split saturates (every candidate at accuracy 1.0 on basic-motions);
     breaking those ties by latency alone picks the smallest student whatever its margins,
@@ -224,7 +227,8 @@ def best_feasible(study):
     if not complete:
         return None
     sign = 1 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else -1
-    return min(complete, key=lambda t: (-sign * t.values[0], _cross_entropy(t), t.values[1], t.values[2], t.number))
+    return min(complete, key=lambda t: (-sign * t.values[0], t.params != default, _cross_entropy(t), t.values[1],
+                                        t.values[2], t.number))
 
 
 def _cross_entropy(trial) -> float:

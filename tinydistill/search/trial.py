@@ -3,23 +3,21 @@
 The budget comes first and costs no training step: flash, RAM and latency depend on the
 layer shapes only, so the untrained student converted to int8 gives the same figures as
 the trained one. A candidate over budget is pruned there. One that fits trains as `train`
-trains a student, with the recipe: the distilled candidate (the trial's T and alpha) and its
-baseline (alpha = 0, same seed), the better on validation kept, quantized, and scored on the
-validation split through the int8 reference interpreter (never on test).
+trains a student (fits.py; once per cache folder), with the recipe: the distilled candidate
+(the trial's T and alpha) and its baseline (alpha = 0, same seed), the better on validation
+kept, quantized, and scored on the validation split through the int8 reference interpreter
+(never on test).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from . import space
-from .. import atomic
+from . import fits, space
 from ..errors import TinyDistillError
 from ..tasks import get_task
 
@@ -85,53 +83,6 @@ def val_metrics(student, prep) -> dict:
                                 last=va["last"], std=std)
 
 
-def fit_candidate(p: dict, prep, cache, config, log) -> dict:
-    """Train the distilled candidate and its baseline; returns {"kd", "base", "chosen"} (Candidates.fit dicts)."""
-    from ..training import models, recipe, selection
-
-    task = get_task(prep.task)
-    tr, va = prep.data["train"], prep.data["val"]
-    kd_teacher, frozen = cache.frozen(p["window"])
-    budget = recipe.step_budget(len(tr["y"]), config.batch_size, config.epochs, role="student")
-    candidates = recipe.Candidates(lambda: space.build_student(p, tr["xs"].shape[1:], task, len(prep.classes)),
-                                   kd_teacher, task, config.learning_rate, budget, batch_size=config.batch_size,
-                                   log=log)
-    inputs = {"student": tr["xs"], "teacher": frozen}
-
-    def fit(alpha, role):
-        return candidates.fit(inputs, tr["y"], (tr["xs"], tr["y"]), (va["xs"], va["y"]),
-                              temperature=p["temperature"], alpha=alpha, seed=config.seed,
-                              phase=f"{role} T={p['temperature']:.3g} alpha={alpha:.3g}")
-
-    base, kd = fit(0.0, "baseline"), fit(p["alpha"], "student")
-    for fitted in (base, kd):  # evaluated and saved as they deploy
-        fitted["model"] = models.fold_batch_norm(fitted["model"])
-    # As in `train`: distillation is used only when it wins on validation (the baseline wins ties).
-    chosen = (base, kd)[selection.best([base, kd])]
-    return {"kd": kd, "base": base, "chosen": chosen}
-
-
-def artifacts_dir(folder: Path, study_name: str, number: int) -> Path:
-    """Where a finished trial keeps its trained students (per worker folder)."""
-    return Path(folder) / "trials" / study_name / str(number)
-
-
-def save_artifacts(path: Path, fitted: dict) -> None:
-    """student.keras (the chosen one), baseline.keras and record.json: all or nothing."""
-    keep = ("history", "info", "temperature", "alpha", "seed", "score", "val")
-    record = {role: {k: fitted[role][k] for k in keep} for role in ("kd", "base", "chosen")}
-    with atomic.new_directory(path, overwrite=True) as tmp:
-        fitted["chosen"]["model"].save(tmp / "student.keras")
-        fitted["base"]["model"].save(tmp / "baseline.keras")
-        atomic.write_text(tmp / "record.json", json.dumps(record, indent=2, default=_plain))
-
-
-def _plain(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    return str(value)
-
-
 class Objective:
     """The Optuna objective: (validation metric, latency on the target, flash), or pruned by the budget."""
 
@@ -158,14 +109,13 @@ class Objective:
             self.log(f"trial {trial.number}: {space.describe(p)} pruned before training: "
                      f"{report.verdict().splitlines()[-1].strip()}")
             raise optuna.TrialPruned("over budget")
-        fitted = fit_candidate(p, prep, self.cache, s.train, self.log)
+        fitted = fits.fitted(p, self.cache, self.log)
         val = val_metrics(fitted["chosen"]["model"], prep)
-        save_artifacts(artifacts_dir(s.folder, s.study_name, trial.number), fitted)
         metric = get_task(prep.task).primary
         trial.set_user_attr("val_int8", val)
         trial.set_user_attr("val_float", fitted["chosen"]["val"])
-        trial.set_user_attr("distilled", fitted["chosen"] is fitted["kd"])
+        trial.set_user_attr("distilled", fitted["distilled"])
         self.log(f"trial {trial.number}: {space.describe(p)}: val int8 {metric} {val[metric]:.4f}, "
                  f"latency {report.latency_s * 1e3:.3f} ms, flash {report.flash_bytes:,} B, RAM {report.ram_bytes:,} B"
-                 f"{'' if fitted['chosen'] is fitted['kd'] else ' (baseline won on validation)'}")
+                 f"{'' if fitted['distilled'] else ' (baseline won on validation)'}")
         return float(val[metric]), float(report.latency_s), float(report.flash_bytes)
