@@ -236,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=None,
                         help="folder for runs and studies (default runs/bench-search)")
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--section", default="search",
+                        help="RESULTS.md section to write (default search; another name adds a section beside it)")
+    parser.add_argument("--purpose", default="", help="a sentence opening the section: why this run was made")
     parser.add_argument("--quick", action="store_true", help="smoke run: one set, one target, two seeds, two "
                         "trials, one epoch per model (the figures mean nothing)")
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -291,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
                 pair.candidates.append(row["candidate"])
                 pair.seeds.append(seed)
             pairs.append(pair)
-    quick_note = ("**Smoke run (`--quick`): one epoch per model and two trials; these figures say only that the "
+    purpose = args.purpose.strip() + "\n\n" if args.purpose.strip() else ""
+    quick_note = purpose + ("**Smoke run (`--quick`): one epoch per model and two trials; these figures say only that the "
                   "script runs.**\n\n" if args.quick else "")
     data = "; ".join(f"{d}: {SETS[d].about}" + ("" if limit(d) is None else f", no trial started after {limit(d):g} s")
                      for d in sets)
@@ -312,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
             "searched student may only be as slow and as large as the default one (the budget prunes the rest "
             "before training), so a positive difference is accuracy bought with the same device cost; a verdict "
             "of no significant difference with a positive mean says more seeds are needed.\n")
-    write_section("search", "Search: the searched distilled student against the default student at its budget",
+    title = "Search: the searched distilled student against the default student at its budget"
+    write_section(args.section, title + ("" if args.section == "search" else f" ({args.section})"),
                   body, command, path=args.results)
     return 0
 
