@@ -295,8 +295,8 @@ def main(argv: list[str] | None = None) -> int:
                 pair.seeds.append(seed)
             pairs.append(pair)
     purpose = args.purpose.strip() + "\n\n" if args.purpose.strip() else ""
-    quick_note = purpose + ("**Smoke run (`--quick`): one epoch per model and two trials; these figures say only that the "
-                  "script runs.**\n\n" if args.quick else "")
+    quick_note = purpose + ("**Smoke run (`--quick`): one epoch per model and two trials; these figures say only "
+                            "that the script runs.**\n\n" if args.quick else "")
     data = "; ".join(f"{d}: {SETS[d].about}" + ("" if limit(d) is None else f", no trial started after {limit(d):g} s")
                      for d in sets)
     body = (quick_note + f"Budget per set × target: the default student's own latency and flash on the target "

@@ -1,8 +1,8 @@
 """Trained candidates, kept by what determines them and trained once per cache folder.
 
-A candidate's students (the distilled one and its baseline) depend only on the data and
-teacher of its window, the training caps and seed, and its parameters; not on the target or
-the limits that let it train. Each is kept in `fits/<key>/` of the cache folder (the search
+A candidate's students (the distilled one and its baseline) and the chosen one's int8 score
+on validation depend only on the data and teacher of its window, the training caps and seed,
+and its parameters; not on the target or the limits that let it train. Each is kept in `fits/<key>/` of the cache folder (the search
 folder unless `--cache` names another), so every study that shares the folder reuses it: a
 search of the same data for another board, a resumed study, a retried trial, and the picked
 run. A file lock makes workers that sample the same candidate at once train it once.
@@ -17,36 +17,55 @@ from pathlib import Path
 import numpy as np
 
 from . import space
-from .teacher import DataCache, locked, teacher_key
+from .teacher import DataCache, locked
 from .. import __version__, atomic
 from ..tasks import get_task
 
 STUDENT_KEYS = ("epochs", "learning_rate", "batch_size", "seed")  # TrainConfig fields the students' training reads
 ROLES = ("kd", "base", "chosen")
 RECORD_KEYS = ("history", "info", "temperature", "alpha", "seed", "score", "val")
+FORMAT = 2  # 2: the entry keeps the chosen student's int8 validation metrics ("val_int8")
 
 
 def fit_key(p: dict, cache: DataCache) -> str:
     """A short hash of the candidate `p`, its window's teacher and data, and the students' training caps."""
-    window = p["window"]
-    given = cache.teacher_dir(window)
-    teacher = str(given.resolve()) if given.parent != cache.folder / "teachers" else teacher_key(cache.config_for(window))
-    fields = {"candidate": p, "teacher": teacher, "version": __version__,
+    fields = {"candidate": p, "teacher": cache.teacher_id(p["window"]), "version": __version__, "format": FORMAT,
               "student": {k: getattr(cache.config, k) for k in STUDENT_KEYS}}
     return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def fitted(p: dict, cache: DataCache, log) -> dict:
-    """The candidate's students, trained here or read from the cache folder:
-    {"kd", "base", "chosen"} (Candidates.fit dicts; "base" and "chosen" with their model) and "distilled"."""
+    """The candidate's students, trained and scored here or read from the cache folder: {"kd", "base",
+    "chosen"} (Candidates.fit dicts; "base" and "chosen" with their model), "distilled", and "val_int8"
+    (the chosen student's int8 metrics on validation, what the search optimizes)."""
     path = cache.folder / "fits" / fit_key(p, cache)
     with locked(path.with_suffix(".lock")):
         if not (path / "record.json").is_file():  # written last: a complete entry
             fit = train_candidate(p, cache, log)
+            fit["val_int8"] = val_metrics(fit["chosen"]["model"], cache.prepared(p["window"]))
             save(path, fit)
             return fit
     log(f"{space.describe(p)}: trained before, read from {path}")
     return load(path)
+
+
+def saved_form(model, task):
+    """The model as a run directory saves it (classifiers end in softmax): what `quantize` converts."""
+    from ..training import models
+
+    return models.with_softmax(model) if get_task(task).outputs_classes else model
+
+
+def val_metrics(student, prep) -> dict:
+    """The int8 student's metrics on the validation split."""
+    from .. import scoring
+    from ..deploy.quantize import convert_int8
+
+    va = prep.data["val"]
+    tflite = convert_int8(saved_form(student, prep.task), prep.data["train"]["xs"])
+    std = float(prep.std[prep.channels.index(prep.predict)])
+    return scoring.task_metrics(prep.task, va["xs"], va["y"], scoring.predict_int8(tflite, va["xs"]),
+                                last=va["last"], std=std)
 
 
 def train_candidate(p: dict, cache: DataCache, log) -> dict:
@@ -78,7 +97,8 @@ def train_candidate(p: dict, cache: DataCache, log) -> dict:
 
 def save(path: Path, fit: dict) -> None:
     """student.keras (the chosen one), baseline.keras and record.json: all or nothing."""
-    record = {role: {k: fit[role][k] for k in RECORD_KEYS} for role in ROLES} | {"distilled": fit["distilled"]}
+    record = {role: {k: fit[role][k] for k in RECORD_KEYS} for role in ROLES}
+    record |= {"distilled": fit["distilled"], "val_int8": fit["val_int8"]}
     with atomic.new_directory(path, overwrite=True) as tmp:
         fit["chosen"]["model"].save(tmp / "student.keras")
         fit["base"]["model"].save(tmp / "baseline.keras")
@@ -90,7 +110,7 @@ def load(path: Path) -> dict:
     import keras
 
     record = json.loads((path / "record.json").read_text())
-    out = {role: dict(record[role]) for role in ROLES} | {"distilled": record["distilled"]}
+    out = {role: dict(record[role]) for role in ROLES} | {k: record[k] for k in ("distilled", "val_int8")}
     out["chosen"]["model"] = keras.models.load_model(path / "student.keras", compile=False)
     out["base"]["model"] = keras.models.load_model(path / "baseline.keras", compile=False)
     return out

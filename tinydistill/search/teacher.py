@@ -63,12 +63,20 @@ class DataCache:
             self._prepared.setdefault(self._prepared[window].window, self._prepared[window])
         return self._prepared[window]
 
+    def _given(self, window: int) -> Path | None:
+        """The --teacher-from run when it holds the teacher of `window` (None: the study trains that one)."""
+        given = self.config.teacher_from
+        return Path(given) if given is not None and run_window(given) == window else None
+
     def teacher_dir(self, window: int) -> Path:
         """The run directory whose teacher the students at `window` distil from."""
-        given = self.config.teacher_from
-        if given is not None and run_window(given) == window:
-            return Path(given)
-        return self.folder / "teachers" / teacher_key(self.config_for(window))
+        return self._given(window) or self.folder / "teachers" / teacher_key(self.config_for(window))
+
+    def teacher_id(self, window: int) -> str:
+        """What names the teacher of `window` wherever the folder lies: its key when the study trains it,
+        else the given run's absolute path."""
+        given = self._given(window)
+        return str(given.resolve()) if given is not None else teacher_key(self.config_for(window))
 
     def teacher(self, window: int):
         """The teacher (logits out) of the data at `window`: loaded, or trained once and saved."""
@@ -84,7 +92,7 @@ class DataCache:
 
         if window not in self._teachers:
             path = self.teacher_dir(window)
-            if path.parent == self.folder / "teachers":
+            if self._given(window) is None:
                 with locked(path.with_suffix(".lock")):
                     if not (path / "metrics.json").is_file():  # written last: a complete teacher run
                         self.log(f"teacher for window {window}: training (once for the study)")

@@ -36,13 +36,6 @@ class Limits:
                 "max_latency": self.max_latency}
 
 
-def saved_form(model, task):
-    """The model as a run directory saves it (classifiers end in softmax): what `quantize` converts."""
-    from ..training import models
-
-    return models.with_softmax(model) if get_task(task).outputs_classes else model
-
-
 def budget_of(student, prep, limits: Limits):
     """The BudgetReport of `student` converted to int8 on the training windows (its weights are replaced
     by random ones: the figures depend on the shapes only), batch norm folded first as when it is saved."""
@@ -58,7 +51,7 @@ def budget_of(student, prep, limits: Limits):
     rng = np.random.default_rng(0)
     for w in student.weights:
         w.assign(rng.normal(0.0, 0.1, tuple(w.shape)).astype(np.float32))
-    model = saved_form(student, prep.task)
+    model = fits.saved_form(student, prep.task)
     tflite = convert_int8(model, prep.data["train"]["xs"])
     # At the data's hop, as `budget` checks the run: a student that streams there is checked per hop.
     return check_budget(tflite, limits.target, limits.max_flash, limits.max_ram, limits.max_latency,
@@ -69,18 +62,6 @@ def budget_summary(report) -> dict:
     return {"ok": report.ok, "flash": report.flash_bytes, "ram": report.ram_bytes, "latency_s": report.latency_s,
             "params": report.analysis.params, "macs": report.analysis.macs,
             "over": [k for k, v in report.over.items() if v]}
-
-
-def val_metrics(student, prep) -> dict:
-    """The int8 student's metrics on the validation split (what the search optimizes)."""
-    from .. import scoring
-    from ..deploy.quantize import convert_int8
-
-    va = prep.data["val"]
-    tflite = convert_int8(saved_form(student, prep.task), prep.data["train"]["xs"])
-    std = float(prep.std[prep.channels.index(prep.predict)])
-    return scoring.task_metrics(prep.task, va["xs"], va["y"], scoring.predict_int8(tflite, va["xs"]),
-                                last=va["last"], std=std)
 
 
 class Objective:
@@ -110,7 +91,7 @@ class Objective:
                      f"{report.verdict().splitlines()[-1].strip()}")
             raise optuna.TrialPruned("over budget")
         fitted = fits.fitted(p, self.cache, self.log)
-        val = val_metrics(fitted["chosen"]["model"], prep)
+        val = fitted["val_int8"]
         metric = get_task(prep.task).primary
         trial.set_user_attr("val_int8", val)
         trial.set_user_attr("val_float", fitted["chosen"]["val"])
